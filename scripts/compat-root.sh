@@ -1,0 +1,85 @@
+# Sourced by ./sweep and ./test.sh. TorchSharp 0.107 needs libstdc++ with GLIBCXX_3.4.32 (GCC 13);
+# Debian 12 stops at 3.4.30. On such hosts the calling script re-executes itself inside a Debian 13 root
+# (made once with debootstrap, cached outside the repository), in a private mount namespace so that
+# concurrent commands never disturb each other and nothing needs cleaning up. See README "Debian 13 root".
+
+SWEEP_ROOT_DIR="${SWEEP_ROOT_DIR:-/var/cache/sweep/debian13}"
+# Everything the code runs as a process must exist inside the root too (redis-server for the cluster tests).
+SWEEP_ROOT_PACKAGES="libicu76,libssl3t64,ca-certificates,libstdc++6,libgomp1,redis-server,procps"
+SWEEP_ROOT_MARKER="$SWEEP_ROOT_DIR/.sweep-root-ready"
+
+sweep_host_libstdcxx_ok() {
+  local lib
+  for lib in /usr/lib/x86_64-linux-gnu/libstdc++.so.6 /usr/lib64/libstdc++.so.6 /usr/lib/libstdc++.so.6; do
+    [ -e "$lib" ] || continue
+    grep -q -a 'GLIBCXX_3\.4\.32' "$lib" && return 0
+    return 1
+  done
+  return 1
+}
+
+sweep_root_ensure() {
+  local want="packages=$SWEEP_ROOT_PACKAGES"
+  if [ -f "$SWEEP_ROOT_MARKER" ] && [ "$(cat "$SWEEP_ROOT_MARKER")" = "$want" ]; then return 0; fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "sweep: this host's libstdc++ is too old for TorchSharp and making the Debian 13 root needs root (see README)" >&2
+    exit 1
+  fi
+  mkdir -p "$(dirname "$SWEEP_ROOT_DIR")"
+  exec 9>"$(dirname "$SWEEP_ROOT_DIR")/.lock"
+  flock 9
+  # Another process may have finished it while we waited for the lock.
+  if [ -f "$SWEEP_ROOT_MARKER" ] && [ "$(cat "$SWEEP_ROOT_MARKER")" = "$want" ]; then exec 9>&-; return 0; fi
+  if [ -f "$SWEEP_ROOT_MARKER" ]; then
+    echo "sweep: updating the Debian 13 root at $SWEEP_ROOT_DIR ($SWEEP_ROOT_PACKAGES)" >&2
+    cp /etc/resolv.conf "$SWEEP_ROOT_DIR/etc/resolv.conf"
+    unshare --mount --propagation private /bin/bash -c '
+      set -e; r="$1"; shift
+      mount -t proc proc "$r/proc"; mount --rbind /dev "$r/dev"
+      chroot "$r" /usr/bin/env DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        bash -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $*" ' _ \
+      "$SWEEP_ROOT_DIR" ${SWEEP_ROOT_PACKAGES//,/ } >&2
+  else
+    echo "sweep: creating the Debian 13 root at $SWEEP_ROOT_DIR (once, about a minute)" >&2
+    if ! command -v debootstrap >/dev/null 2>&1; then
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap) >&2
+    fi
+    rm -rf "$SWEEP_ROOT_DIR"
+    local log="$(dirname "$SWEEP_ROOT_DIR")/debootstrap.log"
+    if ! debootstrap --variant=minbase --include="$SWEEP_ROOT_PACKAGES" trixie "$SWEEP_ROOT_DIR" \
+         http://deb.debian.org/debian >"$log" 2>&1; then
+      echo "sweep: debootstrap failed; see $log" >&2
+      tail -n 5 "$log" >&2
+      exit 1
+    fi
+  fi
+  echo "$want" >"$SWEEP_ROOT_MARKER"
+  exec 9>&-
+}
+
+# Re-executes "$@" inside the root when the host needs it; returns (and the caller goes on) otherwise.
+# Usage: sweep_compat_exec REPO_DIR command args...
+sweep_compat_exec() {
+  local repo="$1"; shift
+  if [ -n "${SWEEP_IN_ROOT:-}" ] || [ -n "${SWEEP_NO_ROOT:-}" ] || sweep_host_libstdcxx_ok; then return 0; fi
+  sweep_root_ensure
+  local dotnet_dir
+  dotnet_dir="$(dirname "$(readlink -f "$(command -v dotnet)")")"
+  exec unshare --mount --propagation private /bin/bash -c '
+    set -e
+    r="$1"; dn="$2"; repo="$3"; cwd="$4"; shift 4
+    mount -t proc proc "$r/proc"
+    mount --rbind /dev "$r/dev"
+    mount --rbind /sys "$r/sys" 2>/dev/null || true
+    cp /etc/resolv.conf "$r/etc/resolv.conf" 2>/dev/null || true
+    cp /etc/hosts "$r/etc/hosts" 2>/dev/null || true
+    mkdir -p "$r$dn"; mount --bind "$dn" "$r$dn"
+    for d in /root /home /tmp /opt "$repo" "$cwd"; do
+      [ -d "$d" ] || continue
+      mkdir -p "$r$d"; mount --rbind "$d" "$r$d"
+    done
+    exec chroot "$r" /usr/bin/env SWEEP_IN_ROOT=1 HOME="${HOME:-/root}" \
+      PATH="$dn:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" DOTNET_ROOT="$dn" \
+      /bin/bash -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
+  ' _ "$SWEEP_ROOT_DIR" "$dotnet_dir" "$repo" "$PWD" "$@"
+}

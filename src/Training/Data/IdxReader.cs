@@ -1,0 +1,82 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace Sweep.Training.Data;
+
+/// <summary>Reads IDX files (the MNIST format), gzipped or raw.</summary>
+public static class IdxReader
+{
+    public const int ImagesMagic = 2051;
+    public const int LabelsMagic = 2049;
+
+    /// <summary>Reads an images file: u8[N, rows, cols]. Returns the bytes and the shape.</summary>
+    public static (byte[] Pixels, int Count, int Rows, int Columns) ReadImages(string path)
+    {
+        var bytes = ReadAll(path);
+        var header = Header(bytes, path, ImagesMagic, dimensions: 3);
+        int count = header[0], rows = header[1], cols = header[2];
+        long expected = (long)count * rows * cols;
+        const int offset = 16;
+        if (bytes.Length - offset < expected)
+            throw new DatasetException(path, $"truncated: header says {count}×{rows}×{cols} pixels ({expected} bytes) but only {bytes.Length - offset} follow");
+        return (bytes.AsSpan(offset, (int)expected).ToArray(), count, rows, cols);
+    }
+
+    /// <summary>Reads a labels file: u8[N].</summary>
+    public static byte[] ReadLabels(string path)
+    {
+        var bytes = ReadAll(path);
+        int count = Header(bytes, path, LabelsMagic, dimensions: 1)[0];
+        const int offset = 8;
+        if (bytes.Length - offset < count)
+            throw new DatasetException(path, $"truncated: header says {count} labels but only {bytes.Length - offset} follow");
+        return bytes.AsSpan(offset, count).ToArray();
+    }
+
+    private static int[] Header(byte[] bytes, string path, int magic, int dimensions)
+    {
+        int headerSize = 4 + 4 * dimensions;
+        if (bytes.Length < headerSize)
+            throw new DatasetException(path, $"truncated: {bytes.Length} bytes is shorter than the {headerSize}-byte IDX header");
+        int actual = BinaryPrimitives.ReadInt32BigEndian(bytes);
+        if (actual != magic)
+        {
+            string what = magic == ImagesMagic ? "images" : "labels";
+            throw new DatasetException(path, $"wrong magic number {actual}: an IDX {what} file starts with {magic}");
+        }
+        var dims = new int[dimensions];
+        for (int i = 0; i < dimensions; i++)
+        {
+            dims[i] = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i));
+            if (dims[i] < 0) throw new DatasetException(path, $"negative dimension {dims[i]} in the IDX header");
+        }
+        return dims;
+    }
+
+    private static byte[] ReadAll(string path)
+    {
+        if (!File.Exists(path)) throw new DatasetException(path, "file not found");
+        using var file = File.OpenRead(path);
+        Span<byte> probe = stackalloc byte[2];
+        int read = file.Read(probe);
+        file.Position = 0;
+        bool gzip = read == 2 && probe[0] == 0x1f && probe[1] == 0x8b;
+        using var stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file;
+        using var memory = new MemoryStream();
+        try
+        {
+            stream.CopyTo(memory);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DatasetException(path, $"corrupt gzip data ({e.Message})");
+        }
+        return memory.ToArray();
+    }
+}
+
+/// <summary>A dataset file that cannot be used; the message names the file.</summary>
+public sealed class DatasetException(string path, string reason) : Exception($"{path}: {reason}")
+{
+    public string Path { get; } = path;
+}

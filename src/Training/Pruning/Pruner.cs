@@ -1,0 +1,68 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Sweep.Training.Pruning;
+
+/// <summary>
+/// Chooses which alive entries of a weight tensor to prune. Masks are permanent: a pruner only ever
+/// turns entries off, and the chosen entries are zeroed in both the mask and the weight.
+/// </summary>
+public abstract class Pruner
+{
+    public static readonly IReadOnlyList<string> Known = ["stochastic", "magnitude", "none"];
+
+    public static Pruner Create(string method, double temperature) => method switch
+    {
+        "stochastic" => new StochasticPruner(temperature),
+        "magnitude" => new MagnitudePruner(),
+        "none" => new NoPruner(),
+        _ => throw new ArgumentException($"unknown prune method '{method}' (known: {string.Join(", ", Known)})"),
+    };
+
+    public virtual bool Prunes => true;
+
+    /// <summary>Prunes as many alive entries as it takes to bring the tensor to <paramref name="sparsity"/>; returns how many.</summary>
+    public long PruneToSparsity(Tensor weight, Tensor mask, double sparsity, Generator generator)
+    {
+        if (!Prunes) return 0;
+        long alive = mask.count_nonzero().item<long>();
+        long k = PruningSchedule.EntriesToPrune(alive, mask.numel(), sparsity);
+        return Prune(weight, mask, k, generator);
+    }
+
+    /// <summary>Prunes k alive entries of <paramref name="weight"/> (flat views are used; shapes are kept); returns how many.</summary>
+    public long Prune(Tensor weight, Tensor mask, long k, Generator generator)
+    {
+        if (k <= 0 || !Prunes) return 0;
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var w = weight.view(-1);
+        var m = mask.view(-1);
+        var alive = m.to_type(ScalarType.Bool);
+        long aliveCount = alive.sum().item<long>();
+        k = Math.Min(k, aliveCount);
+        if (k <= 0) return 0;
+        var keys = SelectionKeys(w.abs(), alive, generator);
+        keys.masked_fill_(alive.logical_not(), float.NegativeInfinity);
+        var (_, chosen) = keys.topk((int)k, largest: true, sorted: false);
+        m.index_fill_(0, chosen, 0);
+        w.index_fill_(0, chosen, 0);
+        return k;
+    }
+
+    /// <summary>A key per entry: the k alive entries with the largest keys are pruned.</summary>
+    protected abstract Tensor SelectionKeys(Tensor magnitude, Tensor alive, Generator generator);
+}
+
+/// <summary>The classic baseline: prune the k alive entries of smallest |w| (the τ → 0 limit of stochastic).</summary>
+public sealed class MagnitudePruner : Pruner
+{
+    protected override Tensor SelectionKeys(Tensor magnitude, Tensor alive, Generator generator) => magnitude.neg();
+}
+
+/// <summary>Never prunes.</summary>
+public sealed class NoPruner : Pruner
+{
+    public override bool Prunes => false;
+    protected override Tensor SelectionKeys(Tensor magnitude, Tensor alive, Generator generator) => magnitude;
+}

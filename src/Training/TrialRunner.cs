@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using Sweep.Training.Data;
+using Sweep.Training.Metrics;
+using Sweep.Training.Models;
+using Sweep.Training.Pruning;
+using Sweep.Training.Regularization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Sweep.Training;
+
+/// <summary>Where and how a trial runs: the device ("auto", "cpu", "cuda", "cuda:N") and the intra-op thread budget (0 = leave as is).</summary>
+public sealed record TrainingOptions(string? Device = null, int Threads = 0);
+
+/// <summary>Trains one trial exactly as docs/algorithm.md defines it.</summary>
+public static class TrialRunner
+{
+    /// <summary>
+    /// Runs a trial to the end. <paramref name="onEpoch"/> is called after each epoch on the training thread.
+    /// Cancellation is checked between optimizer steps. Same settings, seed and CPU: same result.
+    /// </summary>
+    public static TrialReport Run(TrialSettings settings, TrainingOptions? options = null,
+        Action<EpochReport>? onEpoch = null, CancellationToken cancellationToken = default)
+    {
+        settings.Validate();
+        options ??= new TrainingOptions();
+        var total = Stopwatch.StartNew();
+        var device = TrainingDevice.Resolve(options.Device);
+        if (options.Threads > 0) torch.set_num_threads(options.Threads);
+        var data = Dataset.Load(settings.Dataset).On(device);
+
+        using var generator = new Generator((ulong)settings.Seed, torch.CPU);
+        using var model = PrunableNetwork.Create(settings.Model);
+        model.Initialize(generator);
+        model.to(device);
+        var layers = model.Layers;
+        var weights = layers.Select(l => (Tensor)l.Weight).ToArray();
+        var masks = weights.Select(w => torch.ones_like(w)).ToArray();
+        var regularizer = new Regularizer(settings.Regularizer, settings.Lambda);
+        var pruner = Pruner.Create(settings.PruneMethod, settings.Temperature);
+        using var optimizer = torch.optim.SGD(model.parameters(), settings.LearningRate, settings.Momentum);
+
+        var trainX = data.TrainX;
+        var trainY = data.TrainY;
+        long n = settings.TrainLimit is int limit ? Math.Min(limit, trainX.shape[0]) : trainX.shape[0];
+        if (n < trainX.shape[0]) { trainX = trainX.narrow(0, 0, n); trainY = trainY.narrow(0, 0, n); }
+        int batch = settings.BatchSize;
+        long stepsPerEpoch = (n + batch - 1) / batch;
+        var schedule = new PruningSchedule(stepsPerEpoch * settings.Epochs, settings.RampFraction, settings.Interval, settings.PruneRate);
+
+        var epochs = new List<EpochReport>(settings.Epochs);
+        long step = 0;
+        try
+        {
+            for (int epoch = 1; epoch <= settings.Epochs; epoch++)
+            {
+                var clock = Stopwatch.StartNew();
+                double loss;
+                using (var epochScope = torch.NewDisposeScope())
+                {
+                    var perm = torch.randperm(n, generator: generator).to(device);
+                    var xs = trainX.index_select(0, perm);
+                    var ys = trainY.index_select(0, perm);
+                    var lossSum = torch.zeros(1, dtype: ScalarType.Float64, device: device);
+                    for (long b = 0; b < stepsPerEpoch; b++)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        using var stepScope = torch.NewDisposeScope();
+                        long start = b * batch;
+                        long len = Math.Min(batch, n - start);
+                        var logits = model.forward(xs.narrow(0, start, len));
+                        var ce = nn.functional.cross_entropy(logits, ys.narrow(0, start, len));
+                        optimizer.zero_grad();
+                        ce.backward();
+                        if (regularizer.IsActive)
+                        {
+                            foreach (var w in weights)
+                            {
+                                lossSum.add_(regularizer.Penalty(w));
+                                regularizer.AddGradient(w, w.grad!);
+                            }
+                        }
+                        optimizer.step();
+                        using (torch.no_grad())
+                            for (int i = 0; i < weights.Length; i++) weights[i].mul_(masks[i]);
+                        lossSum.add_(ce.detach());
+                        step++;
+                        if (schedule.IsEvent(step))
+                        {
+                            double sparsity = schedule.TargetSparsity(step);
+                            for (int i = 0; i < weights.Length; i++) pruner.PruneToSparsity(weights[i], masks[i], sparsity, generator);
+                        }
+                    }
+                    loss = lossSum.item<double>() / stepsPerEpoch;
+                }
+                if (!double.IsFinite(loss)) throw new TrainingDivergedException(epoch, loss);
+                double accuracy = Evaluate(model, data.TestX, data.TestY);
+                var sparsityNow = SparsityReport.Measure(Named(layers));
+                var record = new EpochReport(epoch, loss, accuracy, sparsityNow.WeightSparsity, sparsityNow.NodeSparsity, clock.Elapsed.TotalSeconds);
+                epochs.Add(record);
+                onEpoch?.Invoke(record);
+            }
+
+            double finalAccuracy = epochs.Count > 0 ? epochs[^1].Accuracy : Evaluate(model, data.TestX, data.TestY);
+            var final = SparsityReport.Measure(Named(layers));
+            return new TrialReport(finalAccuracy, final.WeightSparsity, final.NodeSparsity, final.Layers, epochs,
+                total.Elapsed.TotalSeconds, device.ToString());
+        }
+        finally
+        {
+            foreach (var m in masks) m.Dispose();
+        }
+    }
+
+    /// <summary>Top-1 accuracy on a labelled set.</summary>
+    public static double Evaluate(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        long correct = model.forward(x).argmax(1).eq(y).sum().item<long>();
+        return (double)correct / y.shape[0];
+    }
+
+    private static (string, Tensor)[] Named(IReadOnlyList<PrunableLayer> layers) =>
+        layers.Select(l => (l.Name, (Tensor)l.Weight)).ToArray();
+}
