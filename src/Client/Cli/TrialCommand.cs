@@ -52,20 +52,20 @@ public static class TrialCommand
         if (threads < 0) throw new UsageException($"--threads: must be ≥ 0, got {threads}");
 
         var settings = TrialMapping.ToSettings(p, dataset, trainLimit);
+        bool json = a.Has("json");
+        TrialReport report;
         try
         {
-            settings.Validate();
+            report = TrialRunner.Run(settings, new TrainingOptions(a.String("device"), threads),
+                json ? null : e => Console.WriteLine(
+                    $"epoch {e.Epoch,3}  loss {e.Loss:F4}  accuracy {e.Accuracy:F4}  weight sparsity {e.WeightSparsity:F4}  node sparsity {e.NodeSparsity:F4}  {e.Seconds:F2} s"),
+                cancellationToken);
         }
         catch (InvalidSettingException e)
         {
+            // Settings are validated before any training starts: name the flag that carries the field.
             throw new UsageException($"--{Kebab(e.Field)}: {e.Message[(e.Field.Length + 2)..]}");
         }
-
-        bool json = a.Has("json");
-        var report = TrialRunner.Run(settings, new TrainingOptions(a.String("device"), threads),
-            json ? null : e => Console.WriteLine(
-                $"epoch {e.Epoch,3}  loss {e.Loss:F4}  accuracy {e.Accuracy:F4}  weight sparsity {e.WeightSparsity:F4}  node sparsity {e.NodeSparsity:F4}  {e.Seconds:F2} s"),
-            cancellationToken);
         var result = TrialMapping.Completed($"trial-{Guid.NewGuid():N}"[..14], "", p, report, Environment.MachineName, 1);
         if (json)
         {

@@ -36,14 +36,17 @@ public static class IdxReader
     private static int[] Header(byte[] bytes, string path, int magic, int dimensions)
     {
         int headerSize = 4 + 4 * dimensions;
+        if (bytes.Length >= 4)
+        {
+            int actual = BinaryPrimitives.ReadInt32BigEndian(bytes);
+            if (actual != magic)
+            {
+                string what = magic == ImagesMagic ? "images" : "labels";
+                throw new DatasetException(path, $"wrong magic number {actual}: an IDX {what} file starts with {magic}");
+            }
+        }
         if (bytes.Length < headerSize)
             throw new DatasetException(path, $"truncated: {bytes.Length} bytes is shorter than the {headerSize}-byte IDX header");
-        int actual = BinaryPrimitives.ReadInt32BigEndian(bytes);
-        if (actual != magic)
-        {
-            string what = magic == ImagesMagic ? "images" : "labels";
-            throw new DatasetException(path, $"wrong magic number {actual}: an IDX {what} file starts with {magic}");
-        }
         var dims = new int[dimensions];
         for (int i = 0; i < dimensions; i++)
         {

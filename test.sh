@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The whole test suite: builds the solution (Release) and runs every test project; the last line is "N passed, N failed".
+# Runs inside the Debian 13 root on hosts whose libstdc++ is too old for TorchSharp (scripts/compat-root.sh).
+set -uo pipefail
+REPO="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+source "$REPO/scripts/compat-root.sh"
+sweep_compat_exec "$REPO" "$REPO/test.sh" "$@"
+cd "$REPO"
+
+results="$REPO/.artifacts/test-results"
+rm -rf "$results"; mkdir -p "$results"
+echo "== build (Release)"
+if ! dotnet build Sweep.sln -c Release -nologo -v quiet >"$results/build.log" 2>&1; then
+  grep -E ' error ' "$results/build.log" | sort -u | head -30
+  echo "build failed (log: $results/build.log)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+passed=0; failed=0; status=0
+for project in tests/*/; do
+  name="$(basename "$project")"
+  exe="$project/bin/Release/net10.0/$name"
+  [ -x "$exe" ] || continue
+  # Optional filter: ./test.sh Training.Tests runs one project.
+  if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
+  echo "== $name"
+  start=$(date +%s)
+  timeout --kill-after=30 "${SWEEP_TEST_TIMEOUT:-1200}" "$exe" -noColor -noLogo -xml "$results/$name.xml" >"$results/$name.log" 2>&1
+  rc=$?
+  grep -E '\[FAIL\]|Assert|Failure|Exception' "$results/$name.log" | head -40
+  line=$(grep -o '<assembly [^>]*>' "$results/$name.xml" 2>/dev/null | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$line"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$line")
+  e=$(sed -n 's/.* errors="\([0-9]*\)".*/\1/p' <<<"$line")
+  p=${p:-0}; f=${f:-0}; e=${e:-0}
+  if [ -z "$line" ] || [ $rc -ne 0 ] && [ "$f" = 0 ] && [ "$e" = 0 ]; then
+    tail -n 20 "$results/$name.log"; f=$((f + 1))   # crashed or timed out: count the project as a failure
+  fi
+  f=$((f + e))
+  echo "   $p passed, $f failed ($(( $(date +%s) - start )) s)"
+  passed=$((passed + p)); failed=$((failed + f))
+  [ "$f" -gt 0 ] && status=1
+done
+echo "$passed passed, $failed failed"
+exit $status
