@@ -1,4 +1,5 @@
 using Sweep.Client.Cli;
+using Sweep.Grains.Search;
 using Sweep.Training;
 using Sweep.Training.Data;
 
@@ -9,9 +10,15 @@ public static class Program
     private const string Usage = """
         usage: sweep <command> [options]      (sweep <command> --help for its options)
           trial     one trial, in-process, no cluster
+          run       a whole sweep in this process (embedded silo + client), writing runs/<name>/
+          silo      a long-running silo of a localhost cluster
+          submit    submit a spec to a running cluster; prints the sweep id
+          status, watch, front, export, cancel, list    against a running cluster
         """;
 
-    public static int Main(string[] args)
+    private static readonly string[] ClusterCommandNames = ["submit", "status", "watch", "front", "export", "cancel", "list"];
+
+    public static async Task<int> Main(string[] args)
     {
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -29,6 +36,9 @@ public static class Program
                 Console.WriteLine(command switch
                 {
                     "trial" => TrialCommand.Help,
+                    "run" => RunCommand.Help,
+                    "silo" => SiloCommand.Help,
+                    _ when ClusterCommandNames.Contains(command) => ClusterCommands.Help,
                     _ => Usage,
                 });
                 return 0;
@@ -36,12 +46,18 @@ public static class Program
             return command switch
             {
                 "trial" => TrialCommand.Run(rest, cancel.Token),
-                _ => throw new UsageException($"unknown command '{command}' (commands: trial)"),
+                "run" => await RunCommand.RunAsync(rest, cancel.Token),
+                "silo" => await SiloCommand.RunAsync(rest, cancel.Token),
+                _ when ClusterCommandNames.Contains(command) => await ClusterCommands.RunAsync(command, rest, cancel.Token),
+                _ => throw new UsageException($"unknown command '{command}' (commands: trial, run, silo, {string.Join(", ", ClusterCommandNames)})"),
             };
         }
         catch (UsageException e) { return Fail(2, e.Message); }
         catch (InvalidSettingException e) { return Fail(2, e.Message); }
         catch (DatasetException e) { return Fail(2, e.Message); }
+        catch (SpecException e) { return Fail(2, e.Message); }
+        catch (KeyNotFoundException e) { return Fail(2, e.Message); }
+        catch (ClusterUnreachableException e) { return Fail(1, e.Message); }
         catch (OperationCanceledException) { return Fail(130, "cancelled"); }
         catch (Exception e) when (Environment.GetEnvironmentVariable("SWEEP_DEBUG") is null)
         {

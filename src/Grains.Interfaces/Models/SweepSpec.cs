@@ -22,6 +22,8 @@ public sealed record SweepSpec
     [Id(7)] public int? TrainLimit { get; init; }
     /// <summary>How many times a failing trial is attempted before it is recorded as failed.</summary>
     [Id(8)] public int MaxAttempts { get; init; } = 1;
+    /// <summary>The spec file's text as submitted (written back as spec.json).</summary>
+    [Id(9)] public string? Source { get; init; }
 }
 
 /// <summary>The search strategy and its space.</summary>

@@ -30,9 +30,9 @@ public sealed record TrialResult
     [Id(1)] public string SweepId { get; init; } = "";
     [Id(2)] public TrialStatus Status { get; init; }
     [Id(3)] public TrialParameters Params { get; init; } = new();
-    [Id(4)] public double Accuracy { get; init; }
-    [Id(5)] public double WeightSparsity { get; init; }
-    [Id(6)] public double NodeSparsity { get; init; }
+    [Id(4)] public double? Accuracy { get; init; }
+    [Id(5)] public double? WeightSparsity { get; init; }
+    [Id(6)] public double? NodeSparsity { get; init; }
     [Id(7)] public IReadOnlyList<LayerRecord> Layers { get; init; } = [];
     [Id(8)] public IReadOnlyList<EpochRecord> Epochs { get; init; } = [];
     [Id(9)] public double Seconds { get; init; }

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Sweep.Client.Output;
+using Sweep.Grains;
+using Sweep.Grains.Models;
+using Sweep.Grains.Search;
+using Sweep.Silo;
+
+namespace Sweep.Client.Cli;
+
+/// <summary>`sweep run SPEC`: the embedded default — an in-process silo and client run the whole sweep.</summary>
+public static class RunCommand
+{
+    public const string Help = """
+        usage: sweep run SPEC.json [--out DIR] [--json] [--slots N] [--threads N] [--device auto|cpu|cuda]
+        Runs the whole sweep in this process (an embedded silo and client) with a live progress bar, and writes DIR
+        (default runs/<name>): spec.json, trials.jsonl, front.json, front.svg. Running again with the same DIR keeps
+        the completed trials and runs only the rest. --json prints front.json to stdout instead of the tables.
+        --slots: trials trained at once (default: one per core); --threads: threads per trial (default: cores / slots).
+        """;
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    {
+        var a = new CommandArgs("run", argv, ["out", "slots", "threads", "device"], ["json"]);
+        string specPath = a.RequirePositional(0, "a spec file (sweep run SPEC.json)");
+        a.NoMorePositional(1);
+        int slots = a.Int("slots", 0), threads = a.Int("threads", 0);
+        if (slots < 0) throw new UsageException($"--slots: must be ≥ 0, got {slots}");
+        if (threads < 0) throw new UsageException($"--threads: must be ≥ 0, got {threads}");
+        string device = a.String("device", "auto");
+        bool json = a.Has("json");
+
+        var spec = SweepClient.LoadSpec(specPath);
+        var plans = SearchSpace.Expand(spec);
+        var dir = new RunDirectory(a.String("out") ?? Path.Combine("runs", spec.Name));
+        var previous = dir.ReadTrials();
+        var planned = plans.ToDictionary(p => p.TrialId, p => p.Params);
+        var kept = previous
+            .Where(r => r.Status == TrialStatus.Completed && planned.TryGetValue(r.TrialId, out var p) && p == r.Params)
+            .DistinctBy(r => r.TrialId)
+            .ToList();
+        string sweepId = kept.Count > 0 ? kept[0].SweepId : SweepClient.NewSweepId(spec.Name);
+        dir.WriteSpec(spec);
+        dir.ResetTrials(kept);
+        if (kept.Count > 0) Console.Error.WriteLine($"sweep: {dir.Path}: keeping {kept.Count} completed trial(s), running the other {plans.Count - kept.Count}");
+
+        using var host = await SweepHosts.StartEmbeddedAsync(o => { o.Slots = slots; o.ThreadsPerSlot = threads; o.Device = device; }, cancellationToken);
+        await using var client = new SweepClient(host.Services.GetRequiredService<IClusterClient>());
+        await client.SubmitAsync(spec, kept, sweepId, CancellationToken.None);
+        var progress = new ProgressLine();
+        int written = kept.Count;
+        bool interrupted = false;
+        SweepStatus status;
+        while (true)
+        {
+            if (cancellationToken.IsCancellationRequested && !interrupted)
+            {
+                // Ctrl+C: stop the trials, then still write what finished.
+                interrupted = true;
+                await client.CancelAsync(sweepId, CancellationToken.None);
+            }
+            status = await client.GetStatusAsync(sweepId, CancellationToken.None);
+            var fresh = await client.GetResultsAsync(sweepId, written, CancellationToken.None);
+            if (fresh.Count > 0)
+            {
+                dir.AppendTrials(fresh);
+                written += fresh.Count;
+            }
+            progress.Update(status);
+            if (status.IsFinished && written >= status.Done) break;
+            await Task.Delay(TimeSpan.FromMilliseconds(250), CancellationToken.None);
+        }
+        progress.Finish();
+
+        var front = await client.GetFrontAsync(sweepId, CancellationToken.None);
+        dir.WriteFront(front);
+        dir.WritePlot(FrontPlot.Svg(spec.Name, dir.ReadTrials(), front));
+        await host.StopAsync(TimeSpan.FromSeconds(10));
+
+        if (json) Console.WriteLine(JsonSerializer.Serialize(front, SweepJson.Indented));
+        else
+        {
+            Console.Write(FrontTable.Render(front));
+            Console.WriteLine($"{status.Completed} completed, {status.Failed} failed, {status.Cancelled} cancelled of {status.Total} trials in {ProgressLine.Duration(status.ElapsedSeconds)}; wrote {dir.Path}");
+        }
+        return interrupted ? 130 : 0;
+    }
+}

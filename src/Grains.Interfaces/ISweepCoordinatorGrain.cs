@@ -1,0 +1,66 @@
+using Orleans.Concurrency;
+using Sweep.Grains.Models;
+
+namespace Sweep.Grains;
+
+/// <summary>One per sweep (keyed by the sweep id): expands the spec, fans trials out, aggregates the fronts.</summary>
+[Alias("Sweep.ISweepCoordinatorGrain")]
+public interface ISweepCoordinatorGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Starts the sweep. Trials in <paramref name="completed"/> whose id and parameters match a planned trial are kept
+    /// and not run again. Submitting an existing sweep again changes nothing and returns its status.
+    /// </summary>
+    [Alias("Submit")]
+    Task<SweepStatus> SubmitAsync(SweepSpec spec, IReadOnlyList<TrialResult> completed);
+
+    /// <summary>Null when no sweep has this id.</summary>
+    [Alias("GetStatus")]
+    Task<SweepStatus?> GetStatusAsync();
+
+    [Alias("GetFront")]
+    Task<FrontReport?> GetFrontAsync();
+
+    /// <summary>Finished trials (completed, failed, cancelled) in the order they finished, from index <paramref name="from"/>.</summary>
+    [Alias("GetResults")]
+    Task<IReadOnlyList<TrialResult>> GetResultsAsync(int from, int max);
+
+    [Alias("GetSpec")]
+    Task<SweepSpec?> GetSpecAsync();
+
+    /// <summary>Stops running trials and starts no more.</summary>
+    [Alias("Cancel")]
+    Task<SweepStatus?> CancelAsync();
+
+    /// <summary>A trial finished an epoch (progress only; fire and forget).</summary>
+    [OneWay, Alias("ReportEpoch")]
+    Task ReportEpochAsync(string trialId, EpochRecord epoch, string silo);
+
+    /// <summary>A trial finished: completed, failed or cancelled.</summary>
+    [Alias("ReportResult")]
+    Task ReportResultAsync(TrialResult result);
+}
+
+/// <summary>The list of sweeps the cluster knows (key 0).</summary>
+[Alias("Sweep.ISweepRegistryGrain")]
+public interface ISweepRegistryGrain : IGrainWithIntegerKey
+{
+    [Alias("Add")]
+    Task AddAsync(SweepSummary sweep);
+
+    [Alias("List")]
+    Task<IReadOnlyList<SweepSummary>> ListAsync();
+}
+
+/// <summary>The cluster's training slots as the silos advertise them (key 0).</summary>
+[Alias("Sweep.ISlotRegistryGrain")]
+public interface ISlotRegistryGrain : IGrainWithIntegerKey
+{
+    /// <summary>A silo's slot count (sent at start and then periodically).</summary>
+    [Alias("Advertise")]
+    Task AdvertiseAsync(string silo, int slots);
+
+    /// <summary>Total slots over the silos that are alive now (at least 1).</summary>
+    [Alias("GetCapacity")]
+    Task<int> GetCapacityAsync();
+}

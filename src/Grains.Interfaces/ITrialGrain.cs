@@ -1,0 +1,40 @@
+using Sweep.Grains.Models;
+
+namespace Sweep.Grains;
+
+/// <summary>What a trial grain needs to run its trial.</summary>
+[GenerateSerializer, Immutable, Alias("Sweep.TrialRequest")]
+public sealed record TrialRequest
+{
+    [Id(0)] public string SweepId { get; init; } = "";
+    [Id(1)] public string TrialId { get; init; } = "";
+    [Id(2)] public TrialParameters Params { get; init; } = new();
+    [Id(3)] public DatasetRef Dataset { get; init; } = DatasetRef.Mnist10k;
+    [Id(4)] public int? TrainLimit { get; init; }
+    [Id(5)] public int MaxAttempts { get; init; } = 1;
+
+    /// <summary>The trial grain's key: one grain per (sweep, trial).</summary>
+    public string GrainKey => TrialKey(SweepId, TrialId);
+
+    public static string TrialKey(string sweepId, string trialId) => $"{sweepId}/{trialId}";
+}
+
+/// <summary>Owns exactly one trial: trains it at most once at a time, reports epochs and the result to its coordinator.</summary>
+[Alias("Sweep.ITrialGrain")]
+public interface ITrialGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Starts the trial in the background and returns at once: null while it runs (or was just started),
+    /// or the stored result when it already finished (starting a finished trial never runs it again).
+    /// </summary>
+    [Alias("Start")]
+    Task<TrialResult?> StartAsync(TrialRequest request);
+
+    /// <summary>Stops a running trial between optimizer steps; it then reports itself cancelled.</summary>
+    [Alias("Cancel")]
+    Task CancelAsync();
+
+    /// <summary>The stored result, or null while none exists.</summary>
+    [Alias("GetResult")]
+    Task<TrialResult?> GetResultAsync();
+}

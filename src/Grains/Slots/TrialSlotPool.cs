@@ -1,0 +1,95 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sweep.Training;
+
+namespace Sweep.Grains.Slots;
+
+/// <summary>How a silo trains: how many trials at once, how many threads each, on which device.</summary>
+public sealed class TrialSlotOptions
+{
+    /// <summary>Training slots; 0 = one per GPU (× TrialsPerGpu), or one per core on the CPU.</summary>
+    public int Slots { get; set; }
+    /// <summary>Intra-op threads per trial on the CPU; 0 = cores / slots.</summary>
+    public int ThreadsPerSlot { get; set; }
+    /// <summary>Trials sharing one GPU.</summary>
+    public int TrialsPerGpu { get; set; } = 1;
+    /// <summary>"auto" (CUDA when available), "cpu" or "cuda".</summary>
+    public string Device { get; set; } = "auto";
+}
+
+/// <summary>A granted slot: the device and thread budget of one running trial. Dispose to give it back.</summary>
+public sealed class TrialSlot(TrialSlotPool pool, int index, string device, int threads) : IDisposable
+{
+    private int _released;
+    public int Index { get; } = index;
+    public string Device { get; } = device;
+    public int Threads { get; } = threads;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0) pool.Release(this);
+    }
+}
+
+/// <summary>
+/// The silo's bounded training slots. A trial waits here for a slot, then trains on that slot's device
+/// (cuda:i for slot i on a GPU silo) with that slot's thread budget, off the Orleans scheduler.
+/// </summary>
+public sealed class TrialSlotPool
+{
+    private readonly SemaphoreSlim _free;
+    private readonly Stack<int> _indices;
+    private readonly Lock _lock = new();
+    private readonly string[] _devices;
+
+    public int Capacity { get; }
+    public int ThreadsPerSlot { get; }
+    public string DeviceKind { get; }
+    public int Free => _free.CurrentCount;
+    public int Busy => Capacity - Free;
+
+    public TrialSlotPool(IOptions<TrialSlotOptions> options, ILogger<TrialSlotPool> logger)
+    {
+        var o = options.Value;
+        if (o.Slots < 0) throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), ["Sweep:Slots must be ≥ 0"]);
+        if (o.ThreadsPerSlot < 0) throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), ["Sweep:ThreadsPerSlot must be ≥ 0"]);
+        if (o.TrialsPerGpu < 1) throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), ["Sweep:TrialsPerGpu must be ≥ 1"]);
+        string device = (o.Device ?? "auto").Trim().ToLowerInvariant();
+        int gpus = device == "cpu" ? 0 : TrainingDevice.CudaDeviceCount();
+        if (device == "cuda" && gpus == 0)
+            throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), ["Sweep:Device is cuda but TorchSharp reports no CUDA device"]);
+        if (gpus > 0)
+        {
+            Capacity = o.Slots > 0 ? o.Slots : gpus * o.TrialsPerGpu;
+            _devices = Enumerable.Range(0, Capacity).Select(i => $"cuda:{i % gpus}").ToArray();
+            ThreadsPerSlot = o.ThreadsPerSlot > 0 ? o.ThreadsPerSlot : 1;
+            DeviceKind = "cuda";
+        }
+        else
+        {
+            int cores = Environment.ProcessorCount;
+            Capacity = o.Slots > 0 ? o.Slots : cores;
+            ThreadsPerSlot = o.ThreadsPerSlot > 0 ? o.ThreadsPerSlot : Math.Max(1, cores / Capacity);
+            _devices = Enumerable.Repeat("cpu", Capacity).ToArray();
+            DeviceKind = "cpu";
+        }
+        _free = new SemaphoreSlim(Capacity, Capacity);
+        _indices = new Stack<int>(Enumerable.Range(0, Capacity).Reverse());
+        logger.LogInformation("Training slots: {Slots} on {Device}, {Threads} thread(s) each", Capacity, DeviceKind, ThreadsPerSlot);
+    }
+
+    /// <summary>Waits for a free slot.</summary>
+    public async Task<TrialSlot> AcquireAsync(CancellationToken cancellationToken)
+    {
+        await _free.WaitAsync(cancellationToken);
+        int index;
+        lock (_lock) index = _indices.Pop();
+        return new TrialSlot(this, index, _devices[index], ThreadsPerSlot);
+    }
+
+    internal void Release(TrialSlot slot)
+    {
+        lock (_lock) _indices.Push(slot.Index);
+        _free.Release();
+    }
+}

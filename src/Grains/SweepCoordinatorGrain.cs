@@ -1,0 +1,317 @@
+using Microsoft.Extensions.Logging;
+using Sweep.Grains.Models;
+using Sweep.Grains.Pareto;
+using Sweep.Grains.Search;
+
+namespace Sweep.Grains;
+
+/// <summary>A coordinator's durable state: the spec, the plan, and every finished trial.</summary>
+[GenerateSerializer, Alias("Sweep.SweepGrainState")]
+public sealed class SweepGrainState
+{
+    [Id(0)] public SweepSpec? Spec { get; set; }
+    [Id(1)] public List<TrialPlan> Plans { get; set; } = [];
+    /// <summary>Finished trials in the order they finished.</summary>
+    [Id(2)] public List<TrialResult> Results { get; set; } = [];
+    [Id(3)] public DateTimeOffset CreatedAt { get; set; }
+    [Id(4)] public DateTimeOffset? FinishedAt { get; set; }
+    [Id(5)] public bool Cancelled { get; set; }
+}
+
+/// <summary>
+/// One per sweep. Expands the spec into trials, keeps at most as many in flight as the cluster has training
+/// slots, folds each result into both Pareto fronts as it arrives, and persists what it knows so that a
+/// reactivation (or another silo) carries on where it stopped. Trial grains store their own results, so a
+/// result that arrives while the state is not yet written is recovered by asking the trial again.
+/// </summary>
+public sealed class SweepCoordinatorGrain(
+    [PersistentState("sweep", SweepStorage.Name)] IPersistentState<SweepGrainState> state,
+    ILogger<SweepCoordinatorGrain> logger) : Grain, ISweepCoordinatorGrain
+{
+    private static readonly TimeSpan WriteInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan CapacityRefresh = TimeSpan.FromSeconds(5);
+
+    private readonly Dictionary<string, TrialPlan> _plans = new();
+    private readonly Dictionary<string, int> _finished = new();           // trial id → index in Results
+    private readonly Queue<TrialPlan> _pending = new();
+    private readonly Dictionary<string, TrialProgress> _inFlight = new();
+    private ParetoFront _front = null!;
+    private ParetoFront _nodeFront = null!;
+    private long _version;
+    private int _capacity = 1;
+    private DateTime _capacityAt = DateTime.MinValue;
+    private DateTime _lastWrite = DateTime.MinValue;
+    private bool _dirty;
+    private bool _dispatching;
+    private DateTime _activatedAt;
+    private int _doneAtActivation;
+    private IGrainTimer? _flushTimer;
+
+    private string SweepId => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _activatedAt = DateTime.UtcNow;
+        if (state.State.Spec is null) return;
+        Rebuild();
+        if (!IsFinished)
+        {
+            logger.LogInformation("Sweep {Sweep} resumes: {Done} of {Total} trials finished", SweepId, _finished.Count, _plans.Count);
+            await DispatchAsync();
+        }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_dirty) await WriteAsync();
+    }
+
+    public async Task<SweepStatus> SubmitAsync(SweepSpec spec, IReadOnlyList<TrialResult> completed)
+    {
+        if (state.State.Spec is not null) return Status();
+        var plans = SearchSpace.Expand(spec);
+        state.State.Spec = spec;
+        state.State.Plans = plans.ToList();
+        state.State.CreatedAt = DateTimeOffset.UtcNow;
+        var byId = plans.ToDictionary(p => p.TrialId);
+        foreach (var r in completed)
+            if (r.Status == TrialStatus.Completed && byId.TryGetValue(r.TrialId, out var plan) && plan.Params == r.Params
+                && state.State.Results.All(x => x.TrialId != r.TrialId))
+                state.State.Results.Add(r with { SweepId = SweepId });
+        Rebuild();
+        if (IsFinished) state.State.FinishedAt = DateTimeOffset.UtcNow;
+        await WriteAsync();
+        await GrainFactory.GetGrain<ISweepRegistryGrain>(0).AddAsync(new SweepSummary(SweepId, spec.Name, state.State.CreatedAt));
+        logger.LogInformation("Sweep {Sweep} ({Name}) submitted: {Total} trials, {Kept} already completed", SweepId, spec.Name, plans.Count, _finished.Count);
+        await DispatchAsync();
+        return Status();
+    }
+
+    public Task<SweepStatus?> GetStatusAsync() => Task.FromResult(state.State.Spec is null ? null : Status());
+
+    public Task<SweepSpec?> GetSpecAsync() => Task.FromResult(state.State.Spec);
+
+    public Task<FrontReport?> GetFrontAsync()
+    {
+        if (state.State.Spec is not { } spec) return Task.FromResult<FrontReport?>(null);
+        var main = _front.ToFront(spec.ReferencePoint);
+        var node = _nodeFront.ToFront(NodeReference(spec));
+        return Task.FromResult<FrontReport?>(new FrontReport
+        {
+            SweepId = SweepId,
+            Objectives = main.Objectives,
+            ReferencePoint = main.ReferencePoint,
+            Hypervolume = main.Hypervolume,
+            Points = main.Points,
+            NodeFront = node,
+        });
+    }
+
+    public Task<IReadOnlyList<TrialResult>> GetResultsAsync(int from, int max)
+    {
+        var results = state.State.Results;
+        from = Math.Clamp(from, 0, results.Count);
+        int count = Math.Clamp(max, 0, results.Count - from);
+        return Task.FromResult<IReadOnlyList<TrialResult>>(results.GetRange(from, count));
+    }
+
+    public async Task<SweepStatus?> CancelAsync()
+    {
+        if (state.State.Spec is null) return null;
+        if (IsFinished) return Status();
+        state.State.Cancelled = true;
+        // Pending trials never start; they are recorded as cancelled so every planned trial has one outcome.
+        while (_pending.TryDequeue(out var plan))
+            Record(new TrialResult { TrialId = plan.TrialId, SweepId = SweepId, Status = TrialStatus.Cancelled, Params = plan.Params, Error = "sweep cancelled" });
+        var running = _inFlight.Keys.ToArray();
+        await Task.WhenAll(running.Select(id => GrainFactory.GetGrain<ITrialGrain>(TrialRequest.TrialKey(SweepId, id)).CancelAsync()));
+        FinishIfDone();
+        await WriteAsync();
+        logger.LogInformation("Sweep {Sweep} cancelled; {Running} running trials told to stop", SweepId, running.Length);
+        return Status();
+    }
+
+    public Task ReportEpochAsync(string trialId, EpochRecord epoch, string silo)
+    {
+        if (_inFlight.TryGetValue(trialId, out var progress))
+        {
+            _inFlight[trialId] = progress with { Epoch = epoch.Epoch, Silo = silo };
+            _version++;
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task ReportResultAsync(TrialResult result)
+    {
+        if (state.State.Spec is null || !_plans.ContainsKey(result.TrialId) || _finished.ContainsKey(result.TrialId)) return;
+        Record(result);
+        FinishIfDone();
+        if (IsFinished || DateTime.UtcNow - _lastWrite >= WriteInterval) await WriteAsync();
+        else ScheduleFlush();
+        await DispatchAsync();
+    }
+
+    private bool IsFinished => state.State.FinishedAt is not null;
+
+    /// <summary>Rebuilds the in-memory view (fronts, queues) from the durable state.</summary>
+    private void Rebuild()
+    {
+        var spec = state.State.Spec!;
+        _plans.Clear(); _finished.Clear(); _pending.Clear(); _inFlight.Clear();
+        _front = new ParetoFront(spec.Objectives[0], spec.Objectives[1]);
+        _nodeFront = new ParetoFront("accuracy", "nodeSparsity");
+        foreach (var p in state.State.Plans) _plans[p.TrialId] = p;
+        for (int i = 0; i < state.State.Results.Count; i++)
+        {
+            var r = state.State.Results[i];
+            _finished[r.TrialId] = i;
+            AddToFronts(r);
+        }
+        foreach (var p in state.State.Plans)
+            if (!_finished.ContainsKey(p.TrialId)) _pending.Enqueue(p);
+        _doneAtActivation = _finished.Count;
+        _version++;
+    }
+
+    private void Record(TrialResult result)
+    {
+        _inFlight.Remove(result.TrialId);
+        _finished[result.TrialId] = state.State.Results.Count;
+        state.State.Results.Add(result);
+        AddToFronts(result);
+        _dirty = true;
+        _version++;
+    }
+
+    private void AddToFronts(TrialResult r)
+    {
+        if (r.Status != TrialStatus.Completed || r.Accuracy is not { } acc || r.WeightSparsity is not { } ws || r.NodeSparsity is not { } ns) return;
+        var point = new FrontPoint(r.TrialId, r.Params, acc, ws, ns);
+        _front.Add(point);
+        _nodeFront.Add(point);
+    }
+
+    private void FinishIfDone()
+    {
+        if (!IsFinished && _finished.Count == _plans.Count)
+        {
+            state.State.FinishedAt = DateTimeOffset.UtcNow;
+            _version++;
+            logger.LogInformation("Sweep {Sweep} finished: {Completed} completed, {Failed} failed", SweepId,
+                state.State.Results.Count(r => r.Status == TrialStatus.Completed), state.State.Results.Count(r => r.Status == TrialStatus.Failed));
+        }
+    }
+
+    /// <summary>Starts trials while the cluster has free slots. Trials that already finished answer with their stored result.</summary>
+    private async Task DispatchAsync()
+    {
+        if (_dispatching) return;
+        _dispatching = true;
+        try
+        {
+            while (!state.State.Cancelled && !IsFinished && _pending.Count > 0 && _inFlight.Count < await CapacityAsync())
+            {
+                var plan = _pending.Dequeue();
+                var spec = state.State.Spec!;
+                _inFlight[plan.TrialId] = new TrialProgress(plan.TrialId, 0, plan.Params.Epochs, "");
+                _version++;
+                var request = new TrialRequest
+                {
+                    SweepId = SweepId, TrialId = plan.TrialId, Params = plan.Params, Dataset = spec.Dataset,
+                    TrainLimit = spec.TrainLimit, MaxAttempts = spec.MaxAttempts,
+                };
+                var stored = await GrainFactory.GetGrain<ITrialGrain>(request.GrainKey).StartAsync(request);
+                if (stored is not null && !_finished.ContainsKey(stored.TrialId))
+                {
+                    Record(stored);
+                    FinishIfDone();
+                }
+            }
+        }
+        finally
+        {
+            _dispatching = false;
+        }
+        if (_dirty && (IsFinished || DateTime.UtcNow - _lastWrite >= WriteInterval)) await WriteAsync();
+    }
+
+    private async Task<int> CapacityAsync()
+    {
+        if (DateTime.UtcNow - _capacityAt > CapacityRefresh)
+        {
+            _capacity = await GrainFactory.GetGrain<ISlotRegistryGrain>(0).GetCapacityAsync();
+            _capacityAt = DateTime.UtcNow;
+        }
+        return _capacity;
+    }
+
+    private void ScheduleFlush()
+    {
+        _flushTimer ??= this.RegisterGrainTimer(async () =>
+        {
+            if (_dirty) await WriteAsync();
+        }, new GrainTimerCreationOptions(WriteInterval, WriteInterval) { Interleave = false, KeepAlive = false });
+    }
+
+    private async Task WriteAsync()
+    {
+        _dirty = false;
+        _lastWrite = DateTime.UtcNow;
+        await state.WriteStateAsync();
+    }
+
+    private SweepStatus Status()
+    {
+        var s = state.State;
+        int completed = 0, failed = 0, cancelled = 0;
+        foreach (var r in s.Results)
+        {
+            switch (r.Status)
+            {
+                case TrialStatus.Completed: completed++; break;
+                case TrialStatus.Failed: failed++; break;
+                case TrialStatus.Cancelled: cancelled++; break;
+            }
+        }
+        int done = completed + failed + cancelled;
+        var now = DateTimeOffset.UtcNow;
+        double elapsed = ((s.FinishedAt ?? now) - s.CreatedAt).TotalSeconds;
+        double? eta = null;
+        int doneHere = done - _doneAtActivation;
+        if (IsFinished) eta = 0;
+        else if (doneHere > 0)
+        {
+            double rate = doneHere / Math.Max(1e-3, (DateTime.UtcNow - _activatedAt).TotalSeconds);
+            eta = (_plans.Count - done) / rate;
+        }
+        var spec = s.Spec!;
+        return new SweepStatus
+        {
+            SweepId = SweepId,
+            Name = spec.Name,
+            State = s.Cancelled ? SweepState.Cancelled : IsFinished ? SweepState.Completed : SweepState.Running,
+            Total = _plans.Count,
+            Pending = _pending.Count,
+            Running = _inFlight.Count,
+            Completed = completed,
+            Failed = failed,
+            Cancelled = cancelled,
+            Version = _version,
+            CreatedAt = s.CreatedAt,
+            FinishedAt = s.FinishedAt,
+            ElapsedSeconds = elapsed,
+            EtaSeconds = eta,
+            Hypervolume = Hypervolume.Of(_front.Points.Select(p => (Objective.Of(p, spec.Objectives[0]), Objective.Of(p, spec.Objectives[1]))), spec.ReferencePoint[0], spec.ReferencePoint[1]),
+            NodeHypervolume = Hypervolume.Of(_nodeFront.Points.Select(p => (p.Accuracy, p.NodeSparsity)), NodeReference(spec)[0], NodeReference(spec)[1]),
+            InFlightLimit = _capacity,
+            RunningTrials = _inFlight.Values.ToArray(),
+        };
+    }
+
+    /// <summary>The node front's reference point: the spec's accuracy reference, sparsity 0.</summary>
+    private static IReadOnlyList<double> NodeReference(SweepSpec spec)
+    {
+        double accuracyReference = spec.Objectives[0] == "accuracy" ? spec.ReferencePoint[0] : spec.Objectives[1] == "accuracy" ? spec.ReferencePoint[1] : 0;
+        return [accuracyReference, 0];
+    }
+}

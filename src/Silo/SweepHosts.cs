@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sweep.Grains.Slots;
+
+namespace Sweep.Silo;
+
+/// <summary>The hosts Sweep runs: a cluster silo, and the embedded single-process silo of `sweep run`.</summary>
+public static class SweepHosts
+{
+    /// <summary>A long-running silo of a localhost cluster; configuration from appsettings.json, Sweep__* variables and the given overrides.</summary>
+    public static IHost BuildSilo(SweepSiloOptions silo, Action<TrialSlotOptions>? slots = null, string[]? args = null)
+    {
+        var builder = Host.CreateApplicationBuilder(args ?? []);
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.UseOrleans(s => s.UseSweepLocalhostClustering(silo).AddSweepMemoryStorage().AddSweep(slots));
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// An in-process silo on free loopback ports with its own client, for `sweep run`: nothing to start, nothing
+    /// that collides with a `sweep silo` running on the default ports. Logs only errors, to stderr.
+    /// </summary>
+    public static async Task<IHost> StartEmbeddedAsync(Action<TrialSlotOptions>? slots = null, CancellationToken cancellationToken = default)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Error);
+        int siloPort = SweepSiloOptions.FreeTcpPort(), gatewayPort = SweepSiloOptions.FreeTcpPort();
+        var options = new SweepSiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, ClusterId = "sweep-embedded" };
+        builder.UseOrleans(s => s.UseSweepLocalhostClustering(options).AddSweepMemoryStorage().AddSweep(slots));
+        var host = builder.Build();
+        await host.StartAsync(cancellationToken);
+        return host;
+    }
+}

@@ -1,0 +1,37 @@
+using Orleans.TestingHost;
+using Sweep.Silo;
+using Xunit;
+
+namespace Sweep.Grains.Tests;
+
+/// <summary>A real in-process Orleans cluster of two silos, one CPU training slot each, shared by a test collection.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public IClusterClient Client => Cluster.Client;
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((_, silo) => silo.AddSweepMemoryStorage().AddSweep(o =>
+        {
+            o.Slots = 1;
+            o.ThreadsPerSlot = 1;
+            o.Device = "cpu";
+        }));
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}

@@ -1,0 +1,151 @@
+using Sweep.Grains.Models;
+using Sweep.Grains.Pareto;
+using Sweep.Grains.Search;
+using Xunit;
+
+namespace Sweep.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class SweepClusterTests(ClusterFixture fixture)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
+
+    private static SweepSpec Spec(string name, string space, int epochs = 1, int trainLimit = 1000, string extra = "") =>
+        SpecParser.Parse($$"""
+        {
+          "name": "{{name}}",
+          "model": "mlp",
+          "training": { "epochs": {{epochs}}, "trainLimit": {{trainLimit}} },
+          "search": { "strategy": "grid", "space": { {{space}} } }{{extra}}
+        }
+        """, null);
+
+    private ISweepCoordinatorGrain Coordinator(string id) => fixture.Client.GetGrain<ISweepCoordinatorGrain>(id);
+
+    private async Task<SweepStatus> WaitAsync(string id, Func<SweepStatus, bool> until)
+    {
+        using var cts = new CancellationTokenSource(Deadline);
+        while (true)
+        {
+            var s = await Coordinator(id).GetStatusAsync() ?? throw new InvalidOperationException("no sweep " + id);
+            if (until(s)) return s;
+            await Task.Delay(100, cts.Token);
+        }
+    }
+
+    private async Task<IReadOnlyList<TrialResult>> ResultsAsync(string id) => await Coordinator(id).GetResultsAsync(0, 10_000);
+
+    [Fact]
+    public async Task A_2x2_grid_completes_with_every_trial_exactly_once()
+    {
+        var spec = Spec("grid2x2", "\"regularizer\": [\"l1\", \"l2\"], \"pruneRate\": [0.5, 0.8]", extra: ", \"lambda\": 1e-5");
+        string id = $"grid-{Guid.NewGuid():N}";
+        var first = await Coordinator(id).SubmitAsync(spec, []);
+        Assert.Equal(4, first.Total);
+        Assert.Equal(2, first.InFlightLimit);
+
+        var done = await WaitAsync(id, s => s.IsFinished);
+
+        Assert.Equal(SweepState.Completed, done.State);
+        Assert.Equal(4, done.Completed);
+        var results = await ResultsAsync(id);
+        var planned = SearchSpace.Expand(spec).Select(p => p.TrialId).Order().ToArray();
+        Assert.Equal(planned, results.Select(r => r.TrialId).Order().ToArray());
+        Assert.All(results, r =>
+        {
+            Assert.Equal(TrialStatus.Completed, r.Status);
+            Assert.Equal(1, r.Attempts);
+            Assert.Equal(r.Params.PruneRate, r.WeightSparsity!.Value, 3);
+            Assert.InRange(r.Accuracy!.Value, 0.2, 1.0);
+            Assert.Single(r.Epochs);
+        });
+        // The front the coordinator kept incrementally is the non-dominated set of the results.
+        var front = (await Coordinator(id).GetFrontAsync())!;
+        var points = results.Select(r => new FrontPoint(r.TrialId, r.Params, r.Accuracy!.Value, r.WeightSparsity!.Value, r.NodeSparsity!.Value)).ToArray();
+        Assert.Equal(ParetoFront.NonDominated(points, "accuracy", "weightSparsity").Select(p => p.TrialId).Order(), front.Points.Select(p => p.TrialId).Order());
+        Assert.Equal(Hypervolume.Of(front.Points.Select(p => (p.Accuracy, p.WeightSparsity)), 0, 0), front.Hypervolume, 12);
+        Assert.True(front.Hypervolume > 0);
+        // Starting a finished trial again returns its stored result instead of training it again.
+        var again = await fixture.Client.GetGrain<ITrialGrain>(TrialRequest.TrialKey(id, results[0].TrialId)).StartAsync(new TrialRequest { SweepId = id, TrialId = results[0].TrialId, Params = results[0].Params });
+        Assert.Equal(results[0], again);
+    }
+
+    [Fact]
+    public async Task A_diverging_trial_fails_with_its_reason_and_the_sweep_still_completes()
+    {
+        var spec = Spec("diverge", "\"lambda\": [1e-5, 1e6]", extra: ", \"regularizer\": \"l2\", \"pruneRate\": 0.5");
+        string id = $"diverge-{Guid.NewGuid():N}";
+        await Coordinator(id).SubmitAsync(spec, []);
+        var done = await WaitAsync(id, s => s.IsFinished);
+        Assert.Equal(SweepState.Completed, done.State);
+        Assert.Equal((1, 1), (done.Completed, done.Failed));
+        var failed = (await ResultsAsync(id)).Single(r => r.Status == TrialStatus.Failed);
+        Assert.Equal(1e6, failed.Params.Lambda);
+        Assert.Contains("diverged", failed.Error);
+        Assert.Null(failed.Accuracy);
+        Assert.Single((await Coordinator(id).GetFrontAsync())!.Points);
+    }
+
+    [Fact]
+    public async Task Cancel_stops_running_trials_and_starts_no_more()
+    {
+        var spec = Spec("cancel", "\"pruneRate\": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]", epochs: 200, trainLimit: 2000, extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
+        string id = $"cancel-{Guid.NewGuid():N}";
+        await Coordinator(id).SubmitAsync(spec, []);
+        await WaitAsync(id, s => s.RunningTrials.Any(t => t.Epoch >= 1));
+        var started = DateTime.UtcNow;
+
+        var afterCancel = await Coordinator(id).CancelAsync();
+        Assert.Equal(SweepState.Cancelled, afterCancel!.State);
+        var done = await WaitAsync(id, s => s.Done == s.Total);
+
+        // 200 epochs would take minutes; cancelled trials stop between steps.
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(30));
+        Assert.Equal(6, done.Cancelled);
+        var results = await ResultsAsync(id);
+        Assert.Equal(6, results.Select(r => r.TrialId).Distinct().Count());
+        Assert.All(results, r => Assert.Equal(TrialStatus.Cancelled, r.Status));
+    }
+
+    [Fact]
+    public async Task A_coordinator_deactivated_mid_sweep_resumes_from_storage()
+    {
+        var spec = Spec("resume", "\"pruneRate\": [0.1, 0.3, 0.5, 0.7, 0.8, 0.9]", extra: ", \"regularizer\": \"l1\", \"lambda\": 1e-5");
+        string id = $"resume-{Guid.NewGuid():N}";
+        var coordinator = Coordinator(id);
+        await coordinator.SubmitAsync(spec, []);
+        var before = await WaitAsync(id, s => s.Completed >= 1);
+        Assert.False(before.IsFinished);
+
+        await fixture.Cluster.DeactivateAsync(coordinator);
+
+        var done = await WaitAsync(id, s => s.IsFinished);
+        Assert.Equal(6, done.Completed);
+        var results = await ResultsAsync(id);
+        Assert.Equal(6, results.Count);
+        Assert.Equal(6, results.Select(r => r.TrialId).Distinct().Count());
+        Assert.All(results, r => Assert.Equal(1, r.Attempts));
+    }
+
+    [Fact]
+    public async Task Completed_trials_handed_in_at_submit_are_kept_and_not_run_again()
+    {
+        var spec = Spec("keep", "\"pruneRate\": [0.5, 0.6, 0.7]", extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
+        var plans = SearchSpace.Expand(spec);
+        var previous = new TrialResult
+        {
+            TrialId = plans[1].TrialId, SweepId = "earlier", Status = TrialStatus.Completed, Params = plans[1].Params,
+            Accuracy = 0.5, WeightSparsity = 0.6, NodeSparsity = 0.01, Silo = "elsewhere", Attempts = 1,
+        };
+        var stale = previous with { TrialId = "t000000000000" };  // not in the plan: ignored
+        string id = $"keep-{Guid.NewGuid():N}";
+        var first = await Coordinator(id).SubmitAsync(spec, [previous, stale]);
+        Assert.Equal((3, 1), (first.Total, first.Completed));
+
+        var done = await WaitAsync(id, s => s.IsFinished);
+        Assert.Equal(3, done.Completed);
+        var kept = (await ResultsAsync(id)).Single(r => r.TrialId == plans[1].TrialId);
+        Assert.Equal("elsewhere", kept.Silo);   // not trained again
+        Assert.Contains(await fixture.Client.GetGrain<ISweepRegistryGrain>(0).ListAsync(), s => s.SweepId == id);
+    }
+}
