@@ -25,7 +25,10 @@ public static class FrontPlot
     {
         ArgumentNullException.ThrowIfNull(trials);
         ArgumentNullException.ThrowIfNull(front);
-        var completed = trials.Where(t => t.Status == TrialStatus.Completed).ToArray();
+        // Completed trials as points: the same shape as the fronts' points (failed trials have no measures).
+        var completed = trials.Where(t => t.Status == TrialStatus.Completed)
+            .Select(t => new FrontPoint(t.TrialId, t.Params, t.Accuracy ?? double.NaN, t.WeightSparsity ?? double.NaN, t.NodeSparsity ?? double.NaN))
+            .ToArray();
         var yMin = AccuracyFloor(completed.Select(t => t.Accuracy).Concat(front.Points.Concat(front.NodeFront.Points).Select(p => p.Accuracy)));
 
         var svg = new StringBuilder();
@@ -57,7 +60,7 @@ public static class FrontPlot
     }
 
     private static void Panel(StringBuilder svg, double offset, string panelTitle, string xTitle, double yMin,
-        IReadOnlyList<TrialResult> trials, Func<TrialResult, double> trialX,
+        IReadOnlyList<FrontPoint> trials, Func<FrontPoint, double> trialX,
         IReadOnlyList<FrontPoint> frontPoints, Func<FrontPoint, double> frontX, bool staircase)
     {
         double x0 = offset + Left, x1 = offset + PanelWidth - Right;
