@@ -130,7 +130,8 @@ public sealed class SweepClient : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_host is null) return;
-        try { await _host.StopAsync(TimeSpan.FromSeconds(5)); } catch (Exception) { /* shutting down anyway */ }
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try { await _host.StopAsync(stop.Token); } catch (Exception) { /* shutting down anyway */ }
         _host.Dispose();
     }
 

@@ -36,7 +36,7 @@ public sealed class FrontPlotTests
     private static FrontReport Report(IReadOnlyList<TrialResult> trials)
     {
         var points = trials.Where(t => t.Status == TrialStatus.Completed)
-            .Select(t => new FrontPoint(t.TrialId, t.Params, t.Accuracy, t.WeightSparsity, t.NodeSparsity)).ToArray();
+            .Select(t => new FrontPoint(t.TrialId, t.Params, t.Accuracy!.Value, t.WeightSparsity!.Value, t.NodeSparsity!.Value)).ToArray();
         var main = new ParetoFront("accuracy", "weightSparsity");
         var node = new ParetoFront("accuracy", "nodeSparsity");
         foreach (var p in points) { main.Add(p); node.Add(p); }

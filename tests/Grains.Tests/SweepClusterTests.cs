@@ -67,7 +67,7 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
         Assert.True(front.Hypervolume > 0);
         // Starting a finished trial again returns its stored result instead of training it again.
         var again = await fixture.Client.GetGrain<ITrialGrain>(TrialRequest.TrialKey(id, results[0].TrialId)).StartAsync(new TrialRequest { SweepId = id, TrialId = results[0].TrialId, Params = results[0].Params });
-        Assert.Equal(results[0], again);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(results[0], SweepJson.Options), System.Text.Json.JsonSerializer.Serialize(again, SweepJson.Options));
     }
 
     [Fact]

@@ -75,7 +75,7 @@ public static class RunCommand
         var front = await client.GetFrontAsync(sweepId, CancellationToken.None);
         dir.WriteFront(front);
         dir.WritePlot(FrontPlot.Svg(spec.Name, dir.ReadTrials(), front));
-        await host.StopAsync(TimeSpan.FromSeconds(10));
+        using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10))) await host.StopAsync(stop.Token);
 
         if (json) Console.WriteLine(JsonSerializer.Serialize(front, SweepJson.Indented));
         else
