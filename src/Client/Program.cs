@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Sweep.Client.Cli;
 using Sweep.Grains.Search;
 using Sweep.Training;
@@ -21,7 +22,9 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        // Ctrl+C and SIGTERM ask the command to stop cleanly; a second one ends the process at once.
+        Console.CancelKeyPress += (_, e) => { e.Cancel = !cancel.IsCancellationRequested; cancel.Cancel(); };
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = !cancel.IsCancellationRequested; cancel.Cancel(); });
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             Console.WriteLine(Usage);

@@ -109,17 +109,17 @@ public sealed class SweepClient : IAsyncDisposable
         while (true)
         {
             var status = await GetStatusAsync(sweepId, cancellationToken);
-            if (status.Version != seen || status.IsFinished)
+            if (status.Version != seen)
             {
                 seen = status.Version;
                 yield return status;
             }
-            if (status.IsFinished) yield break;
+            if (status.IsFinished && status.Running == 0) yield break;
             await Task.Delay(interval ?? TimeSpan.FromMilliseconds(500), cancellationToken);
         }
     }
 
-    /// <summary>Stops the sweep's running trials and starts no more.</summary>
+    /// <summary>Stops the sweep's running trials and starts no more (they report themselves cancelled shortly after).</summary>
     public async Task<SweepStatus> CancelAsync(string sweepId, CancellationToken cancellationToken = default) =>
         await Coordinator(sweepId).CancelAsync() ?? throw NotFound(sweepId);
 

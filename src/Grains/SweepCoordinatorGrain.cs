@@ -79,7 +79,7 @@ public sealed class SweepCoordinatorGrain(
                 && state.State.Results.All(x => x.TrialId != r.TrialId))
                 state.State.Results.Add(r with { SweepId = SweepId });
         Rebuild();
-        if (IsFinished) state.State.FinishedAt = DateTimeOffset.UtcNow;
+        FinishIfDone();   // every trial may have been handed in already
         await WriteAsync();
         await GrainFactory.GetGrain<ISweepRegistryGrain>(0).AddAsync(new SweepSummary(SweepId, spec.Name, state.State.CreatedAt));
         logger.LogInformation("Sweep {Sweep} ({Name}) submitted: {Total} trials, {Kept} already completed", SweepId, spec.Name, plans.Count, _finished.Count);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sweep.Grains.Slots;
@@ -32,8 +33,17 @@ public static class SweepHosts
         int siloPort = SweepSiloOptions.FreeTcpPort(), gatewayPort = SweepSiloOptions.FreeTcpPort();
         var options = new SweepSiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, ClusterId = "sweep-embedded" };
         builder.UseOrleans(s => s.UseSweepLocalhostClustering(options).AddSweepMemoryStorage().AddSweep(slots));
+        // The command that embeds the silo owns Ctrl+C and SIGTERM (it cancels the sweep and writes its files first).
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
         return host;
+    }
+
+    /// <summary>A host lifetime that listens to no signals: the embedding command decides when the silo stops.</summary>
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

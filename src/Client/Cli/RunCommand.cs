@@ -67,7 +67,8 @@ public static class RunCommand
                 written += fresh.Count;
             }
             progress.Update(status);
-            if (status.IsFinished && written >= status.Done) break;
+            // A cancelled sweep is finished at once, but its running trials still report; wait for them.
+            if (status.IsFinished && status.Running == 0 && written >= status.Done) break;
             await Task.Delay(TimeSpan.FromMilliseconds(250), CancellationToken.None);
         }
         progress.Finish();
