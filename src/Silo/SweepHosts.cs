@@ -15,6 +15,7 @@ public static class SweepHosts
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);   // Orleans' placement pipeline logs every attempt at Information
         builder.UseOrleans(s => s.UseSweepLocalhostClustering(silo).AddSweepMemoryStorage().AddSweep(slots));
         return builder.Build();
     }

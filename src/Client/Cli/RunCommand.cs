@@ -19,6 +19,19 @@ public static class RunCommand
         --slots: trials trained at once (default: one per core); --threads: threads per trial (default: cores / slots).
         """;
 
+    private static bool SameData(RunDirectory dir, SweepSpec spec, string specPath)
+    {
+        if (!File.Exists(dir.SpecPath) || !File.Exists(dir.TrialsPath)) return true;
+        try
+        {
+            var earlier = SpecParser.Parse(File.ReadAllText(dir.SpecPath), Path.GetDirectoryName(Path.GetFullPath(specPath)));
+            if (earlier.Dataset == spec.Dataset && earlier.TrainLimit == spec.TrainLimit) return true;
+        }
+        catch (SpecException) { }
+        Console.Error.WriteLine($"sweep: {dir.SpecPath} names another dataset or train limit: its trials are not reused");
+        return false;
+    }
+
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
         var a = new CommandArgs("run", argv, ["out", "slots", "threads", "device"], ["json"]);
@@ -33,7 +46,8 @@ public static class RunCommand
         var spec = SweepClient.LoadSpec(specPath);
         var plans = SearchSpace.Expand(spec);
         var dir = new RunDirectory(a.String("out") ?? Path.Combine("runs", spec.Name));
-        var previous = dir.ReadTrials();
+        // Trial ids cover the trial parameters only: results from another dataset or train limit are not reusable.
+        var previous = SameData(dir, spec, specPath) ? dir.ReadTrials() : [];
         var planned = plans.ToDictionary(p => p.TrialId, p => p.Params);
         var kept = previous
             .Where(r => r.Status == TrialStatus.Completed && planned.TryGetValue(r.TrialId, out var p) && p == r.Params)
