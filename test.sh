@@ -10,7 +10,13 @@ cd "$REPO"
 results="$REPO/.artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"
 echo "== build (Release)"
-if ! dotnet build Sweep.sln -c Release -nologo -v quiet >"$results/build.log" 2>&1; then
+# A registry hiccup must not fail the run: restore with retries, then build without restoring again.
+for attempt in 1 2 3 4; do
+  dotnet restore Sweep.sln -nologo -v quiet >"$results/restore.log" 2>&1 && break
+  [ $attempt = 4 ] || { echo "restore failed (attempt $attempt), retrying in $((attempt * 5)) s"; sleep $((attempt * 5)); }
+done
+if ! dotnet build Sweep.sln -c Release --no-restore -nologo -v quiet >"$results/build.log" 2>&1; then
+  grep -E ' error ' "$results/restore.log" | sort -u | head -10
   grep -E ' error ' "$results/build.log" | sort -u | head -30
   echo "build failed (log: $results/build.log)"
   echo "0 passed, 1 failed"
