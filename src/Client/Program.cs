@@ -14,10 +14,10 @@ public static class Program
           run       a whole sweep in this process (embedded silo + client), writing runs/<name>/
           silo      a long-running silo of a localhost cluster
           submit    submit a spec to a running cluster; prints the sweep id
-          status, watch, front, export, cancel, list    against a running cluster
+          status, watch, front, export, cancel, resume, list    against a running cluster
         """;
 
-    private static readonly string[] ClusterCommandNames = ["submit", "status", "watch", "front", "export", "cancel", "list"];
+    private static readonly string[] ClusterCommandNames = ["submit", "status", "watch", "front", "export", "cancel", "resume", "list"];
 
     public static async Task<int> Main(string[] args)
     {

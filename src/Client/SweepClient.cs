@@ -2,8 +2,11 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
 using Sweep.Grains;
 using Sweep.Grains.Models;
+using Sweep.Grains.Resilience;
 using Sweep.Grains.Search;
 
 namespace Sweep.Client;
@@ -17,6 +20,10 @@ public sealed class SweepClientOptions
     public string ClusterId { get; set; } = "sweep";
     /// <summary>The service id the silos were started with.</summary>
     public string ServiceId { get; set; } = "sweep";
+    /// <summary>Redis of a Redis-clustered deployment ("host:port" or a StackExchange.Redis configuration string); null = localhost gateways.</summary>
+    public string? Redis { get; set; } = Environment.GetEnvironmentVariable("SWEEP_REDIS") is { Length: > 0 } r ? r : null;
+    /// <summary>Retries of connecting and of each call.</summary>
+    public SweepResilienceOptions Resilience { get; set; } = new();
 }
 
 /// <summary>
@@ -27,31 +34,63 @@ public sealed class SweepClient : IAsyncDisposable
 {
     private readonly IClusterClient _cluster;
     private readonly IHost? _host;
+    private readonly ResiliencePipeline _calls;
 
     /// <summary>Wraps a cluster client you already have (a co-hosted silo's, or a test cluster's).</summary>
-    public SweepClient(IClusterClient cluster) => _cluster = cluster;
+    public SweepClient(IClusterClient cluster, SweepResilienceOptions? resilience = null)
+    {
+        _cluster = cluster;
+        _calls = new SweepResilience(Options.Create(resilience ?? new SweepResilienceOptions())).ClientCall;
+    }
 
-    private SweepClient(IHost host) : this(host.Services.GetRequiredService<IClusterClient>()) => _host = host;
+    private SweepClient(IHost host, SweepResilienceOptions resilience) : this(host.Services.GetRequiredService<IClusterClient>(), resilience) => _host = host;
 
-    /// <summary>Connects to a running cluster; throws <see cref="ClusterUnreachableException"/> when none answers.</summary>
+    /// <summary>
+    /// Connects to a running cluster, retrying while silos start (Resilience.ClientConnectAttempts); throws
+    /// <see cref="ClusterUnreachableException"/> when none answers.
+    /// </summary>
     public static async Task<SweepClient> ConnectAsync(SweepClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new SweepClientOptions();
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.ClearProviders();
-        builder.UseOrleansClient(client => client.UseLocalhostClustering(options.GatewayPorts.ToArray(), options.ServiceId, options.ClusterId));
-        var host = builder.Build();
+        if (options.Resilience.Validate() is { } problem) throw new ArgumentException(problem);
+        string where = options.Redis is null
+            ? $"gateway port(s) {string.Join(", ", options.GatewayPorts)}"
+            : $"Redis {string.Join(",", StackExchange.Redis.ConfigurationOptions.Parse(options.Redis).EndPoints)}";
+        var connect = new SweepResilience(Options.Create(options.Resilience)).ClientConnect;
         try
         {
-            await host.StartAsync(cancellationToken);
+            var host = await connect.ExecuteAsync(async ct =>
+            {
+                // A client host that failed to start cannot be started again: each attempt builds a fresh one.
+                var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+                builder.Logging.ClearProviders();
+                builder.UseOrleansClient(client =>
+                {
+                    if (options.Redis is null) client.UseLocalhostClustering(options.GatewayPorts.ToArray(), options.ServiceId, options.ClusterId);
+                    else
+                    {
+                        client.Configure<Orleans.Configuration.ClusterOptions>(c => { c.ClusterId = options.ClusterId; c.ServiceId = options.ServiceId; });
+                        client.UseRedisClustering(r => { r.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis); r.ConfigurationOptions.AbortOnConnectFail = false; });
+                    }
+                });
+                var h = builder.Build();
+                try
+                {
+                    await h.StartAsync(ct);
+                    return h;
+                }
+                catch
+                {
+                    h.Dispose();
+                    throw;
+                }
+            }, cancellationToken);
+            return new SweepClient(host, options.Resilience);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            host.Dispose();
-            throw new ClusterUnreachableException(
-                $"cannot reach a Sweep cluster at gateway port(s) {string.Join(", ", options.GatewayPorts)} (start one with: ./sweep silo): {e.Message}", e);
+            throw new ClusterUnreachableException($"cannot reach a Sweep cluster at {where} (start one with: ./sweep silo): {e.Message}", e);
         }
-        return new SweepClient(host);
     }
 
     /// <summary>Reads and validates a spec file; throws <see cref="SpecException"/> naming the field at fault.</summary>
@@ -68,31 +107,32 @@ public sealed class SweepClient : IAsyncDisposable
     {
         sweepId ??= NewSweepId(spec.Name);
         cancellationToken.ThrowIfCancellationRequested();
-        await Coordinator(sweepId).SubmitAsync(spec, (completed ?? []).ToArray());
+        var done = (completed ?? []).ToArray();
+        await _calls.ExecuteAsync(async _ => await Coordinator(sweepId).SubmitAsync(spec, done), cancellationToken);
         return sweepId;
     }
 
     /// <summary>The sweep's status; throws <see cref="KeyNotFoundException"/> for an unknown id.</summary>
     public async Task<SweepStatus> GetStatusAsync(string sweepId, CancellationToken cancellationToken = default) =>
-        await Coordinator(sweepId).GetStatusAsync() ?? throw NotFound(sweepId);
+        await Call(c => c.GetStatusAsync(), sweepId, cancellationToken) ?? throw NotFound(sweepId);
 
     /// <summary>Both Pareto fronts with their hypervolumes.</summary>
     public async Task<FrontReport> GetFrontAsync(string sweepId, CancellationToken cancellationToken = default) =>
-        await Coordinator(sweepId).GetFrontAsync() ?? throw NotFound(sweepId);
+        await Call(c => c.GetFrontAsync(), sweepId, cancellationToken) ?? throw NotFound(sweepId);
 
     /// <summary>The sweep's spec as submitted.</summary>
     public async Task<SweepSpec> GetSpecAsync(string sweepId, CancellationToken cancellationToken = default) =>
-        await Coordinator(sweepId).GetSpecAsync() ?? throw NotFound(sweepId);
+        await Call(c => c.GetSpecAsync(), sweepId, cancellationToken) ?? throw NotFound(sweepId);
 
     /// <summary>Finished trials in the order they finished, starting at <paramref name="from"/>.</summary>
     public async Task<IReadOnlyList<TrialResult>> GetResultsAsync(string sweepId, int from = 0, CancellationToken cancellationToken = default)
     {
-        var coordinator = Coordinator(sweepId);
         var all = new List<TrialResult>();
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var page = await coordinator.GetResultsAsync(from + all.Count, 500);
+            int start = from + all.Count;
+            var page = await Call(c => c.GetResultsAsync(start, 500), sweepId, cancellationToken);
             all.AddRange(page);
             if (page.Count < 500) return all;
         }
@@ -121,11 +161,11 @@ public sealed class SweepClient : IAsyncDisposable
 
     /// <summary>Stops the sweep's running trials and starts no more (they report themselves cancelled shortly after).</summary>
     public async Task<SweepStatus> CancelAsync(string sweepId, CancellationToken cancellationToken = default) =>
-        await Coordinator(sweepId).CancelAsync() ?? throw NotFound(sweepId);
+        await Call(c => c.CancelAsync(), sweepId, cancellationToken) ?? throw NotFound(sweepId);
 
     /// <summary>The sweeps the cluster knows, oldest first.</summary>
-    public Task<IReadOnlyList<SweepSummary>> ListAsync(CancellationToken cancellationToken = default) =>
-        _cluster.GetGrain<ISweepRegistryGrain>(0).ListAsync();
+    public async Task<IReadOnlyList<SweepSummary>> ListAsync(CancellationToken cancellationToken = default) =>
+        await _calls.ExecuteAsync(async _ => await _cluster.GetGrain<ISweepRegistryGrain>(0).ListAsync(), cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -133,6 +173,12 @@ public sealed class SweepClient : IAsyncDisposable
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try { await _host.StopAsync(stop.Token); } catch (Exception) { /* shutting down anyway */ }
         _host.Dispose();
+    }
+
+    private async Task<T> Call<T>(Func<ISweepCoordinatorGrain, Task<T>> call, string sweepId, CancellationToken cancellationToken)
+    {
+        var coordinator = Coordinator(sweepId);
+        return await _calls.ExecuteAsync(async _ => await call(coordinator), cancellationToken);
     }
 
     private ISweepCoordinatorGrain Coordinator(string sweepId) =>

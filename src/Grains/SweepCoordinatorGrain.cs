@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 using Sweep.Grains.Models;
 using Sweep.Grains.Pareto;
+using Sweep.Grains.Resilience;
 using Sweep.Grains.Search;
 
 namespace Sweep.Grains;
@@ -23,13 +25,21 @@ public sealed class SweepGrainState
 /// slots, folds each result into both Pareto fronts as it arrives, and persists what it knows so that a
 /// reactivation (or another silo) carries on where it stopped. Trial grains store their own results, so a
 /// result that arrives while the state is not yet written is recovered by asking the trial again.
+/// A watchdog asks every in-flight trial again every few seconds: a trial whose silo died comes back as a new
+/// activation on a live silo and runs again (at-least-once execution; results are recorded exactly once).
+/// A reminder brings the coordinator back after a whole-cluster restart even when no client asks.
 /// </summary>
 public sealed class SweepCoordinatorGrain(
     [PersistentState("sweep", SweepStorage.Name)] IPersistentState<SweepGrainState> state,
-    ILogger<SweepCoordinatorGrain> logger) : Grain, ISweepCoordinatorGrain
+    SweepResilience resilience,
+    ILocalSiloDetails silo,
+    ILogger<SweepCoordinatorGrain> logger) : Grain, ISweepCoordinatorGrain, IRemindable
 {
     private static readonly TimeSpan WriteInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan CapacityRefresh = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan WatchdogPeriod = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan WatchdogCallTimeout = TimeSpan.FromSeconds(10);
+    private const string KeepAliveReminder = "sweep-keepalive";
 
     private readonly Dictionary<string, TrialPlan> _plans = new();
     private readonly Dictionary<string, int> _finished = new();           // trial id → index in Results
@@ -46,6 +56,7 @@ public sealed class SweepCoordinatorGrain(
     private DateTime _activatedAt;
     private int _doneAtActivation;
     private IGrainTimer? _flushTimer;
+    private IGrainTimer? _watchdog;
 
     private string SweepId => this.GetPrimaryKeyString();
 
@@ -56,8 +67,19 @@ public sealed class SweepCoordinatorGrain(
         Rebuild();
         if (!IsFinished)
         {
-            logger.LogInformation("Sweep {Sweep} resumes: {Done} of {Total} trials finished", SweepId, _finished.Count, _plans.Count);
+            logger.LogInformation("Sweep {Sweep} resumes on {Silo}: {Done} of {Total} trials finished", SweepId, silo.Name, _finished.Count, _plans.Count);
+            StartWatchdog();
             await DispatchAsync();
+        }
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        // Being activated is the point (OnActivateAsync resumes the sweep); once finished the reminder goes away.
+        if (state.State.Spec is null || IsFinished)
+        {
+            var reminder = await this.GetReminder(reminderName);
+            if (reminder is not null) await this.UnregisterReminder(reminder);
         }
     }
 
@@ -83,6 +105,11 @@ public sealed class SweepCoordinatorGrain(
         await WriteAsync();
         await GrainFactory.GetGrain<ISweepRegistryGrain>(0).AddAsync(new SweepSummary(SweepId, spec.Name, state.State.CreatedAt));
         logger.LogInformation("Sweep {Sweep} ({Name}) submitted: {Total} trials, {Kept} already completed", SweepId, spec.Name, plans.Count, _finished.Count);
+        if (!IsFinished)
+        {
+            await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            StartWatchdog();
+        }
         await DispatchAsync();
         return Status();
     }
@@ -212,15 +239,20 @@ public sealed class SweepCoordinatorGrain(
             while (!state.State.Cancelled && !IsFinished && _pending.Count > 0 && _inFlight.Count < await CapacityAsync())
             {
                 var plan = _pending.Dequeue();
-                var spec = state.State.Spec!;
                 _inFlight[plan.TrialId] = new TrialProgress(plan.TrialId, 0, plan.Params.Epochs, "");
                 _version++;
-                var request = new TrialRequest
+                var request = RequestFor(plan);
+                TrialResult? stored;
+                try
                 {
-                    SweepId = SweepId, TrialId = plan.TrialId, Params = plan.Params, Dataset = spec.Dataset,
-                    TrainLimit = spec.TrainLimit, MaxAttempts = spec.MaxAttempts,
-                };
-                var stored = await GrainFactory.GetGrain<ITrialGrain>(request.GrainKey).StartAsync(request);
+                    stored = await GrainFactory.GetGrain<ITrialGrain>(request.GrainKey).StartAsync(request);
+                }
+                catch (Exception e) when (ResilienceIsTransient(e))
+                {
+                    // Counted as in flight: the watchdog starts it again once the cluster has settled.
+                    logger.LogWarning("Starting trial {Trial} failed ({Reason}); the watchdog retries it", plan.TrialId, e.Message);
+                    continue;
+                }
                 if (stored is not null && !_finished.ContainsKey(stored.TrialId))
                 {
                     Record(stored);
@@ -233,6 +265,55 @@ public sealed class SweepCoordinatorGrain(
             _dispatching = false;
         }
         if (_dirty && (IsFinished || DateTime.UtcNow - _lastWrite >= WriteInterval)) await WriteAsync();
+    }
+
+    private static bool ResilienceIsTransient(Exception e) => SweepResilience.IsTransient(e);
+
+    private TrialRequest RequestFor(TrialPlan plan)
+    {
+        var spec = state.State.Spec!;
+        return new TrialRequest
+        {
+            SweepId = SweepId, TrialId = plan.TrialId, Params = plan.Params, Dataset = spec.Dataset,
+            TrainLimit = spec.TrainLimit, MaxAttempts = spec.MaxAttempts,
+        };
+    }
+
+    private void StartWatchdog() =>
+        _watchdog ??= this.RegisterGrainTimer(WatchInFlightAsync, new GrainTimerCreationOptions(WatchdogPeriod, WatchdogPeriod) { Interleave = false, KeepAlive = true });
+
+    /// <summary>
+    /// Asks every in-flight trial to start: a running one ignores it, a finished one answers with its result (a lost report),
+    /// and one whose silo died is activated again on a live silo and runs again.
+    /// </summary>
+    private async Task WatchInFlightAsync(CancellationToken cancellationToken)
+    {
+        if (IsFinished)
+        {
+            _watchdog?.Dispose();
+            _watchdog = null;
+            return;
+        }
+        var calls = _inFlight.Keys.Select(id => _plans[id]).Select(async plan =>
+        {
+            var request = RequestFor(plan);
+            try
+            {
+                return await GrainFactory.GetGrain<ITrialGrain>(request.GrainKey).StartAsync(request).WaitAsync(WatchdogCallTimeout, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                logger.LogDebug("Watchdog: trial {Trial} did not answer ({Reason})", plan.TrialId, e.Message);
+                return null;
+            }
+        }).ToArray();
+        foreach (var stored in await Task.WhenAll(calls))
+        {
+            if (stored is not null && _inFlight.ContainsKey(stored.TrialId) && !_finished.ContainsKey(stored.TrialId))
+                Record(stored);
+        }
+        FinishIfDone();
+        await DispatchAsync();
     }
 
     private async Task<int> CapacityAsync()
@@ -257,7 +338,7 @@ public sealed class SweepCoordinatorGrain(
     {
         _dirty = false;
         _lastWrite = DateTime.UtcNow;
-        await state.WriteStateAsync();
+        await resilience.StorageWrite.RunOnGrainAsync(_ => state.WriteStateAsync(), CancellationToken.None);
     }
 
     private SweepStatus Status()
@@ -305,6 +386,7 @@ public sealed class SweepCoordinatorGrain(
             NodeHypervolume = Hypervolume.Of(_nodeFront.Points.Select(p => (p.Accuracy, p.NodeSparsity)), NodeReference(spec)[0], NodeReference(spec)[1]),
             InFlightLimit = _capacity,
             RunningTrials = _inFlight.Values.ToArray(),
+            CoordinatorSilo = silo.Name,
         };
     }
 

@@ -2,12 +2,14 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using Sweep.Grains.Models;
+using Sweep.Grains.Resilience;
 using Sweep.Grains.Slots;
 using Sweep.Training;
+using Sweep.Training.Data;
 
 namespace Sweep.Grains;
 
-/// <summary>A trial grain's durable state: its result once it has one, and every attempt's failure.</summary>
+/// <summary>A trial grain's durable state: its result once it has one, how often it was started, every attempt's failure.</summary>
 [GenerateSerializer, Alias("Sweep.TrialGrainState")]
 public sealed class TrialGrainState
 {
@@ -20,16 +22,19 @@ public sealed class TrialGrainState
 /// Owns one trial (key "sweepId/trialId"). Training runs on a thread of its own inside one of the silo's
 /// training slots, never on the Orleans scheduler; epochs flow back through a channel and are forwarded
 /// to the coordinator on the grain's turn. The result is stored before it is reported, so a finished trial
-/// is never run again.
+/// is never run again. A silo that stops hands its running trials back (no result is stored), and the
+/// coordinator starts them again elsewhere.
 /// </summary>
 public sealed class TrialGrain(
     [PersistentState("trial", SweepStorage.Name)] IPersistentState<TrialGrainState> state,
     TrialSlotPool slots,
+    SweepResilience resilience,
     ILocalSiloDetails silo,
     ILogger<TrialGrain> logger) : Grain, ITrialGrain
 {
     private Task? _run;
     private CancellationTokenSource? _cancel;
+    private bool _handingBack;
 
     public Task<TrialResult?> StartAsync(TrialRequest request)
     {
@@ -50,59 +55,81 @@ public sealed class TrialGrain(
 
     public Task<TrialResult?> GetResultAsync() => Task.FromResult(state.State.Result);
 
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_run is not { IsCompleted: false } run) return;
+        // The silo is stopping (or the grain is moved): stop between steps and leave no result, so it runs again elsewhere.
+        _handingBack = true;
+        _cancel?.Cancel();
+        await run.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        logger.LogInformation("Trial {Trial} handed back ({Reason})", this.GetPrimaryKeyString(), reason.Description);
+    }
+
     private async Task RunAsync(TrialRequest request, CancellationToken cancellationToken)
     {
         TrialResult result;
         try
         {
-            result = await AttemptUntilDoneAsync(request, cancellationToken);
+            result = await AttemptAsync(request, cancellationToken);
+        }
+        catch (OperationCanceledException) when (_handingBack)
+        {
+            return;
         }
         catch (Exception e)
         {
             // Nothing may escape a background task: record the trial as failed instead.
             logger.LogError(e, "Trial {Trial} failed outside training", request.TrialId);
-            result = Failed(request, state.State.Attempts, $"{e.GetType().Name}: {e.Message}");
+            result = Ended(request, TrialStatus.Failed, $"{e.GetType().Name}: {e.Message}");
         }
+        if (_handingBack) return;
         state.State.Result = result;
-        await state.WriteStateAsync();
+        await resilience.StorageWrite.RunOnGrainAsync(_ => state.WriteStateAsync(), CancellationToken.None);
         await ReportAsync(request.SweepId, result);
     }
 
-    private async Task<TrialResult> AttemptUntilDoneAsync(TrialRequest request, CancellationToken cancellationToken)
+    /// <summary>Runs attempts until one completes, a deterministic failure ends the trial, or the attempts are used up.</summary>
+    private async Task<TrialResult> AttemptAsync(TrialRequest request, CancellationToken cancellationToken)
     {
         var settings = TrialMapping.ToSettings(request.Params, request.Dataset, request.TrainLimit);
         var coordinator = GrainFactory.GetGrain<ISweepCoordinatorGrain>(request.SweepId);
         string siloName = silo.Name;
-        while (true)
+        int failuresBefore = state.State.AttemptErrors.Count;
+        var attempts = resilience.TrialAttempts(request.MaxAttempts - failuresBefore, Retryable, request.TrialId);
+        try
         {
-            if (cancellationToken.IsCancellationRequested) return Cancelled(request);
-            state.State.Attempts++;
-            int attempt = state.State.Attempts;
-            await state.WriteStateAsync();
-            try
+            var report = await attempts.RunOnGrainAsync(async ct =>
             {
-                var report = await TrainInSlotAsync(settings, coordinator, request.TrialId, siloName, cancellationToken);
-                return TrialMapping.Completed(request.TrialId, request.SweepId, request.Params, report, siloName, attempt);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return Cancelled(request);
-            }
-            catch (Exception e) when (e is TrainingDivergedException or InvalidSettingException or Training.Data.DatasetException)
-            {
-                // Deterministic failures: the same seed diverges again, a bad setting stays bad.
-                state.State.AttemptErrors.Add(e.Message);
-                return Failed(request, attempt, e.Message);
-            }
-            catch (Exception e)
-            {
-                string reason = $"{e.GetType().Name}: {e.Message}";
-                state.State.AttemptErrors.Add(reason);
-                logger.LogWarning("Trial {Trial} attempt {Attempt} of {Max} failed: {Reason}", request.TrialId, attempt, request.MaxAttempts, reason);
-                if (attempt >= request.MaxAttempts) return Failed(request, attempt, reason);
-            }
+                state.State.Attempts++;
+                await resilience.StorageWrite.RunOnGrainAsync(_ => state.WriteStateAsync(), CancellationToken.None);
+                try
+                {
+                    return await TrainInSlotAsync(settings, coordinator, request.TrialId, siloName, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    state.State.AttemptErrors.Add(Describe(e));
+                    throw;
+                }
+            }, cancellationToken);
+            return TrialMapping.Completed(request.TrialId, request.SweepId, request.Params, report, siloName, state.State.Attempts);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            if (_handingBack) throw;
+            return Ended(request, TrialStatus.Cancelled, "cancelled");
+        }
+        catch (Exception e)
+        {
+            return Ended(request, TrialStatus.Failed, Describe(e));
         }
     }
+
+    /// <summary>
+    /// Divergence and bad settings are deterministic (the same seed diverges again); everything else may be transient,
+    /// including a dataset file missing on one node but present on another.
+    /// </summary>
+    private static bool Retryable(Exception e) => e is not (TrainingDivergedException or InvalidSettingException or OperationCanceledException);
 
     private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, ISweepCoordinatorGrain coordinator,
         string trialId, string siloName, CancellationToken cancellationToken)
@@ -123,36 +150,33 @@ public sealed class TrialGrain(
     private async Task ReportAsync(string sweepId, TrialResult result)
     {
         var coordinator = GrainFactory.GetGrain<ISweepCoordinatorGrain>(sweepId);
-        for (int attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                await coordinator.ReportResultAsync(result);
-                return;
-            }
-            catch (Exception e) when (attempt < 5)
-            {
-                // The coordinator's silo may be moving; the result is stored, so retrying is safe.
-                logger.LogWarning("Reporting trial {Trial} to its coordinator failed (attempt {Attempt}): {Reason}", result.TrialId, attempt, e.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
-            }
+            await resilience.ClientCall.RunOnGrainAsync(_ => coordinator.ReportResultAsync(result), CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The result is stored: the coordinator's watchdog asks for it again.
+            logger.LogWarning("Trial {Trial}: reporting to the coordinator failed ({Reason}); it will be collected later", result.TrialId, e.Message);
         }
     }
 
-    private TrialResult Failed(TrialRequest r, int attempts, string error) => Ended(r, TrialStatus.Failed, attempts, error);
-
-    private TrialResult Cancelled(TrialRequest r) => Ended(r, TrialStatus.Cancelled, state.State.Attempts, "cancelled");
-
-    private TrialResult Ended(TrialRequest r, TrialStatus status, int attempts, string error) => new()
+    private TrialResult Ended(TrialRequest r, TrialStatus status, string error) => new()
     {
         TrialId = r.TrialId,
         SweepId = r.SweepId,
         Status = status,
         Params = r.Params,
         Silo = silo.Name,
-        Attempts = attempts,
-        Error = state.State.AttemptErrors.Count > 1 ? string.Join(" | ", state.State.AttemptErrors.Select((m, i) => $"attempt {i + 1}: {m}")) : error,
+        Attempts = state.State.Attempts,
+        Error = status == TrialStatus.Failed && state.State.AttemptErrors.Count > 1
+            ? string.Join(" | ", state.State.AttemptErrors.Select((m, i) => $"attempt {i + 1}: {m}"))
+            : error,
     };
+
+    private static string Describe(Exception e) => e is TrainingDivergedException or InvalidSettingException or DatasetException
+        ? e.Message
+        : $"{e.GetType().Name}: {e.Message}";
 }
 
 /// <summary>The name of the grain storage every Sweep grain uses.</summary>

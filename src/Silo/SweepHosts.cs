@@ -8,16 +8,27 @@ namespace Sweep.Silo;
 /// <summary>The hosts Sweep runs: a cluster silo, and the embedded single-process silo of `sweep run`.</summary>
 public static class SweepHosts
 {
-    /// <summary>A long-running silo of a localhost cluster; configuration from appsettings.json, Sweep__* variables and the given overrides.</summary>
-    public static IHost BuildSilo(SweepSiloOptions silo, Action<TrialSlotOptions>? slots = null, string[]? args = null)
+    /// <summary>
+    /// A long-running silo: configuration from appsettings.json and Sweep__* variables (SWEEP_REDIS for Sweep:Redis),
+    /// then <paramref name="overrides"/> (the command line). Redis clustering when Sweep:Redis is set, localhost otherwise.
+    /// </summary>
+    public static IHost BuildSilo(Action<SweepSiloOptions>? overrides = null, Action<TrialSlotOptions>? slots = null)
     {
-        var builder = Host.CreateApplicationBuilder(args ?? []);
+        var builder = Host.CreateApplicationBuilder([]);
+        var silo = SweepSiloExtensions.ReadSiloOptions(builder.Configuration);
+        overrides?.Invoke(silo);
+        silo.Validate();
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = silo.ShutdownTimeout);
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);   // Orleans' placement pipeline logs every attempt at Information
-        builder.UseOrleans(s => s.UseSweepLocalhostClustering(silo).AddSweepMemoryStorage().AddSweep(slots));
-        return builder.Build();
+        builder.UseOrleans(s => s.UseSweepClustering(silo).AddSweep(slots));
+        var host = builder.Build();
+        host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sweep.Silo").LogInformation(
+            "Silo {Name} on {Ip}:{Port}, gateway {Gateway}, cluster '{Cluster}', {Mode}", silo.EffectiveSiloName, silo.Redis is null ? "127.0.0.1" : silo.AdvertisedIp,
+            silo.SiloPort, silo.GatewayPort, silo.ClusterId, silo.Redis is null ? "localhost clustering, state in memory" : $"Redis at {silo.RedisForLogs()}");
+        return host;
     }
 
     /// <summary>
@@ -33,7 +44,7 @@ public static class SweepHosts
         builder.Logging.SetMinimumLevel(LogLevel.Error);
         int siloPort = SweepSiloOptions.FreeTcpPort(), gatewayPort = SweepSiloOptions.FreeTcpPort();
         var options = new SweepSiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, ClusterId = "sweep-embedded" };
-        builder.UseOrleans(s => s.UseSweepLocalhostClustering(options).AddSweepMemoryStorage().AddSweep(slots));
+        builder.UseOrleans(s => s.UseSweepClustering(options).AddSweep(slots));
         // The command that embeds the silo owns Ctrl+C and SIGTERM (it cancels the sweep and writes its files first).
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         var host = builder.Build();

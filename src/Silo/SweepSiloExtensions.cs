@@ -1,34 +1,72 @@
+using Microsoft.Extensions.Hosting;
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
+using StackExchange.Redis;
 using Sweep.Grains;
+using Sweep.Grains.Resilience;
 using Sweep.Grains.Slots;
 
 namespace Sweep.Silo;
 
-/// <summary>Everything a silo needs to run Sweep's grains, independent of how the cluster is formed.</summary>
+/// <summary>Everything a silo needs to run Sweep's grains, and the two ways a cluster is formed.</summary>
 public static class SweepSiloExtensions
 {
-    /// <summary>Adds the training slots, their advertiser, and Sweep's grain storage (in memory unless another is configured).</summary>
+    /// <summary>Adds the training slots, their advertiser, and the resilience pipelines; binds "Sweep" and "Sweep:Resilience".</summary>
     public static ISiloBuilder AddSweep(this ISiloBuilder silo, Action<TrialSlotOptions>? slots = null)
     {
         var options = silo.Services.AddOptions<TrialSlotOptions>().BindConfiguration("Sweep");
         if (slots is not null) options.Configure(slots);
+        silo.Services.AddOptions<SweepResilienceOptions>().BindConfiguration(SweepResilienceOptions.Section)
+            .Validate(o => o.Validate() is null, "invalid Sweep:Resilience settings").ValidateOnStart();
+        silo.Services.AddSingleton<SweepResilience>();
         silo.Services.AddSingleton<TrialSlotPool>();
         silo.Services.AddSingleton<SlotAdvertiser>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SlotAdvertiser>());
-        // Training epochs take a while; a grain call that waits on one must not time out as an ordinary call would.
-        silo.Services.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
+        // Failure detection can be tuned from configuration (Sweep:Membership:ProbeTimeout, …).
+        silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration("Sweep:Membership");
         return silo;
     }
 
-    /// <summary>Localhost clustering: every silo on 127.0.0.1, the primary's silo port as the seed.</summary>
-    public static ISiloBuilder UseSweepLocalhostClustering(this ISiloBuilder silo, SweepSiloOptions o)
+    /// <summary>
+    /// Forms the cluster: with <see cref="SweepSiloOptions.Redis"/>, Redis membership, grain storage and reminders and
+    /// endpoints advertised at <see cref="SweepSiloOptions.AdvertisedIp"/>; otherwise localhost clustering with state in memory.
+    /// </summary>
+    public static ISiloBuilder UseSweepClustering(this ISiloBuilder silo, SweepSiloOptions o)
     {
         o.Validate();
-        return silo.UseLocalhostClustering(o.SiloPort, o.GatewayPort, new IPEndPoint(IPAddress.Loopback, o.PrimarySiloPort), o.ServiceId, o.ClusterId);
+        silo.Configure<SiloOptions>(s => s.SiloName = o.EffectiveSiloName);
+        if (o.Redis is null)
+        {
+            return silo.UseLocalhostClustering(o.SiloPort, o.GatewayPort, new IPEndPoint(IPAddress.Loopback, o.PrimarySiloPort), o.ServiceId, o.ClusterId)
+                .AddSweepMemoryStorage()
+                .UseInMemoryReminderService();
+        }
+        silo.Configure<ClusterOptions>(c => { c.ClusterId = o.ClusterId; c.ServiceId = o.ServiceId; });
+        silo.ConfigureEndpoints(IPAddress.Parse(o.AdvertisedIp), o.SiloPort, o.GatewayPort, listenOnAnyHostAddress: true);
+        silo.UseRedisClustering(r => r.ConfigurationOptions = Redis(o.Redis));
+        silo.AddRedisGrainStorage(SweepStorage.Name, r => r.ConfigurationOptions = Redis(o.Redis));
+        silo.UseRedisReminderService(r => r.ConfigurationOptions = Redis(o.Redis));
+        return silo;
     }
 
     /// <summary>The in-memory storage of localhost and embedded mode (lost when every silo stops).</summary>
     public static ISiloBuilder AddSweepMemoryStorage(this ISiloBuilder silo) => silo.AddMemoryGrainStorage(SweepStorage.Name);
+
+    /// <summary>Redis options that keep retrying while Redis is briefly away, rather than failing the silo at once.</summary>
+    public static ConfigurationOptions Redis(string configuration)
+    {
+        var options = ConfigurationOptions.Parse(configuration);
+        options.AbortOnConnectFail = false;
+        return options;
+    }
+
+    /// <summary>Sweep's silo settings: section "Sweep" of configuration, with SWEEP_REDIS as a shorthand for Sweep:Redis.</summary>
+    public static SweepSiloOptions ReadSiloOptions(IConfiguration configuration)
+    {
+        var o = configuration.GetSection(SweepSiloOptions.Section).Get<SweepSiloOptions>() ?? new SweepSiloOptions();
+        if (o.Redis is null && Environment.GetEnvironmentVariable("SWEEP_REDIS") is { Length: > 0 } redis) o.Redis = redis;
+        return o;
+    }
 }

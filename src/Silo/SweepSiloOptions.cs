@@ -15,6 +15,17 @@ public sealed class SweepSiloOptions
     public int PrimarySiloPort { get; set; } = 11111;
     public string ClusterId { get; set; } = "sweep";
     public string ServiceId { get; set; } = "sweep";
+    /// <summary>
+    /// Redis for membership, grain state and reminders ("host:port" or a StackExchange.Redis configuration string,
+    /// e.g. "redis:6379,password=…"); null = localhost clustering with in-memory state.
+    /// </summary>
+    public string? Redis { get; set; }
+    /// <summary>The address other silos and clients reach this silo at in Redis mode (on Kubernetes: the pod IP).</summary>
+    public string AdvertisedIp { get; set; } = "127.0.0.1";
+    /// <summary>The silo's name in logs and results (default: POD_NAME on Kubernetes, else host-port).</summary>
+    public string? SiloName { get; set; }
+    /// <summary>How long a stopping silo waits for its trials to hand themselves back and for grains to deactivate.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Checks ports; the message names the setting.</summary>
     public void Validate()
@@ -29,7 +40,20 @@ public sealed class SweepSiloOptions
         if (SiloPort == GatewayPort) throw new ArgumentException($"Sweep:SiloPort and Sweep:GatewayPort must differ (both {SiloPort})");
         if (string.IsNullOrWhiteSpace(ClusterId)) throw new ArgumentException("Sweep:ClusterId must not be empty");
         if (string.IsNullOrWhiteSpace(ServiceId)) throw new ArgumentException("Sweep:ServiceId must not be empty");
+        if (Redis is not null)
+        {
+            if (string.IsNullOrWhiteSpace(Redis)) throw new ArgumentException("Sweep:Redis (--redis, SWEEP_REDIS) must not be empty");
+            try { _ = StackExchange.Redis.ConfigurationOptions.Parse(Redis); }
+            catch (Exception e) { throw new ArgumentException($"Sweep:Redis (--redis, SWEEP_REDIS) is not a Redis address: {e.Message}"); }
+        }
+        if (!IPAddress.TryParse(AdvertisedIp, out _)) throw new ArgumentException($"Sweep:AdvertisedIp must be an IP address, got '{AdvertisedIp}'");
+        if (ShutdownTimeout <= TimeSpan.Zero) throw new ArgumentException("Sweep:ShutdownTimeout must be positive");
     }
+
+    public string EffectiveSiloName => SiloName ?? Environment.GetEnvironmentVariable("POD_NAME") ?? $"{Environment.MachineName}-{SiloPort}";
+
+    /// <summary>The Redis endpoint(s) without password or other secrets, for logs.</summary>
+    public string RedisForLogs() => Redis is null ? "(none)" : string.Join(",", StackExchange.Redis.ConfigurationOptions.Parse(Redis).EndPoints.Select(e => e.ToString()));
 
     public static int FreeTcpPort()
     {

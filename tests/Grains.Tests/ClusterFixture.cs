@@ -13,7 +13,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((_, silo) => silo.AddSweepMemoryStorage().AddSweep(o =>
+        builder.ConfigureSilo((_, silo) => silo.AddSweepMemoryStorage().UseInMemoryReminderService().AddSweep(o =>
         {
             o.Slots = 1;
             o.ThreadsPerSlot = 1;

@@ -16,11 +16,13 @@ public static class ClusterCommands
                sweep front ID [--json]         the Pareto fronts (tables, or front.json)
                sweep export ID --out DIR       writes spec.json, trials.jsonl, front.json, front.svg
                sweep cancel ID                 stops the sweep's trials
+               sweep resume ID                 wakes a sweep after a cluster restart (any command on it does too)
                sweep list                      the sweeps the cluster knows
-        common: --gateway PORT[,PORT…] (default 30000: the first `sweep silo`), --cluster-id ID
+        common: --redis HOST:PORT (or SWEEP_REDIS) for a Redis-clustered deployment,
+                --gateway PORT[,PORT…] for a localhost cluster (default 30000: the first `sweep silo`), --cluster-id ID
         """;
 
-    private static readonly string[] Common = ["gateway", "cluster-id"];
+    private static readonly string[] Common = ["gateway", "cluster-id", "redis"];
 
     public static async Task<int> RunAsync(string command, IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
@@ -75,6 +77,9 @@ public static class ClusterCommands
                 Console.WriteLine($"wrote {results.Count} trial(s) and the fronts to {dir.Path}");
                 return 0;
             }
+            case "resume":
+                Console.WriteLine(Describe(await client.GetStatusAsync(id, cancellationToken)));
+                return 0;
             case "cancel":
                 Console.WriteLine(Describe(await client.CancelAsync(id, cancellationToken)));
                 return 0;
@@ -112,6 +117,12 @@ public static class ClusterCommands
             options.GatewayPorts = ports;
         }
         if (a.String("cluster-id") is { } c) options.ClusterId = c;
+        if (a.String("redis") is { } redis)
+        {
+            try { _ = StackExchange.Redis.ConfigurationOptions.Parse(redis); }
+            catch (Exception e) { throw new UsageException($"--redis: '{redis}' is not a Redis address ({e.Message})"); }
+            options.Redis = redis;
+        }
         return options;
     }
 }

@@ -3,43 +3,60 @@ using Sweep.Silo;
 
 namespace Sweep.Client.Cli;
 
-/// <summary>`sweep silo`: a long-running silo of a localhost cluster (Ctrl+C or SIGTERM stops it).</summary>
+/// <summary>`sweep silo`: a long-running silo (Ctrl+C or SIGTERM drains and stops it).</summary>
 public static class SiloCommand
 {
     public const string Help = """
-        usage: sweep silo [--port P] [--gateway G] [--primary P] [--slots N] [--threads N] [--device auto|cpu|cuda] [--cluster-id ID]
-        A silo of a localhost cluster. The first silo uses the defaults (port 11111, gateway 30000); start more with
-        other ports, e.g. `sweep silo --port 11112 --gateway 30001`: they join the primary at --primary (default 11111).
+        usage: sweep silo [--redis HOST:PORT] [--port P] [--gateway G] [--primary P] [--advertise IP] [--name NAME]
+                          [--slots N] [--threads N] [--device auto|cpu|cuda] [--cluster-id ID]
+        A silo of a cluster. With --redis (or SWEEP_REDIS, or Sweep:Redis in appsettings.json) silos find each other
+        through Redis and keep sweep and trial state there, so a sweep survives dying silos and a restart of the whole
+        cluster; without it, silos form a localhost cluster (the first on port 11111 / gateway 30000; start more with
+        other ports, e.g. --port 11112 --gateway 30001) and state lives in memory.
         --slots: trials trained at once (default: one per GPU, or one per core); --threads: threads per trial.
-        Configuration also comes from appsettings.json and Sweep__* environment variables.
+        Everything can also come from configuration (Sweep__SiloPort, Sweep__Redis, Sweep__Resilience__…).
+        SIGTERM drains the silo: running trials are handed back to the cluster, then it leaves.
         """;
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
-        var a = new CommandArgs("silo", argv, ["port", "gateway", "primary", "slots", "threads", "device", "cluster-id"]);
+        var a = new CommandArgs("silo", argv, ["redis", "port", "gateway", "primary", "advertise", "name", "slots", "threads", "device", "cluster-id"]);
         a.NoMorePositional(0);
-        int port = a.Int("port", 11111);
-        var options = new SweepSiloOptions
-        {
-            SiloPort = port,
-            GatewayPort = a.Int("gateway", port == 11111 ? 30000 : port + 18889),
-            PrimarySiloPort = a.Int("primary", 11111),
-            ClusterId = a.String("cluster-id", "sweep"),
-        };
-        try { options.Validate(); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
         int slots = a.Int("slots", 0), threads = a.Int("threads", 0);
         if (slots < 0) throw new UsageException($"--slots: must be ≥ 0, got {slots}");
         if (threads < 0) throw new UsageException($"--threads: must be ≥ 0, got {threads}");
         string? device = a.String("device");
-        using var host = SweepHosts.BuildSilo(options, o =>
+        IHost host;
+        try
         {
-            if (slots > 0) o.Slots = slots;
-            if (threads > 0) o.ThreadsPerSlot = threads;
-            if (device is not null) o.Device = device;
-        });
-        Console.Error.WriteLine($"sweep: silo on 127.0.0.1:{options.SiloPort}, gateway {options.GatewayPort}, cluster '{options.ClusterId}'; Ctrl+C stops it");
-        await host.RunAsync(cancellationToken);
+            host = SweepHosts.BuildSilo(o =>
+            {
+                if (a.String("redis") is { } redis) o.Redis = redis;
+                if (a.Has("port"))
+                {
+                    o.SiloPort = a.Int("port", o.SiloPort);
+                    if (!a.Has("gateway")) o.GatewayPort = o.SiloPort == 11111 ? 30000 : o.SiloPort + 18889;
+                }
+                if (a.Has("gateway")) o.GatewayPort = a.Int("gateway", o.GatewayPort);
+                if (a.Has("primary")) o.PrimarySiloPort = a.Int("primary", o.PrimarySiloPort);
+                if (a.String("advertise") is { } ip) o.AdvertisedIp = ip;
+                if (a.String("name") is { } name) o.SiloName = name;
+                if (a.String("cluster-id") is { } cluster) o.ClusterId = cluster;
+            }, o =>
+            {
+                if (slots > 0) o.Slots = slots;
+                if (threads > 0) o.ThreadsPerSlot = threads;
+                if (device is not null) o.Device = device;
+            });
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        using (host)
+        {
+            await host.RunAsync(cancellationToken);
+        }
         return 0;
     }
 }

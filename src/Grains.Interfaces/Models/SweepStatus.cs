@@ -35,6 +35,8 @@ public sealed record SweepStatus
     /// <summary>How many trials may be in flight at once (the cluster's training slots).</summary>
     [Id(16)] public int InFlightLimit { get; init; }
     [Id(17)] public IReadOnlyList<TrialProgress> RunningTrials { get; init; } = [];
+    /// <summary>The silo the coordinator runs on now.</summary>
+    [Id(18)] public string CoordinatorSilo { get; init; } = "";
 
     public bool IsFinished => State != SweepState.Running;
     public int Done => Completed + Failed + Cancelled;
