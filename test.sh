@@ -7,6 +7,14 @@ source "$REPO/scripts/compat-root.sh"
 sweep_compat_exec "$REPO" "$REPO/test.sh" "$@"
 cd "$REPO"
 
+# The cluster tests start a real redis-server (inside the Debian 13 root it is part of the root's packages).
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null 2>&1
+  fi
+  command -v redis-server >/dev/null 2>&1 || echo "warning: redis-server is not installed; the cluster tests will fail"
+fi
+
 results="$REPO/.artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"
 echo "== build (Release)"

@@ -3,6 +3,8 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
 using StackExchange.Redis;
 using Sweep.Grains;
 using Sweep.Grains.Resilience;
@@ -46,7 +48,12 @@ public static class SweepSiloExtensions
         silo.Configure<ClusterOptions>(c => { c.ClusterId = o.ClusterId; c.ServiceId = o.ServiceId; });
         silo.ConfigureEndpoints(IPAddress.Parse(o.AdvertisedIp), o.SiloPort, o.GatewayPort, listenOnAnyHostAddress: true);
         silo.UseRedisClustering(r => r.ConfigurationOptions = Redis(o.Redis));
-        silo.AddRedisGrainStorage(SweepStorage.Name, r => r.ConfigurationOptions = Redis(o.Redis));
+        // Orleans' own serializer: the default JSON one stores CLR type names and cannot read back compiler-generated collections.
+        silo.AddRedisGrainStorage(SweepStorage.Name, options => options.Configure<Serializer>((r, serializer) =>
+        {
+            r.ConfigurationOptions = Redis(o.Redis);
+            r.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+        }));
         silo.UseRedisReminderService(r => r.ConfigurationOptions = Redis(o.Redis));
         return silo;
     }

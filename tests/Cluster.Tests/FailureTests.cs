@@ -1,0 +1,109 @@
+using Sweep.Client;
+using Sweep.Grains.Models;
+using Sweep.Grains.Search;
+using Xunit;
+
+namespace Sweep.Cluster.Tests;
+
+/// <summary>Real silo processes sharing a real redis-server: silos die, the coordinator moves, the cluster restarts.</summary>
+public sealed class FailureTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
+
+    /// <summary>12 short trials: 2 regularizers × 2 λ × 3 rates, 4 epochs on 2,000 samples (about a second each).</summary>
+    private static SweepSpec Spec(string name, int epochs = 4) => SpecParser.Parse($$"""
+        {
+          "name": "{{name}}",
+          "model": "mlp",
+          "training": { "epochs": {{epochs}}, "trainLimit": 2000 },
+          "search": { "strategy": "grid", "space": { "regularizer": ["l1", "l2"], "lambda": [1e-5, 1e-4], "pruneRate": [0.5, 0.7, 0.9] } }
+        }
+        """, null);
+
+    private static async Task<SweepStatus> WaitAsync(SweepClient client, string id, Func<SweepStatus, bool> until, RealCluster cluster)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            var s = await client.GetStatusAsync(id);
+            if (until(s)) return s;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"sweep stuck at {s.Done}/{s.Total}, {s.Running} running\n{cluster.Logs()}");
+            await Task.Delay(200);
+        }
+    }
+
+    private static async Task AssertEveryTrialExactlyOnceAsync(SweepClient client, string id, SweepSpec spec)
+    {
+        var results = await client.GetResultsAsync(id);
+        var planned = SearchSpace.Expand(spec).Select(p => p.TrialId).Order().ToArray();
+        Assert.Equal(planned, results.Select(r => r.TrialId).Order().ToArray());
+        Assert.All(results, r => Assert.Equal(TrialStatus.Completed, r.Status));
+        var front = await client.GetFrontAsync(id);
+        Assert.NotEmpty(front.Points);
+    }
+
+    [Fact]
+    public async Task A_silo_killed_during_training_loses_no_trial_and_duplicates_none()
+    {
+        await using var cluster = new RealCluster();
+        for (int i = 0; i < 3; i++) cluster.StartSilo();
+        var client = await cluster.ClientAsync();
+        var spec = Spec("kill-one");
+        string id = await client.SubmitAsync(spec);
+
+        // Kill a silo that is training right now (not the coordinator's: that is the next test).
+        var running = await WaitAsync(client, id, s => s.RunningTrials.Any(t => t.Epoch >= 1 && t.Silo != s.CoordinatorSilo), cluster);
+        string victim = running.RunningTrials.First(t => t.Epoch >= 1 && t.Silo != running.CoordinatorSilo).Silo;
+        cluster.Silos.Single(s => s.Name == victim).Kill();
+
+        var done = await WaitAsync(client, id, s => s.IsFinished, cluster);
+        Assert.Equal(12, done.Completed);
+        await AssertEveryTrialExactlyOnceAsync(client, id, spec);
+        var results = await client.GetResultsAsync(id);
+        Assert.Contains(results, r => r.Attempts >= 2);   // at least the trial that was killed ran again
+    }
+
+    [Fact]
+    public async Task The_coordinators_silo_killed_mid_sweep_and_the_sweep_completes_elsewhere()
+    {
+        await using var cluster = new RealCluster();
+        for (int i = 0; i < 3; i++) cluster.StartSilo();
+        var client = await cluster.ClientAsync();
+        var spec = Spec("kill-coordinator");
+        string id = await client.SubmitAsync(spec);
+
+        var before = await WaitAsync(client, id, s => s.Completed >= 2, cluster);
+        Assert.False(before.IsFinished);
+        cluster.Silos.Single(s => s.Name == before.CoordinatorSilo).Kill();
+
+        var done = await WaitAsync(client, id, s => s.IsFinished, cluster);
+        Assert.NotEqual(before.CoordinatorSilo, done.CoordinatorSilo);
+        Assert.Equal(12, done.Completed);
+        await AssertEveryTrialExactlyOnceAsync(client, id, spec);
+    }
+
+    [Fact]
+    public async Task After_the_whole_cluster_restarts_the_sweep_is_still_there_and_resumes()
+    {
+        await using var cluster = new RealCluster();
+        for (int i = 0; i < 2; i++) cluster.StartSilo();
+        var client = await cluster.ClientAsync();
+        var spec = Spec("restart", epochs: 6);
+        string id = await client.SubmitAsync(spec);
+        var before = await WaitAsync(client, id, s => s.Completed >= 2, cluster);
+        Assert.False(before.IsFinished);
+
+        // SIGTERM every silo: running trials are handed back, state stays in Redis.
+        foreach (var s in cluster.Silos) Assert.True(s.Terminate(TimeSpan.FromSeconds(60)), $"{s.Name} did not stop\n{cluster.Logs()}");
+        for (int i = 0; i < 2; i++) cluster.StartSilo();
+        await cluster.ReconnectAsync();
+        client = await cluster.ClientAsync();
+
+        var after = await client.GetStatusAsync(id);
+        Assert.True(after.Completed >= before.Completed);
+        Assert.Contains(await client.ListAsync(), s => s.SweepId == id);
+        var done = await WaitAsync(client, id, s => s.IsFinished, cluster);
+        Assert.Equal(12, done.Completed);
+        await AssertEveryTrialExactlyOnceAsync(client, id, spec);
+    }
+}
