@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Configuration;
+using Sweep.Grains.Resilience;
 using Sweep.Grains.Slots;
 
 namespace Sweep.Silo;
@@ -18,6 +20,12 @@ public static class SweepHosts
         var silo = SweepSiloExtensions.ReadSiloOptions(builder.Configuration);
         overrides?.Invoke(silo);
         silo.Validate();
+        // Checked here, before the host exists, so a bad setting is one line naming it rather than a failed start-up.
+        var trialSlots = builder.Configuration.GetSection("Sweep").Get<TrialSlotOptions>() ?? new TrialSlotOptions();
+        slots?.Invoke(trialSlots);
+        if (trialSlots.Validate() is { } slotProblem) throw new ArgumentException(slotProblem);
+        var resilience = builder.Configuration.GetSection(SweepResilienceOptions.Section).Get<SweepResilienceOptions>() ?? new SweepResilienceOptions();
+        if (resilience.Validate() is { } resilienceProblem) throw new ArgumentException(resilienceProblem);
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = silo.ShutdownTimeout);
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);

@@ -15,6 +15,16 @@ public sealed class TrialSlotOptions
     public int TrialsPerGpu { get; set; } = 1;
     /// <summary>"auto" (CUDA when available), "cpu" or "cuda".</summary>
     public string Device { get; set; } = "auto";
+
+    /// <summary>Null when valid, else the first problem, naming the setting.</summary>
+    public string? Validate()
+    {
+        if (Slots < 0) return $"Sweep:Slots must be ≥ 0, got {Slots}";
+        if (ThreadsPerSlot < 0) return $"Sweep:ThreadsPerSlot must be ≥ 0, got {ThreadsPerSlot}";
+        if (TrialsPerGpu < 1) return $"Sweep:TrialsPerGpu must be ≥ 1, got {TrialsPerGpu}";
+        if ((Device ?? "auto").Trim().ToLowerInvariant() is not ("auto" or "cpu" or "cuda")) return $"Sweep:Device must be auto, cpu or cuda, got '{Device}'";
+        return null;
+    }
 }
 
 /// <summary>A granted slot: the device and thread budget of one running trial. Dispose to give it back.</summary>
@@ -51,9 +61,7 @@ public sealed class TrialSlotPool
     public TrialSlotPool(IOptions<TrialSlotOptions> options, ILogger<TrialSlotPool> logger)
     {
         var o = options.Value;
-        if (o.Slots < 0) throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), ["Sweep:Slots must be ≥ 0"]);
-        if (o.ThreadsPerSlot < 0) throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), ["Sweep:ThreadsPerSlot must be ≥ 0"]);
-        if (o.TrialsPerGpu < 1) throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), ["Sweep:TrialsPerGpu must be ≥ 1"]);
+        if (o.Validate() is { } problem) throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), [problem]);
         string device = (o.Device ?? "auto").Trim().ToLowerInvariant();
         int gpus = device == "cpu" ? 0 : TrainingDevice.CudaDeviceCount();
         if (device == "cuda" && gpus == 0)
