@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -8,6 +9,7 @@ using Sweep.Grains;
 using Sweep.Grains.Models;
 using Sweep.Grains.Resilience;
 using Sweep.Grains.Search;
+using Sweep.Silo;
 
 namespace Sweep.Client;
 
@@ -64,8 +66,11 @@ public sealed class SweepClient : IAsyncDisposable
                 // A client host that failed to start cannot be started again: each attempt builds a fresh one.
                 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
                 builder.Logging.ClearProviders();
+                builder.Configuration.AddEnvironmentVariables();
+                builder.Services.AddSweepTelemetry(builder.Configuration, "sweep-client");
                 builder.UseOrleansClient(client =>
                 {
+                    client.AddActivityPropagation();
                     if (options.Redis is null) client.UseLocalhostClustering(options.GatewayPorts.ToArray(), options.ServiceId, options.ClusterId);
                     else
                     {
@@ -108,7 +113,20 @@ public sealed class SweepClient : IAsyncDisposable
         sweepId ??= NewSweepId(spec.Name);
         cancellationToken.ThrowIfCancellationRequested();
         var done = (completed ?? []).ToArray();
-        await _calls.ExecuteAsync(async _ => await Coordinator(sweepId).SubmitAsync(spec, done), cancellationToken);
+        // The client's span is the root of the sweep's trace; Orleans carries its context to the coordinator.
+        using var span = Grains.Telemetry.SweepTelemetry.Source.StartActivity("submit", System.Diagnostics.ActivityKind.Client);
+        span?.SetTag("sweep_id", sweepId);
+        span?.SetTag("sweep_name", spec.Name);
+        // Orleans only injects a context when its own source is recorded; carry ours explicitly either way.
+        if (span is not null) Orleans.Runtime.RequestContext.Set("traceparent", span.Id!);
+        try
+        {
+            await _calls.ExecuteAsync(async _ => await Coordinator(sweepId).SubmitAsync(spec, done), cancellationToken);
+        }
+        finally
+        {
+            if (span is not null) Orleans.Runtime.RequestContext.Remove("traceparent");
+        }
         return sweepId;
     }
 

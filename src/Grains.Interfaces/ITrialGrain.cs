@@ -12,6 +12,8 @@ public sealed record TrialRequest
     [Id(3)] public DatasetRef Dataset { get; init; } = DatasetRef.Mnist10k;
     [Id(4)] public int? TrainLimit { get; init; }
     [Id(5)] public int MaxAttempts { get; init; } = 1;
+    /// <summary>The sweep span's W3C traceparent: trial spans are its children wherever they run.</summary>
+    [Id(6)] public string? TraceParent { get; init; }
 
     /// <summary>The trial grain's key: one grain per (sweep, trial).</summary>
     public string GrainKey => TrialKey(SweepId, TrialId);

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using Sweep.Grains.Models;
 using Sweep.Grains.Pareto;
 using Sweep.Grains.Resilience;
 using Sweep.Grains.Search;
+using Sweep.Grains.Telemetry;
 
 namespace Sweep.Grains;
 
@@ -18,6 +20,8 @@ public sealed class SweepGrainState
     [Id(3)] public DateTimeOffset CreatedAt { get; set; }
     [Id(4)] public DateTimeOffset? FinishedAt { get; set; }
     [Id(5)] public bool Cancelled { get; set; }
+    /// <summary>The sweep span's traceparent: every trial span of the sweep is its child, across moves and restarts.</summary>
+    [Id(6)] public string? TraceParent { get; set; }
 }
 
 /// <summary>
@@ -57,6 +61,7 @@ public sealed class SweepCoordinatorGrain(
     private int _doneAtActivation;
     private IGrainTimer? _flushTimer;
     private IGrainTimer? _watchdog;
+    private Activity? _sweepSpan;
 
     private string SweepId => this.GetPrimaryKeyString();
 
@@ -85,6 +90,13 @@ public sealed class SweepCoordinatorGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        if (_sweepSpan is not null)
+        {
+            // The sweep goes on elsewhere; its trials keep this span's trace as their parent.
+            _sweepSpan.SetTag("suspended", reason.Description);
+            _sweepSpan.Stop();
+            _sweepSpan = null;
+        }
         if (_dirty) await WriteAsync();
     }
 
@@ -92,6 +104,7 @@ public sealed class SweepCoordinatorGrain(
     {
         if (state.State.Spec is not null) return Status();
         var plans = SearchSpace.Expand(spec);
+        StartSweepSpan(spec, plans.Count);
         state.State.Spec = spec;
         state.State.Plans = plans.ToList();
         state.State.CreatedAt = DateTimeOffset.UtcNow;
@@ -218,11 +231,40 @@ public sealed class SweepCoordinatorGrain(
         _nodeFront.Add(point);
     }
 
+    /// <summary>
+    /// The "sweep" span: a child of the submitting client's span (propagated by Orleans, or read from the request
+    /// context when Orleans' own source is not recorded).
+    /// </summary>
+    private void StartSweepSpan(SweepSpec spec, int trials)
+    {
+        var previous = Activity.Current;
+        var parent = previous?.Context ?? SweepTelemetry.Parent(RequestContext.Get("traceparent") as string);
+        _sweepSpan = SweepTelemetry.Source.StartActivity("sweep", ActivityKind.Internal, parent);
+        Activity.Current = previous;   // the span lives as long as the sweep, not as long as this call
+        if (_sweepSpan is null) return;
+        _sweepSpan.SetTag("sweep_id", SweepId);
+        _sweepSpan.SetTag("sweep_name", spec.Name);
+        _sweepSpan.SetTag("model", spec.Base.Model);
+        _sweepSpan.SetTag("strategy", spec.Search.Strategy);
+        _sweepSpan.SetTag("trials", trials);
+        _sweepSpan.SetTag("silo", silo.Name);
+        state.State.TraceParent = _sweepSpan.Id;
+    }
+
     private void FinishIfDone()
     {
         if (!IsFinished && _finished.Count == _plans.Count)
         {
             state.State.FinishedAt = DateTimeOffset.UtcNow;
+            if (_sweepSpan is not null)
+            {
+                int failed = state.State.Results.Count(r => r.Status == TrialStatus.Failed);
+                _sweepSpan.SetTag("completed", state.State.Results.Count(r => r.Status == TrialStatus.Completed));
+                _sweepSpan.SetTag("failed", failed);
+                _sweepSpan.SetTag("status", state.State.Cancelled ? "cancelled" : "completed");
+                _sweepSpan.Stop();
+                _sweepSpan = null;
+            }
             _version++;
             logger.LogInformation("Sweep {Sweep} finished: {Completed} completed, {Failed} failed", SweepId,
                 state.State.Results.Count(r => r.Status == TrialStatus.Completed), state.State.Results.Count(r => r.Status == TrialStatus.Failed));
@@ -275,7 +317,7 @@ public sealed class SweepCoordinatorGrain(
         return new TrialRequest
         {
             SweepId = SweepId, TrialId = plan.TrialId, Params = plan.Params, Dataset = spec.Dataset,
-            TrainLimit = spec.TrainLimit, MaxAttempts = spec.MaxAttempts,
+            TrainLimit = spec.TrainLimit, MaxAttempts = spec.MaxAttempts, TraceParent = state.State.TraceParent,
         };
     }
 

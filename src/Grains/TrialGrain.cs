@@ -1,9 +1,12 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Orleans.Placement;
 using Orleans.Runtime;
 using Sweep.Grains.Models;
 using Sweep.Grains.Resilience;
 using Sweep.Grains.Slots;
+using Sweep.Grains.Telemetry;
 using Sweep.Training;
 using Sweep.Training.Data;
 
@@ -25,6 +28,7 @@ public sealed class TrialGrainState
 /// is never run again. A silo that stops hands its running trials back (no result is stored), and the
 /// coordinator starts them again elsewhere.
 /// </summary>
+[RandomPlacement]   // spread trials over the silos (issue 6 replaces this with placement by free slots)
 public sealed class TrialGrain(
     [PersistentState("trial", SweepStorage.Name)] IPersistentState<TrialGrainState> state,
     TrialSlotPool slots,
@@ -83,6 +87,12 @@ public sealed class TrialGrain(
             result = Ended(request, TrialStatus.Failed, $"{e.GetType().Name}: {e.Message}");
         }
         if (_handingBack) return;
+        (result.Status switch
+        {
+            TrialStatus.Completed => SweepTelemetry.TrialsCompleted,
+            TrialStatus.Failed => SweepTelemetry.TrialsFailed,
+            _ => SweepTelemetry.TrialsCancelled,
+        }).Add(1);
         state.State.Result = result;
         await resilience.StorageWrite.RunOnGrainAsync(_ => state.WriteStateAsync(), CancellationToken.None);
         await ReportAsync(request.SweepId, result);
@@ -102,14 +112,43 @@ public sealed class TrialGrain(
             {
                 state.State.Attempts++;
                 await resilience.StorageWrite.RunOnGrainAsync(_ => state.WriteStateAsync(), CancellationToken.None);
+                using var span = SweepTelemetry.Source.StartActivity("trial", ActivityKind.Internal, SweepTelemetry.Parent(request.TraceParent));
+                if (span is not null)
+                {
+                    SweepTelemetry.TagParameters(span, request.Params);
+                    span.SetTag("trial_id", request.TrialId);
+                    span.SetTag("sweep_id", request.SweepId);
+                    span.SetTag("silo", siloName);
+                    span.SetTag("attempt", state.State.Attempts);
+                }
+                SweepTelemetry.TrialsStarted.Add(1);
+                SweepTelemetry.TrialsInFlight.Add(1);
                 try
                 {
-                    return await TrainInSlotAsync(settings, coordinator, request.TrialId, siloName, ct);
+                    var trained = await TrainInSlotAsync(settings, coordinator, request.TrialId, siloName, span?.Context ?? default, ct);
+                    span?.SetTag("status", "completed");
+                    span?.SetTag("device", trained.Device);
+                    span?.SetTag("accuracy", trained.Accuracy);
+                    span?.SetTag("weight_sparsity", trained.WeightSparsity);
+                    span?.SetTag("node_sparsity", trained.NodeSparsity);
+                    return trained;
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (OperationCanceledException)
                 {
-                    state.State.AttemptErrors.Add(Describe(e));
+                    span?.SetTag("status", _handingBack ? "handed_back" : "cancelled");
                     throw;
+                }
+                catch (Exception e)
+                {
+                    string reason = Describe(e);
+                    state.State.AttemptErrors.Add(reason);
+                    span?.SetTag("status", "failed");
+                    span?.SetStatus(ActivityStatusCode.Error, reason);
+                    throw;
+                }
+                finally
+                {
+                    SweepTelemetry.TrialsInFlight.Add(-1);
                 }
             }, cancellationToken);
             return TrialMapping.Completed(request.TrialId, request.SweepId, request.Params, report, siloName, state.State.Attempts);
@@ -132,12 +171,17 @@ public sealed class TrialGrain(
     private static bool Retryable(Exception e) => e is not (TrainingDivergedException or InvalidSettingException or OperationCanceledException);
 
     private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, ISweepCoordinatorGrain coordinator,
-        string trialId, string siloName, CancellationToken cancellationToken)
+        string trialId, string siloName, ActivityContext trialSpan, CancellationToken cancellationToken)
     {
         using var slot = await slots.AcquireAsync(cancellationToken);
         var epochs = Channel.CreateUnbounded<EpochReport>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        void OnEpoch(EpochReport e)
+        {
+            SweepTelemetry.RecordEpoch(trialSpan, TrialMapping.ToRecord(e), slot.Device, siloName);
+            epochs.Writer.TryWrite(e);
+        }
         var training = Task.Factory.StartNew(
-            () => TrialRunner.Run(settings, new TrainingOptions(slot.Device, slot.Threads), e => epochs.Writer.TryWrite(e), cancellationToken),
+            () => TrialRunner.Run(settings, new TrainingOptions(slot.Device, slot.Threads), OnEpoch, cancellationToken),
             cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _ = training.ContinueWith(_ => epochs.Writer.TryComplete(), TaskScheduler.Default);
         // Keep the activation while it trains, however long that takes.

@@ -31,7 +31,8 @@ public static class SweepHosts
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);   // Orleans' placement pipeline logs every attempt at Information
-        builder.UseOrleans(s => s.UseSweepClustering(silo).AddSweep(slots));
+        builder.Services.AddSweepTelemetry(builder.Configuration, "sweep-silo");
+        builder.UseOrleans(s => s.UseSweepClustering(silo).AddSweep(slots).AddActivityPropagation());
         var host = builder.Build();
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sweep.Silo").LogInformation(
             "Silo {Name} on {Ip}:{Port}, gateway {Gateway}, cluster '{Cluster}', {Mode}", silo.EffectiveSiloName, silo.Redis is null ? "127.0.0.1" : silo.AdvertisedIp,
@@ -52,7 +53,9 @@ public static class SweepHosts
         builder.Logging.SetMinimumLevel(LogLevel.Error);
         int siloPort = SweepSiloOptions.FreeTcpPort(), gatewayPort = SweepSiloOptions.FreeTcpPort();
         var options = new SweepSiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, ClusterId = "sweep-embedded" };
-        builder.UseOrleans(s => s.UseSweepClustering(options).AddSweep(slots));
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Services.AddSweepTelemetry(builder.Configuration, "sweep");
+        builder.UseOrleans(s => s.UseSweepClustering(options).AddSweep(slots).AddActivityPropagation());
         // The command that embeds the silo owns Ctrl+C and SIGTERM (it cancels the sweep and writes its files first).
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         var host = builder.Build();

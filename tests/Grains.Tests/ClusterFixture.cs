@@ -13,12 +13,13 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((_, silo) => silo.AddSweepMemoryStorage().UseInMemoryReminderService().AddSweep(o =>
+        builder.ConfigureSilo((_, silo) => silo.AddSweepMemoryStorage().UseInMemoryReminderService().AddActivityPropagation().AddSweep(o =>
         {
             o.Slots = 1;
             o.ThreadsPerSlot = 1;
             o.Device = "cpu";
         }));
+        builder.ConfigureClient(client => client.AddActivityPropagation());
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }

@@ -81,6 +81,7 @@ public sealed class SweepResilience
             ShouldHandle = new PredicateBuilder().Handle(shouldRetry),
             OnRetry = args =>
             {
+                Telemetry.SweepTelemetry.TrialsRetried.Add(1);
                 _logger.LogWarning("Trial {Trial}: attempt {Attempt} failed ({Cause}); retrying in {Delay:0.0} s", trialId, args.AttemptNumber + 1,
                     Describe(args.Outcome.Exception), args.RetryDelay.TotalSeconds);
                 return default;

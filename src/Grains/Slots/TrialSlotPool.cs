@@ -1,5 +1,9 @@
 using Microsoft.Extensions.Logging;
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using Sweep.Grains.Telemetry;
 using Sweep.Training;
 
 namespace Sweep.Grains.Slots;
@@ -58,7 +62,16 @@ public sealed class TrialSlotPool
     public int Free => _free.CurrentCount;
     public int Busy => Capacity - Free;
 
-    public TrialSlotPool(IOptions<TrialSlotOptions> options, ILogger<TrialSlotPool> logger)
+    // Every pool of this process (a test cluster hosts several silos in one), observed by one gauge each.
+    private static readonly ConcurrentDictionary<TrialSlotPool, string> Pools = new();
+    private static readonly ObservableGauge<double> Utilization = SweepTelemetry.Meter.CreateObservableGauge(
+        "sweep.slots.utilization", () => Pools.Select(p => new Measurement<double>((double)p.Key.Busy / p.Key.Capacity, new KeyValuePair<string, object?>("silo", p.Value))),
+        "1", "Busy training slots / all training slots, per silo");
+    private static readonly ObservableGauge<int> CapacityGauge = SweepTelemetry.Meter.CreateObservableGauge(
+        "sweep.slots.capacity", () => Pools.Select(p => new Measurement<int>(p.Key.Capacity, new KeyValuePair<string, object?>("silo", p.Value))),
+        "{slot}", "Training slots per silo");
+
+    public TrialSlotPool(IOptions<TrialSlotOptions> options, ILogger<TrialSlotPool> logger, ILocalSiloDetails? silo = null)
     {
         var o = options.Value;
         if (o.Validate() is { } problem) throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), [problem]);
@@ -84,6 +97,7 @@ public sealed class TrialSlotPool
         _free = new SemaphoreSlim(Capacity, Capacity);
         _indices = new Stack<int>(Enumerable.Range(0, Capacity).Reverse());
         logger.LogInformation("Training slots: {Slots} on {Device}, {Threads} thread(s) each", Capacity, DeviceKind, ThreadsPerSlot);
+        Pools[this] = silo?.Name ?? "local";
     }
 
     /// <summary>Waits for a free slot.</summary>
