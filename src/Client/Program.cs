@@ -12,7 +12,8 @@ public static class Program
         usage: sweep <command> [options]      (sweep <command> --help for its options)
           trial     one trial, in-process, no cluster
           run       a whole sweep in this process (embedded silo + client), writing runs/<name>/
-          silo      a long-running silo of a localhost cluster
+          silo      a long-running silo (localhost cluster, or --redis for a real one)
+          dashboard the Aspire dashboard: a local OTLP receiver and trace viewer
           submit    submit a spec to a running cluster; prints the sweep id
           status, watch, front, export, cancel, resume, list    against a running cluster
         """;
@@ -41,6 +42,7 @@ public static class Program
                     "trial" => TrialCommand.Help,
                     "run" => RunCommand.Help,
                     "silo" => SiloCommand.Help,
+                    "dashboard" => DashboardCommand.Help,
                     _ when ClusterCommandNames.Contains(command) => ClusterCommands.Help,
                     _ => Usage,
                 });
@@ -51,8 +53,9 @@ public static class Program
                 "trial" => TrialCommand.Run(rest, cancel.Token),
                 "run" => await RunCommand.RunAsync(rest, cancel.Token),
                 "silo" => await SiloCommand.RunAsync(rest, cancel.Token),
+                "dashboard" => await DashboardCommand.RunAsync(rest, cancel.Token),
                 _ when ClusterCommandNames.Contains(command) => await ClusterCommands.RunAsync(command, rest, cancel.Token),
-                _ => throw new UsageException($"unknown command '{command}' (commands: trial, run, silo, {string.Join(", ", ClusterCommandNames)})"),
+                _ => throw new UsageException($"unknown command '{command}' (commands: trial, run, silo, dashboard, {string.Join(", ", ClusterCommandNames)})"),
             };
         }
         catch (UsageException e) { return Fail(2, e.Message); }

@@ -79,10 +79,17 @@ public sealed class SweepClient : IAsyncDisposable
                     }
                 });
                 var h = builder.Build();
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                attempt.CancelAfter(options.Resilience.ClientConnectTimeout);
                 try
                 {
-                    await h.StartAsync(ct);
+                    await h.StartAsync(attempt.Token);
                     return h;
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    h.Dispose();
+                    throw new TimeoutException($"no answer within {options.Resilience.ClientConnectTimeout.TotalSeconds:0} s");
                 }
                 catch
                 {

@@ -12,11 +12,13 @@ namespace Sweep.Client.Cli;
 public static class RunCommand
 {
     public const string Help = """
-        usage: sweep run SPEC.json [--out DIR] [--json] [--slots N] [--threads N] [--device auto|cpu|cuda]
+        usage: sweep run SPEC.json [--out DIR] [--json] [--slots N] [--threads N] [--device auto|cpu|cuda] [--dashboard]
         Runs the whole sweep in this process (an embedded silo and client) with a live progress bar, and writes DIR
         (default runs/<name>): spec.json, trials.jsonl, front.json, front.svg. Running again with the same DIR keeps
         the completed trials and runs only the rest. --json prints front.json to stdout instead of the tables.
         --slots: trials trained at once (default: one per core); --threads: threads per trial (default: cores / slots).
+        --dashboard: start the Aspire dashboard (if not running) and send the sweep's traces and metrics to it.
+        Telemetry otherwise goes wherever OTEL_EXPORTER_OTLP_ENDPOINT points (nothing is exported when it is unset).
         """;
 
     private static bool SameData(RunDirectory dir, SweepSpec spec, string specPath)
@@ -34,7 +36,7 @@ public static class RunCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
-        var a = new CommandArgs("run", argv, ["out", "slots", "threads", "device"], ["json"]);
+        var a = new CommandArgs("run", argv, ["out", "slots", "threads", "device"], ["json", "dashboard"]);
         string specPath = a.RequirePositional(0, "a spec file (sweep run SPEC.json)");
         a.NoMorePositional(1);
         int slots = a.Int("slots", 0), threads = a.Int("threads", 0);
@@ -58,6 +60,12 @@ public static class RunCommand
         dir.ResetTrials(kept);
         if (kept.Count > 0) Console.Error.WriteLine($"sweep: {dir.Path}: keeping {kept.Count} completed trial(s), running the other {plans.Count - kept.Count}");
 
+        if (a.Has("dashboard"))
+        {
+            var started = DashboardCommand.EnsureRunning();
+            Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317");
+            Console.Error.WriteLine($"sweep: traces and metrics go to the dashboard at http://127.0.0.1:18888{(started is null ? "" : $" (started, pid {started.Id}; it keeps running)")}");
+        }
         using var host = await SweepHosts.StartEmbeddedAsync(o => { o.Slots = slots; o.ThreadsPerSlot = threads; o.Device = device; }, cancellationToken);
         await using var client = new SweepClient(host.Services.GetRequiredService<IClusterClient>());
         await client.SubmitAsync(spec, kept, sweepId, CancellationToken.None);

@@ -15,6 +15,8 @@ public sealed class SweepResilienceOptions
     /// <summary>Attempts to connect a client to the cluster, and the first delay between them (doubling).</summary>
     public int ClientConnectAttempts { get; set; } = 5;
     public TimeSpan ClientConnectDelay { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>How long one connection attempt may take (a cluster whose Redis is gone never answers).</summary>
+    public TimeSpan ClientConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
     /// <summary>Attempts of one client call (a silo restarting, a coordinator moving).</summary>
     public int ClientCallAttempts { get; set; } = 5;
     public TimeSpan ClientCallDelay { get; set; } = TimeSpan.FromMilliseconds(500);
@@ -29,6 +31,7 @@ public sealed class SweepResilienceOptions
     public string? Validate()
     {
         if (ClientConnectAttempts < 1) return $"{Section}:ClientConnectAttempts must be ≥ 1";
+        if (ClientConnectTimeout <= TimeSpan.Zero) return $"{Section}:ClientConnectTimeout must be positive";
         if (ClientCallAttempts < 1) return $"{Section}:ClientCallAttempts must be ≥ 1";
         if (StorageWriteAttempts < 1) return $"{Section}:StorageWriteAttempts must be ≥ 1";
         if (ClientConnectDelay < TimeSpan.Zero || ClientCallDelay < TimeSpan.Zero || StorageWriteDelay < TimeSpan.Zero || TrialRetryDelay < TimeSpan.Zero)
