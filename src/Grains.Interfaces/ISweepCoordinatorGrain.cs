@@ -52,13 +52,24 @@ public interface ISweepRegistryGrain : IGrainWithIntegerKey
     Task<IReadOnlyList<SweepSummary>> ListAsync();
 }
 
+/// <summary>A silo's training slots: how many, and how many are training now.</summary>
+[GenerateSerializer, Immutable, Alias("Sweep.SiloSlots")]
+public sealed record SiloSlots([property: Id(0)] int Capacity, [property: Id(1)] int Busy)
+{
+    public int Free => Math.Max(0, Capacity - Busy);
+}
+
 /// <summary>The cluster's training slots as the silos advertise them (key 0).</summary>
 [Alias("Sweep.ISlotRegistryGrain")]
 public interface ISlotRegistryGrain : IGrainWithIntegerKey
 {
-    /// <summary>A silo's slot count (sent at start and then periodically).</summary>
+    /// <summary>A silo's slots (sent at start and then every couple of seconds).</summary>
     [Alias("Advertise")]
-    Task AdvertiseAsync(string silo, int slots);
+    Task AdvertiseAsync(string silo, SiloSlots slots);
+
+    /// <summary>The slots of every silo that is alive now, keyed by silo address.</summary>
+    [Alias("GetSlots")]
+    Task<IReadOnlyDictionary<string, SiloSlots>> GetSlotsAsync();
 
     /// <summary>Total slots over the silos that are alive now (at least 1).</summary>
     [Alias("GetCapacity")]

@@ -5,16 +5,28 @@ namespace Sweep.Grains;
 /// <summary>In-memory registry of advertised slots; silos re-advertise every few seconds, so nothing needs persisting.</summary>
 public sealed class SlotRegistryGrain : Grain, ISlotRegistryGrain
 {
-    private readonly Dictionary<string, int> _slots = new();
+    private readonly Dictionary<string, SiloSlots> _slots = new();
     private (DateTime At, HashSet<string> Silos)? _alive;
 
-    public Task AdvertiseAsync(string silo, int slots)
+    public Task AdvertiseAsync(string silo, SiloSlots slots)
     {
         _slots[silo] = slots;
         return Task.CompletedTask;
     }
 
     public async Task<int> GetCapacityAsync()
+    {
+        var alive = await AliveAsync();
+        return Math.Max(1, _slots.Where(kv => alive.Contains(kv.Key)).Sum(kv => kv.Value.Capacity));
+    }
+
+    public async Task<IReadOnlyDictionary<string, SiloSlots>> GetSlotsAsync()
+    {
+        var alive = await AliveAsync();
+        return _slots.Where(kv => alive.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+    }
+
+    private async Task<HashSet<string>> AliveAsync()
     {
         // Membership changes slowly; asking for it on every call would cost a management round trip each time.
         if (_alive is not { } alive || DateTime.UtcNow - alive.At > TimeSpan.FromSeconds(2))
@@ -23,7 +35,6 @@ public sealed class SlotRegistryGrain : Grain, ISlotRegistryGrain
             alive = (DateTime.UtcNow, hosts.Keys.Select(h => h.ToParsableString()).ToHashSet());
             _alive = alive;
         }
-        int total = _slots.Where(kv => alive.Silos.Contains(kv.Key)).Sum(kv => kv.Value);
-        return Math.Max(1, total);
+        return alive.Silos;
     }
 }

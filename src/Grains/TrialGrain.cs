@@ -28,7 +28,7 @@ public sealed class TrialGrainState
 /// is never run again. A silo that stops hands its running trials back (no result is stored), and the
 /// coordinator starts them again elsewhere.
 /// </summary>
-[RandomPlacement]   // spread trials over the silos (issue 6 replaces this with placement by free slots)
+[FreeSlotPlacement]   // only on silos with free training slots
 public sealed class TrialGrain(
     [PersistentState("trial", SweepStorage.Name)] IPersistentState<TrialGrainState> state,
     TrialSlotPool slots,

@@ -33,6 +33,8 @@ public static class SweepHosts
         builder.Logging.AddFilter("Polly", LogLevel.Warning);   // Orleans' placement pipeline logs every attempt at Information
         builder.Services.AddSweepTelemetry(builder.Configuration, "sweep-silo");
         builder.UseOrleans(s => s.UseSweepClustering(silo).AddSweep(slots).AddActivityPropagation());
+        if (silo.EffectiveHealthPort != 0)
+            builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<SiloHealth>(sp, silo.EffectiveHealthPort));
         var host = builder.Build();
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sweep.Silo").LogInformation(
             "Silo {Name} on {Ip}:{Port}, gateway {Gateway}, cluster '{Cluster}', {Mode}", silo.EffectiveSiloName, silo.Redis is null ? "127.0.0.1" : silo.AdvertisedIp,

@@ -26,6 +26,9 @@ public static class SweepSiloExtensions
         silo.Services.AddSingleton<TrialSlotPool>();
         silo.Services.AddSingleton<SlotAdvertiser>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SlotAdvertiser>());
+        silo.Services.AddSingleton<SlotView>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SlotView>());
+        silo.Services.AddPlacementDirector<FreeSlotPlacement, FreeSlotPlacementDirector>();
         // Failure detection can be tuned from configuration (Sweep:Membership:ProbeTimeout, …).
         silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration("Sweep:Membership");
         return silo;
@@ -74,6 +77,8 @@ public static class SweepSiloExtensions
     {
         var o = configuration.GetSection(SweepSiloOptions.Section).Get<SweepSiloOptions>() ?? new SweepSiloOptions();
         if (o.Redis is null && Environment.GetEnvironmentVariable("SWEEP_REDIS") is { Length: > 0 } redis) o.Redis = redis;
+        // On Kubernetes the downward API gives the pod IP; an explicit Sweep:AdvertisedIp still wins.
+        if (configuration["Sweep:AdvertisedIp"] is null && Environment.GetEnvironmentVariable("POD_IP") is { Length: > 0 } podIp) o.AdvertisedIp = podIp;
         return o;
     }
 }

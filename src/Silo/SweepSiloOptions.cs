@@ -22,6 +22,13 @@ public sealed class SweepSiloOptions
     public string? Redis { get; set; }
     /// <summary>The address other silos and clients reach this silo at in Redis mode (on Kubernetes: the pod IP).</summary>
     public string AdvertisedIp { get; set; } = "127.0.0.1";
+    /// <summary>
+    /// The port of the health endpoints (/healthz/live, /healthz/ready, /healthz/startup); 0 = none; unset = 8080 in Redis
+    /// mode (a deployment) and none in localhost mode (several silos share one machine there).
+    /// </summary>
+    public int? HealthPort { get; set; }
+
+    public int EffectiveHealthPort => HealthPort ?? (Redis is null ? 0 : 8080);
     /// <summary>The silo's name in logs and results (default: POD_NAME on Kubernetes, else host-port).</summary>
     public string? SiloName { get; set; }
     /// <summary>How long a stopping silo waits for its trials to hand themselves back and for grains to deactivate.</summary>
@@ -37,6 +44,7 @@ public sealed class SweepSiloOptions
         Port(nameof(SiloPort), SiloPort);
         Port(nameof(GatewayPort), GatewayPort);
         Port(nameof(PrimarySiloPort), PrimarySiloPort);
+        if (EffectiveHealthPort != 0) Port(nameof(HealthPort), EffectiveHealthPort);
         if (SiloPort == GatewayPort) throw new ArgumentException($"Sweep:SiloPort and Sweep:GatewayPort must differ (both {SiloPort})");
         if (string.IsNullOrWhiteSpace(ClusterId)) throw new ArgumentException("Sweep:ClusterId must not be empty");
         if (string.IsNullOrWhiteSpace(ServiceId)) throw new ArgumentException("Sweep:ServiceId must not be empty");

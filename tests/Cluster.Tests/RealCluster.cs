@@ -68,18 +68,22 @@ public sealed class SiloProcess : IDisposable
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
 
+    public int HealthPort { get; }
+
     public SiloProcess(string redis, string clusterId, string name)
     {
         Name = name;
         int port = RealCluster.FreePort();
         GatewayPort = RealCluster.FreePort();
+        HealthPort = RealCluster.FreePort();
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "sweep.dll"), "silo", "--redis", redis, "--cluster-id", clusterId, "--name", name,
-                     "--port", port.ToString(), "--gateway", GatewayPort.ToString(), "--slots", "1", "--threads", "1" })
+                     "--port", port.ToString(), "--gateway", GatewayPort.ToString(), "--slots", "1", "--threads", "1",
+                     "--health-port", HealthPort.ToString() })
             psi.ArgumentList.Add(a);
         // Fast failure detection: a killed silo is declared dead in seconds, not the production default of tens of seconds.
         psi.Environment["Sweep__Membership__ProbeTimeout"] = "00:00:01";

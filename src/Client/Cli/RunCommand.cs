@@ -39,8 +39,9 @@ public static class RunCommand
         var a = new CommandArgs("run", argv, ["out", "slots", "threads", "device"], ["json", "dashboard"]);
         string specPath = a.RequirePositional(0, "a spec file (sweep run SPEC.json)");
         a.NoMorePositional(1);
-        int slots = a.Int("slots", 0), threads = a.Int("threads", 0);
-        if (slots < 0) throw new UsageException($"--slots: must be ≥ 0, got {slots}");
+        int? slots = a.Has("slots") ? a.Int("slots", 0) : null;
+        int threads = a.Int("threads", 0);
+        if (slots < 1) throw new UsageException($"--slots: must be ≥ 1, got {slots}");
         if (threads < 0) throw new UsageException($"--threads: must be ≥ 0, got {threads}");
         string device = a.String("device", "auto");
         bool json = a.Has("json");

@@ -7,8 +7,11 @@ namespace Sweep.Grains.Slots;
 public sealed class SlotAdvertiser(IGrainFactory grains, ILocalSiloDetails silo, TrialSlotPool pool, ILogger<SlotAdvertiser> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
-    public static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan Period = TimeSpan.FromSeconds(2);
     private CancellationTokenSource? _stop;
+
+    /// <summary>True once the registry has this silo's slots (part of readiness).</summary>
+    public bool HasAdvertised { get; private set; }
     private Task? _loop;
 
     public void Participate(ISiloLifecycle lifecycle) =>
@@ -34,7 +37,8 @@ public sealed class SlotAdvertiser(IGrainFactory grains, ILocalSiloDetails silo,
         {
             try
             {
-                await registry.AdvertiseAsync(silo.SiloAddress.ToParsableString(), pool.Capacity);
+                await registry.AdvertiseAsync(silo.SiloAddress.ToParsableString(), new SiloSlots(pool.Capacity, pool.Busy));
+                HasAdvertised = true;
             }
             catch (Exception e) when (!stop.IsCancellationRequested)
             {

@@ -11,8 +11,8 @@ namespace Sweep.Grains.Slots;
 /// <summary>How a silo trains: how many trials at once, how many threads each, on which device.</summary>
 public sealed class TrialSlotOptions
 {
-    /// <summary>Training slots; 0 = one per GPU (× TrialsPerGpu), or one per core on the CPU.</summary>
-    public int Slots { get; set; }
+    /// <summary>Training slots; null = one per GPU (× TrialsPerGpu), or one per core on the CPU; 0 = this silo trains nothing.</summary>
+    public int? Slots { get; set; }
     /// <summary>Intra-op threads per trial on the CPU; 0 = cores / slots.</summary>
     public int ThreadsPerSlot { get; set; }
     /// <summary>Trials sharing one GPU.</summary>
@@ -23,7 +23,7 @@ public sealed class TrialSlotOptions
     /// <summary>Null when valid, else the first problem, naming the setting.</summary>
     public string? Validate()
     {
-        if (Slots < 0) return $"Sweep:Slots must be ≥ 0, got {Slots}";
+        if (Slots is < 0) return $"Sweep:Slots must be ≥ 0, got {Slots}";
         if (ThreadsPerSlot < 0) return $"Sweep:ThreadsPerSlot must be ≥ 0, got {ThreadsPerSlot}";
         if (TrialsPerGpu < 1) return $"Sweep:TrialsPerGpu must be ≥ 1, got {TrialsPerGpu}";
         if ((Device ?? "auto").Trim().ToLowerInvariant() is not ("auto" or "cpu" or "cuda")) return $"Sweep:Device must be auto, cpu or cuda, got '{Device}'";
@@ -65,7 +65,7 @@ public sealed class TrialSlotPool
     // Every pool of this process (a test cluster hosts several silos in one), observed by one gauge each.
     private static readonly ConcurrentDictionary<TrialSlotPool, string> Pools = new();
     private static readonly ObservableGauge<double> Utilization = SweepTelemetry.Meter.CreateObservableGauge(
-        "sweep.slots.utilization", () => Pools.Select(p => new Measurement<double>((double)p.Key.Busy / p.Key.Capacity, new KeyValuePair<string, object?>("silo", p.Value))),
+        "sweep.slots.utilization", () => Pools.Select(p => new Measurement<double>(p.Key.Capacity == 0 ? 0 : (double)p.Key.Busy / p.Key.Capacity, new KeyValuePair<string, object?>("silo", p.Value))),
         "1", "Busy training slots / all training slots, per silo");
     private static readonly ObservableGauge<int> CapacityGauge = SweepTelemetry.Meter.CreateObservableGauge(
         "sweep.slots.capacity", () => Pools.Select(p => new Measurement<int>(p.Key.Capacity, new KeyValuePair<string, object?>("silo", p.Value))),
@@ -81,7 +81,7 @@ public sealed class TrialSlotPool
             throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), ["Sweep:Device is cuda but TorchSharp reports no CUDA device"]);
         if (gpus > 0)
         {
-            Capacity = o.Slots > 0 ? o.Slots : gpus * o.TrialsPerGpu;
+            Capacity = o.Slots ?? gpus * o.TrialsPerGpu;
             _devices = Enumerable.Range(0, Capacity).Select(i => $"cuda:{i % gpus}").ToArray();
             ThreadsPerSlot = o.ThreadsPerSlot > 0 ? o.ThreadsPerSlot : 1;
             DeviceKind = "cuda";
@@ -89,12 +89,13 @@ public sealed class TrialSlotPool
         else
         {
             int cores = Environment.ProcessorCount;
-            Capacity = o.Slots > 0 ? o.Slots : cores;
-            ThreadsPerSlot = o.ThreadsPerSlot > 0 ? o.ThreadsPerSlot : Math.Max(1, cores / Capacity);
+            Capacity = o.Slots ?? cores;
+            ThreadsPerSlot = o.ThreadsPerSlot > 0 ? o.ThreadsPerSlot : Math.Max(1, cores / Math.Max(1, Capacity));
             _devices = Enumerable.Repeat("cpu", Capacity).ToArray();
             DeviceKind = "cpu";
         }
-        _free = new SemaphoreSlim(Capacity, Capacity);
+        // A silo without slots never grants one; placement keeps trials away from it.
+        _free = new SemaphoreSlim(Capacity, Math.Max(1, Capacity));
         _indices = new Stack<int>(Enumerable.Range(0, Capacity).Reverse());
         logger.LogInformation("Training slots: {Slots} on {Device}, {Threads} thread(s) each", Capacity, DeviceKind, ThreadsPerSlot);
         Pools[this] = silo?.Name ?? "local";
