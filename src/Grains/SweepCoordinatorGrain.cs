@@ -358,11 +358,17 @@ public sealed class SweepCoordinatorGrain(
         await DispatchAsync();
     }
 
+    /// <summary>
+    /// How many trials this sweep may have in flight: what it has plus the cluster's free slots, never more than all slots,
+    /// at least one. Other sweeps' trials occupy slots too, so a second sweep waits for slots instead of queueing.
+    /// </summary>
     private async Task<int> CapacityAsync()
     {
         if (DateTime.UtcNow - _capacityAt > CapacityRefresh)
         {
-            _capacity = await GrainFactory.GetGrain<ISlotRegistryGrain>(0).GetCapacityAsync();
+            var slots = await GrainFactory.GetGrain<ISlotRegistryGrain>(0).GetSlotsAsync();
+            int total = slots.Values.Sum(s => s.Capacity), free = slots.Values.Sum(s => s.Free);
+            _capacity = Math.Max(1, Math.Min(total, _inFlight.Count + free));
             _capacityAt = DateTime.UtcNow;
         }
         return _capacity;

@@ -7,6 +7,7 @@ using Xunit;
 namespace Sweep.Grains.Tests;
 
 /// <summary>Trial placement by free training slots, each case on its own in-process cluster of two silos.</summary>
+[Collection(ClusterCollection.Name)]   // trains: must not run beside the metrics test, whose counters are process-wide
 public sealed class PlacementTests
 {
     /// <summary>A cluster whose first silo advertises <paramref name="first"/> slots and the second <paramref name="second"/>.</summary>
