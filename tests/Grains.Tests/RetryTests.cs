@@ -11,6 +11,16 @@ public sealed class RetryTests(ClusterFixture fixture) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    /// <summary>Runs a one-trial sweep to its end and returns that trial.</summary>
+    private async Task<TrialResult> OnlyTrialAsync(SweepSpec spec)
+    {
+        var coordinator = fixture.Client.GetGrain<ISweepCoordinatorGrain>($"{spec.Name}-{Guid.NewGuid():N}");
+        await coordinator.SubmitAsync(spec, []);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while ((await coordinator.GetStatusAsync())!.IsFinished is false) await Task.Delay(100, cts.Token);
+        return (await coordinator.GetResultsAsync(0, 10)).Single();
+    }
+
     [Fact]
     public async Task A_trial_that_keeps_failing_stops_after_max_attempts_with_each_reason()
     {
@@ -25,13 +35,7 @@ public sealed class RetryTests(ClusterFixture fixture) : IDisposable
             """, null);
         File.Delete(myImages);
 
-        string id = $"retry-{Guid.NewGuid():N}";
-        var coordinator = fixture.Client.GetGrain<ISweepCoordinatorGrain>(id);
-        await coordinator.SubmitAsync(spec, []);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        while ((await coordinator.GetStatusAsync())!.IsFinished is false) await Task.Delay(100, cts.Token);
-
-        var result = (await coordinator.GetResultsAsync(0, 10)).Single();
+        var result = await OnlyTrialAsync(spec);
         Assert.Equal(TrialStatus.Failed, result.Status);
         Assert.Equal(3, result.Attempts);
         Assert.Contains("attempt 1: ", result.Error);
@@ -47,12 +51,7 @@ public sealed class RetryTests(ClusterFixture fixture) : IDisposable
             { "name": "noretry", "maxAttempts": 3, "regularizer": "l2",
               "training": { "epochs": 1, "trainLimit": 500 }, "search": { "strategy": "grid", "space": { "lambda": [1e6] } } }
             """, null);
-        string id = $"noretry-{Guid.NewGuid():N}";
-        var coordinator = fixture.Client.GetGrain<ISweepCoordinatorGrain>(id);
-        await coordinator.SubmitAsync(spec, []);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        while ((await coordinator.GetStatusAsync())!.IsFinished is false) await Task.Delay(100, cts.Token);
-        var result = (await coordinator.GetResultsAsync(0, 10)).Single();
+        var result = await OnlyTrialAsync(spec);
         Assert.Equal(TrialStatus.Failed, result.Status);
         Assert.Equal(1, result.Attempts);
         Assert.Contains("diverged", result.Error);

@@ -19,46 +19,21 @@ public sealed class FreeSlotPlacementAttribute() : PlacementAttribute(FreeSlotPl
 /// This silo's view of the cluster's slots: the registry's snapshot, refreshed every second, minus the trials this silo
 /// placed since (so a burst of placements spreads out instead of piling onto the silo that looked freest).
 /// </summary>
-public sealed class SlotView(IGrainFactory grains, ILogger<SlotView> logger) : ILifecycleParticipant<ISiloLifecycle>
+public sealed class SlotView(IGrainFactory grains, ILogger<SlotView> logger) : SiloLoop(logger)
 {
-    public static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
     private readonly Lock _lock = new();
     private Dictionary<SiloAddress, SiloSlots> _slots = new();
     private readonly Dictionary<SiloAddress, int> _placedSince = new();
-    private CancellationTokenSource? _stop;
-    private Task? _loop;
 
-    public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(SlotView), ServiceLifecycleStage.Active, _ =>
-        {
-            _stop = new CancellationTokenSource();
-            _loop = Task.Run(() => LoopAsync(_stop.Token));
-            return Task.CompletedTask;
-        }, async _ =>
-        {
-            _stop?.Cancel();
-            if (_loop is not null) await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        });
+    protected override TimeSpan Period => TimeSpan.FromSeconds(1);
 
-    private async Task LoopAsync(CancellationToken stop)
+    protected override async Task TickAsync(CancellationToken stop)
     {
-        var registry = grains.GetGrain<ISlotRegistryGrain>(0);
-        while (!stop.IsCancellationRequested)
+        var snapshot = await grains.GetGrain<ISlotRegistryGrain>(0).GetSlotsAsync();
+        lock (_lock)
         {
-            try
-            {
-                var snapshot = await registry.GetSlotsAsync();
-                lock (_lock)
-                {
-                    _slots = snapshot.ToDictionary(kv => SiloAddress.FromParsableString(kv.Key), kv => kv.Value);
-                    _placedSince.Clear();
-                }
-            }
-            catch (Exception e) when (!stop.IsCancellationRequested)
-            {
-                logger.LogDebug("Slot snapshot failed: {Reason}", e.Message);
-            }
-            try { await Task.Delay(Period, stop); } catch (OperationCanceledException) { }
+            _slots = snapshot.ToDictionary(kv => SiloAddress.FromParsableString(kv.Key), kv => kv.Value);
+            _placedSince.Clear();
         }
     }
 
