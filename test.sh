@@ -4,7 +4,15 @@
 set -uo pipefail
 REPO="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 source "$REPO/scripts/compat-root.sh"
+# The manifest validator's npm packages (pinned by its lock file), installed before entering the root: node_modules is
+# plain JavaScript, and the host's npm may trust registry proxies that the root's CA bundle does not; the root retries.
+sweep_npm_ci() {
+  [ -d "$REPO/tools/k8s-validate/node_modules/kubernetes-models" ] || ! command -v npm >/dev/null 2>&1 \
+    || npm ci --prefix "$REPO/tools/k8s-validate" --no-audit --no-fund --loglevel=error >/dev/null 2>&1 || true
+}
+sweep_npm_ci
 sweep_compat_exec "$REPO" "$REPO/test.sh" "$@"
+sweep_npm_ci
 cd "$REPO"
 
 # The cluster tests start a real redis-server (inside the Debian 13 root it is part of the root's packages).
@@ -14,6 +22,12 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
   command -v redis-server >/dev/null 2>&1 || echo "warning: redis-server is not installed; the cluster tests will fail"
 fi
+
+# The Kubernetes manifest tests run kubectl (kustomize) and node inside the root (SWEEP_ROOT_PACKAGES).
+for tool in kubectl node; do
+  command -v $tool >/dev/null 2>&1 || echo "warning: $tool is not installed; the Deployment tests will fail"
+done
+[ -d tools/k8s-validate/node_modules/kubernetes-models ] || echo "warning: npm ci in tools/k8s-validate failed; the Deployment tests will fail"
 
 results="$REPO/.artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"

@@ -4,8 +4,9 @@
 # concurrent commands never disturb each other and nothing needs cleaning up. See README "Debian 13 root".
 
 SWEEP_ROOT_DIR="${SWEEP_ROOT_DIR:-/var/cache/sweep/debian13}"
-# Everything the code runs as a process must exist inside the root too (redis-server for the cluster tests).
-SWEEP_ROOT_PACKAGES="libicu76,libssl3t64,ca-certificates,libstdc++6,libgomp1,redis-server,procps"
+# Everything the code runs as a process must exist inside the root too (redis-server for the cluster tests,
+# kubectl, node and npm for the Kubernetes manifest tests).
+SWEEP_ROOT_PACKAGES="libicu76,libssl3t64,ca-certificates,libstdc++6,libgomp1,redis-server,procps,kubernetes-client,nodejs,npm"
 SWEEP_ROOT_MARKER="$SWEEP_ROOT_DIR/.sweep-root-ready"
 
 sweep_host_libstdcxx_ok() {

@@ -1,0 +1,208 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+using Sweep.Client;
+using Sweep.Grains.Resilience;
+using Sweep.Grains.Slots;
+using Sweep.Silo;
+using Xunit;
+
+namespace Sweep.Deployment.Tests;
+
+/// <summary>
+/// k8s/: both overlays render with the real kustomize (kubectl kustomize), every object validates against the Kubernetes
+/// OpenAPI schemas (kubernetes-models + ajv, tools/k8s-validate), and the silo's settings are ones the silo reads.
+/// </summary>
+public sealed class ManifestTests
+{
+    private static readonly string Validator = Path.Combine(Repo.Root, "tools", "k8s-validate", "validate.mjs");
+
+    /// <summary>Renders an overlay and validates it; returns the rendered objects.</summary>
+    private static List<JsonObject> Render(string overlay)
+    {
+        var (rc, yaml, err) = Repo.Run("kubectl", ["kustomize", Path.Combine("k8s", "overlays", overlay)]);
+        Assert.True(rc == 0, $"kubectl kustomize k8s/overlays/{overlay} failed: {err}");
+        var (vrc, json, verr) = Validate(yaml);
+        Assert.True(vrc == 0, $"k8s/overlays/{overlay} does not validate against the Kubernetes schemas:\n{verr}");
+        return JsonNode.Parse(json)!.AsArray().Select(n => n!.AsObject()).ToList();
+    }
+
+    private static (int, string, string) Validate(string yaml)
+    {
+        Assert.True(Directory.Exists(Path.Combine(Repo.Root, "tools", "k8s-validate", "node_modules", "kubernetes-models")),
+            "tools/k8s-validate/node_modules is missing: ./test.sh installs it (npm ci --prefix tools/k8s-validate)");
+        return Repo.Run("node", [Validator], stdin: yaml);
+    }
+
+    private static JsonObject Find(List<JsonObject> objects, string kind, string name) =>
+        objects.SingleOrDefault(o => (string?)o["kind"] == kind && (string?)o["metadata"]?["name"] == name)
+        ?? throw new Xunit.Sdk.XunitException($"no {kind}/{name} in the rendered manifests");
+
+    private static JsonObject SiloContainer(List<JsonObject> objects) =>
+        Find(objects, "Deployment", "sweep-silo")["spec"]!["template"]!["spec"]!["containers"]!.AsArray()
+            .Single(c => (string?)c!["name"] == "silo")!.AsObject();
+
+    /// <summary>The container's environment with downward-API values resolved as the kubelet would (pod IP made up).</summary>
+    private static Dictionary<string, string> ResolvedEnv(List<JsonObject> objects)
+    {
+        var deployment = Find(objects, "Deployment", "sweep-silo");
+        var labels = deployment["spec"]!["template"]!["metadata"]!["labels"]!.AsObject();
+        var container = SiloContainer(objects);
+        var env = new Dictionary<string, string>();
+        foreach (var e in container["env"]!.AsArray())
+        {
+            string name = (string)e!["name"]!;
+            if (e["value"] is { } value) { env[name] = (string)value!; continue; }
+            var from = e["valueFrom"]!;
+            if (from["fieldRef"]?["fieldPath"] is { } field)
+            {
+                string path = (string)field!;
+                env[name] = path switch
+                {
+                    "status.podIP" => "10.1.2.3",
+                    "metadata.name" => "sweep-silo-abc",
+                    "metadata.namespace" => "sweep",
+                    _ when path.StartsWith("metadata.labels['") => (string?)labels[path["metadata.labels['".Length..^2]]
+                        ?? throw new Xunit.Sdk.XunitException($"{name}: the pod has no label for {path}"),
+                    _ => throw new Xunit.Sdk.XunitException($"{name}: unexpected fieldRef {path}"),
+                };
+            }
+            else if (from["resourceFieldRef"] is { } resource)
+            {
+                string quantity = (string?)container["resources"]!["limits"]?[((string)resource["resource"]!)["limits.".Length..]]
+                    ?? throw new Xunit.Sdk.XunitException($"{name}: {resource["resource"]} is not set on the container");
+                env[name] = quantity;
+            }
+            else throw new Xunit.Sdk.XunitException($"{name}: unexpected valueFrom {from.ToJsonString()}");
+        }
+        return env;
+    }
+
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("gpu")]
+    public void Overlay_renders_and_every_object_validates_against_the_Kubernetes_schemas(string overlay)
+    {
+        var objects = Render(overlay);
+        var kinds = objects.Select(o => $"{o["kind"]}/{o["metadata"]!["name"]}").ToHashSet();
+        foreach (var expected in new[] { "Namespace/sweep", "Deployment/sweep-silo", "PodDisruptionBudget/sweep-silo", "StatefulSet/redis",
+                     "Service/redis", "Deployment/otel-collector", "Service/otel-collector", "Job/sweep-submit" })
+            Assert.Contains(expected, kinds);
+        Assert.All(objects.Where(o => (string?)o["kind"] != "Namespace"), o => Assert.Equal("sweep", (string?)o["metadata"]!["namespace"]));
+    }
+
+    [Fact]
+    public void Validator_rejects_an_object_that_breaks_the_schema()
+    {
+        const string broken = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: { name: broken }
+            spec: { replicas: two, selector: {}, template: { spec: { containers: [ { name: c, image: i } ] } } }
+            """;
+        var (rc, _, err) = Validate(broken);
+        Assert.Equal(1, rc);
+        Assert.Contains("replicas", err);
+    }
+
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("gpu")]
+    public void Silo_probes_and_ports_are_the_ones_the_silo_serves(string overlay)
+    {
+        var objects = Render(overlay);
+        var container = SiloContainer(objects);
+        var env = ResolvedEnv(objects);
+        var ports = container["ports"]!.AsArray().ToDictionary(p => (string)p!["name"]!, p => (int)p!["containerPort"]!);
+        var defaults = new SweepSiloOptions();
+        Assert.Equal(env.TryGetValue("Sweep__SiloPort", out var s) ? int.Parse(s) : defaults.SiloPort, ports["silo"]);
+        Assert.Equal(env.TryGetValue("Sweep__GatewayPort", out var g) ? int.Parse(g) : defaults.GatewayPort, ports["gateway"]);
+        // Sweep:HealthPort defaults to 8080 (the health endpoints' port).
+        Assert.Equal(env.TryGetValue("Sweep__HealthPort", out var h) ? int.Parse(h) : 8080, ports["health"]);
+        foreach (var (probe, path) in new[] { ("startupProbe", "/healthz/startup"), ("livenessProbe", "/healthz/live"), ("readinessProbe", "/healthz/ready") })
+        {
+            var get = container[probe]?["httpGet"] ?? throw new Xunit.Sdk.XunitException($"the silo has no HTTP {probe}");
+            Assert.Equal(path, (string?)get["path"]);
+            var port = get["port"]!;
+            int number = port.GetValueKind() == System.Text.Json.JsonValueKind.String ? ports[(string)port!] : (int)port;
+            Assert.Equal(ports["health"], number);
+        }
+        var pod = Find(objects, "Deployment", "sweep-silo")["spec"]!["template"]!["spec"]!;
+        var shutdown = TimeSpan.Parse(env["Sweep__ShutdownTimeout"]);
+        Assert.True((int)pod["terminationGracePeriodSeconds"]! > shutdown.TotalSeconds, "the grace period must outlast the silo's drain");
+    }
+
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("gpu")]
+    public void Silo_environment_holds_only_settings_the_silo_reads_and_they_validate(string overlay)
+    {
+        var env = ResolvedEnv(Render(overlay));
+        // Read by the silo outside section "Sweep": its name, the OTLP exporter; POD_IP/POD_NAMESPACE for the pod's own use.
+        string[] outside = ["POD_NAME", "POD_IP", "POD_NAMESPACE", "SWEEP_REDIS", "SWEEP_DATA", "OTEL_EXPORTER_OTLP_ENDPOINT"];
+        var sections = new Dictionary<string, Type>
+        {
+            [""] = typeof(SweepSiloOptions), ["Slots"] = typeof(TrialSlotOptions), ["Telemetry"] = typeof(SweepTelemetryOptions),
+            ["Resilience"] = typeof(SweepResilienceOptions), ["Membership"] = typeof(Orleans.Configuration.ClusterMembershipOptions),
+        };
+        foreach (var name in env.Keys)
+        {
+            if (outside.Contains(name)) continue;
+            var parts = name.Split("__");
+            Assert.True(parts[0] == "Sweep", $"{name} is not a setting the silo reads");
+            bool known = parts.Length switch
+            {
+                2 => typeof(SweepSiloOptions).GetProperty(parts[1]) is not null || typeof(TrialSlotOptions).GetProperty(parts[1]) is not null,
+                3 => sections.TryGetValue(parts[1], out var type) && parts[1] != "" && type.GetProperty(parts[2]) is not null,
+                _ => false,
+            };
+            Assert.True(known, $"{name} is not a setting the silo reads");
+        }
+        // Bound and checked by the silo's own code, as at start-up.
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(env.Select(e => KeyValuePair.Create<string, string?>(e.Key.Replace("__", ":"), e.Value))).Build();
+        var silo = SweepSiloExtensions.ReadSiloOptions(configuration);
+        silo.Validate();
+        Assert.Equal("10.1.2.3", silo.AdvertisedIp);
+        Assert.Equal("redis:6379", silo.Redis);
+        var slots = configuration.GetSection("Sweep").Get<TrialSlotOptions>()!;
+        Assert.Null(slots.Validate());
+        Assert.Null((configuration.GetSection(SweepResilienceOptions.Section).Get<SweepResilienceOptions>() ?? new()).Validate());
+        Assert.Equal(overlay == "gpu" ? "cuda" : "cpu", slots.Device);
+    }
+
+    [Fact]
+    public void Gpu_overlay_requests_gpus_on_gpu_nodes_and_cpu_overlay_does_not()
+    {
+        var gpu = Render("gpu");
+        var container = SiloContainer(gpu);
+        Assert.True(int.Parse((string)container["resources"]!["limits"]!["nvidia.com/gpu"]!) >= 1, "GPU silos must request nvidia.com/gpu");
+        var pod = Find(gpu, "Deployment", "sweep-silo")["spec"]!["template"]!["spec"]!;
+        Assert.Equal("true", (string?)pod["nodeSelector"]?["nvidia.com/gpu.present"]);
+        Assert.Contains(pod["tolerations"]!.AsArray(), t => (string?)t!["key"] == "nvidia.com/gpu" && (string?)t["effect"] == "NoSchedule");
+        Assert.EndsWith(":gpu", (string)container["image"]!);
+
+        var cpu = SiloContainer(Render("cpu"));
+        Assert.Null(cpu["resources"]!["limits"]!["nvidia.com/gpu"]);
+        Assert.EndsWith(":cpu", (string)cpu["image"]!);
+    }
+
+    [Fact]
+    public void Submit_job_mounts_the_spec_config_map_and_the_spec_is_valid()
+    {
+        var objects = Render("cpu");
+        var job = Find(objects, "Job", "sweep-submit")["spec"]!["template"]!["spec"]!;
+        var container = job["containers"]![0]!;
+        var args = container["args"]!.AsArray().Select(a => (string)a!).ToList();
+        Assert.Equal("submit", args[0]);
+        var mount = container["volumeMounts"]!.AsArray().Single(m => args[1].StartsWith((string)m!["mountPath"]! + "/"))!;
+        var volume = job["volumes"]!.AsArray().Single(v => (string?)v!["name"] == (string?)mount["name"])!;
+        // The generator adds a content hash to the name; the Job's reference must have been rewritten to it.
+        var configMap = Find(objects, "ConfigMap", (string)volume["configMap"]!["name"]!);
+        string key = args[1][((string)mount["mountPath"]!).Length..].TrimStart('/');
+        string file = Path.Combine(Path.GetTempPath(), $"sweep-spec-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, (string)configMap["data"]![key]!);
+        try { Assert.True(SweepClient.LoadSpec(file).Source.Length > 0); }
+        finally { File.Delete(file); }
+        Assert.Contains(container["env"]!.AsArray(), e => (string?)e!["name"] == "SWEEP_REDIS");
+    }
+}
