@@ -40,7 +40,7 @@ public sealed class SweepCoordinatorGrain(
     ILogger<SweepCoordinatorGrain> logger) : Grain, ISweepCoordinatorGrain, IRemindable
 {
     private static readonly TimeSpan WriteInterval = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan CapacityRefresh = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CapacityRefresh = TimeSpan.FromSeconds(2);   // as often as silos advertise
     private static readonly TimeSpan WatchdogPeriod = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan WatchdogCallTimeout = TimeSpan.FromSeconds(10);
     private const string KeepAliveReminder = "sweep-keepalive";

@@ -22,6 +22,10 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.ConfigureClient(client => client.AddActivityPropagation());
         Cluster = builder.Build();
         await Cluster.DeployAsync();
+        // Sweeps size their fan-out from the advertised slots: start testing once both silos have advertised.
+        var registry = Cluster.Client.GetGrain<ISlotRegistryGrain>(0);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while ((await registry.GetSlotsAsync()).Count < 2) await Task.Delay(100, cts.Token);
     }
 
     public async ValueTask DisposeAsync()
