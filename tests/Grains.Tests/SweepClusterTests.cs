@@ -42,7 +42,7 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
         string id = $"grid-{Guid.NewGuid():N}";
         var first = await Coordinator(id).SubmitAsync(spec, []);
         Assert.Equal(4, first.Total);
-        Assert.Equal(2, first.InFlightLimit);
+        Assert.InRange(first.InFlightLimit, 1, 2);   // free slots as last advertised (every 2 s), never more than the 2 the cluster has
 
         var done = await WaitAsync(id, s => s.IsFinished);
 
