@@ -31,28 +31,33 @@ sweep_root_ensure() {
   flock 9
   # Another process may have finished it while we waited for the lock.
   if [ -f "$SWEEP_ROOT_MARKER" ] && [ "$(cat "$SWEEP_ROOT_MARKER")" = "$want" ]; then exec 9>&-; return 0; fi
-  if [ -f "$SWEEP_ROOT_MARKER" ]; then
-    echo "sweep: updating the Debian 13 root at $SWEEP_ROOT_DIR ($SWEEP_ROOT_PACKAGES)" >&2
-    cp /etc/resolv.conf "$SWEEP_ROOT_DIR/etc/resolv.conf"
-    unshare --mount --propagation private /bin/bash -c '
-      set -e; r="$1"; shift
-      mount -t proc proc "$r/proc"; mount --rbind /dev "$r/dev"
-      chroot "$r" /usr/bin/env DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        bash -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $*" ' _ \
-      "$SWEEP_ROOT_DIR" ${SWEEP_ROOT_PACKAGES//,/ } >&2
-  else
-    echo "sweep: creating the Debian 13 root at $SWEEP_ROOT_DIR (once, about a minute)" >&2
+  if [ ! -f "$SWEEP_ROOT_MARKER" ]; then
+    echo "sweep: creating the Debian 13 root at $SWEEP_ROOT_DIR (once, a minute or two)" >&2
     if ! command -v debootstrap >/dev/null 2>&1; then
       (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap) >&2
     fi
     rm -rf "$SWEEP_ROOT_DIR"
     local log="$(dirname "$SWEEP_ROOT_DIR")/debootstrap.log"
-    if ! debootstrap --variant=minbase --include="$SWEEP_ROOT_PACKAGES" trixie "$SWEEP_ROOT_DIR" \
+    # Only a minimal base here: debootstrap cannot resolve deep dependency trees (npm's), apt-get below can.
+    if ! debootstrap --variant=minbase --include=ca-certificates trixie "$SWEEP_ROOT_DIR" \
          http://deb.debian.org/debian >"$log" 2>&1; then
       echo "sweep: debootstrap failed; see $log" >&2
       tail -n 5 "$log" >&2
       exit 1
     fi
+  else
+    echo "sweep: updating the Debian 13 root at $SWEEP_ROOT_DIR ($SWEEP_ROOT_PACKAGES)" >&2
+  fi
+  cp /etc/resolv.conf "$SWEEP_ROOT_DIR/etc/resolv.conf"
+  if ! unshare --mount --propagation private /bin/bash -c '
+      set -e; r="$1"; shift
+      mount -t proc proc "$r/proc"; mount --rbind /dev "$r/dev"
+      chroot "$r" /usr/bin/env DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        bash -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $*" ' _ \
+      "$SWEEP_ROOT_DIR" ${SWEEP_ROOT_PACKAGES//,/ } >"$(dirname "$SWEEP_ROOT_DIR")/root-packages.log" 2>&1; then
+    echo "sweep: installing packages into the Debian 13 root failed; see $(dirname "$SWEEP_ROOT_DIR")/root-packages.log" >&2
+    tail -n 5 "$(dirname "$SWEEP_ROOT_DIR")/root-packages.log" >&2
+    exit 1
   fi
   echo "$want" >"$SWEEP_ROOT_MARKER"
   exec 9>&-
