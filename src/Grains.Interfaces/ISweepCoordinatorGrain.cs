@@ -52,11 +52,17 @@ public interface ISweepRegistryGrain : IGrainWithIntegerKey
     Task<IReadOnlyList<SweepSummary>> ListAsync();
 }
 
-/// <summary>A silo's training slots: how many, and how many are training now.</summary>
+/// <summary>A silo's training slots: how many, how many are training now, and for which sweeps.</summary>
 [GenerateSerializer, Immutable, Alias("Sweep.SiloSlots")]
-public sealed record SiloSlots([property: Id(0)] int Capacity, [property: Id(1)] int Busy)
+public sealed record SiloSlots(
+    [property: Id(0)] int Capacity,
+    [property: Id(1)] int Busy,
+    [property: Id(2)] IReadOnlyDictionary<string, int>? BusyBySweep = null)
 {
     public int Free => Math.Max(0, Capacity - Busy);
+
+    /// <summary>Slots busy for sweeps other than <paramref name="sweepId"/>.</summary>
+    public int BusyForOthers(string sweepId) => BusyBySweep is null ? Busy : BusyBySweep.Where(kv => kv.Key != sweepId).Sum(kv => kv.Value);
 }
 
 /// <summary>The cluster's training slots as the silos advertise them (key 0).</summary>

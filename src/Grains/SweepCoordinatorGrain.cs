@@ -359,16 +359,16 @@ public sealed class SweepCoordinatorGrain(
     }
 
     /// <summary>
-    /// How many trials this sweep may have in flight: what it has plus the cluster's free slots, never more than all slots,
-    /// at least one. Other sweeps' trials occupy slots too, so a second sweep waits for slots instead of queueing.
+    /// How many trials this sweep may have in flight: the cluster's slots minus those other sweeps' trials occupy (at least
+    /// one). Busy counts are split by sweep, so this sweep's own just-finished trials never hold its slots back.
     /// </summary>
     private async Task<int> CapacityAsync()
     {
         if (DateTime.UtcNow - _capacityAt > CapacityRefresh)
         {
             var slots = await GrainFactory.GetGrain<ISlotRegistryGrain>(0).GetSlotsAsync();
-            int total = slots.Values.Sum(s => s.Capacity), free = slots.Values.Sum(s => s.Free);
-            _capacity = Math.Max(1, Math.Min(total, _inFlight.Count + free));
+            int total = slots.Values.Sum(s => s.Capacity), others = slots.Values.Sum(s => s.BusyForOthers(SweepId));
+            _capacity = Math.Max(1, total - others);
             _capacityAt = DateTime.UtcNow;
         }
         return _capacity;

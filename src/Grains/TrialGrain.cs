@@ -173,7 +173,7 @@ public sealed class TrialGrain(
     private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, ISweepCoordinatorGrain coordinator,
         string trialId, string siloName, ActivityContext trialSpan, CancellationToken cancellationToken)
     {
-        using var slot = await slots.AcquireAsync(cancellationToken);
+        using var slot = await slots.AcquireAsync(this.GetPrimaryKeyString().Split('/')[0], cancellationToken);
         var epochs = Channel.CreateUnbounded<EpochReport>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         void OnEpoch(EpochReport e)
         {

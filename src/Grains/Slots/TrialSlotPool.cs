@@ -32,10 +32,11 @@ public sealed class TrialSlotOptions
 }
 
 /// <summary>A granted slot: the device and thread budget of one running trial. Dispose to give it back.</summary>
-public sealed class TrialSlot(TrialSlotPool pool, int index, string device, int threads) : IDisposable
+public sealed class TrialSlot(TrialSlotPool pool, int index, string device, int threads, string sweepId) : IDisposable
 {
     private int _released;
     public int Index { get; } = index;
+    public string SweepId { get; } = sweepId;
     public string Device { get; } = device;
     public int Threads { get; } = threads;
 
@@ -53,6 +54,7 @@ public sealed class TrialSlotPool
 {
     private readonly SemaphoreSlim _free;
     private readonly Stack<int> _indices;
+    private readonly Dictionary<string, int> _busyBySweep = new();
     private readonly Lock _lock = new();
     private readonly string[] _devices;
 
@@ -101,18 +103,32 @@ public sealed class TrialSlotPool
         Pools[this] = silo?.Name ?? "local";
     }
 
-    /// <summary>Waits for a free slot.</summary>
-    public async Task<TrialSlot> AcquireAsync(CancellationToken cancellationToken)
+    /// <summary>Waits for a free slot, to train a trial of <paramref name="sweepId"/>.</summary>
+    public async Task<TrialSlot> AcquireAsync(string sweepId, CancellationToken cancellationToken)
     {
         await _free.WaitAsync(cancellationToken);
         int index;
-        lock (_lock) index = _indices.Pop();
-        return new TrialSlot(this, index, _devices[index], ThreadsPerSlot);
+        lock (_lock)
+        {
+            index = _indices.Pop();
+            _busyBySweep[sweepId] = _busyBySweep.GetValueOrDefault(sweepId) + 1;
+        }
+        return new TrialSlot(this, index, _devices[index], ThreadsPerSlot, sweepId);
+    }
+
+    /// <summary>Busy slots per sweep: a coordinator subtracts only other sweeps' use from the cluster's slots.</summary>
+    public IReadOnlyDictionary<string, int> BusyBySweep()
+    {
+        lock (_lock) return new Dictionary<string, int>(_busyBySweep);
     }
 
     internal void Release(TrialSlot slot)
     {
-        lock (_lock) _indices.Push(slot.Index);
+        lock (_lock)
+        {
+            _indices.Push(slot.Index);
+            if (--_busyBySweep[slot.SweepId] == 0) _busyBySweep.Remove(slot.SweepId);
+        }
         _free.Release();
     }
 }
