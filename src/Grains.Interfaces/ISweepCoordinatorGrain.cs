@@ -76,8 +76,4 @@ public interface ISlotRegistryGrain : IGrainWithIntegerKey
     /// <summary>The slots of every silo that is alive now, keyed by silo address.</summary>
     [Alias("GetSlots")]
     Task<IReadOnlyDictionary<string, SiloSlots>> GetSlotsAsync();
-
-    /// <summary>Total slots over the silos that are alive now (at least 1).</summary>
-    [Alias("GetCapacity")]
-    Task<int> GetCapacityAsync();
 }

@@ -14,12 +14,6 @@ public sealed class SlotRegistryGrain : Grain, ISlotRegistryGrain
         return Task.CompletedTask;
     }
 
-    public async Task<int> GetCapacityAsync()
-    {
-        var alive = await AliveAsync();
-        return Math.Max(1, _slots.Where(kv => alive.Contains(kv.Key)).Sum(kv => kv.Value.Capacity));
-    }
-
     public async Task<IReadOnlyDictionary<string, SiloSlots>> GetSlotsAsync()
     {
         var alive = await AliveAsync();

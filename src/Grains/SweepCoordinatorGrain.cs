@@ -49,6 +49,7 @@ public sealed class SweepCoordinatorGrain(
     private readonly Dictionary<string, int> _finished = new();           // trial id → index in Results
     private readonly Queue<TrialPlan> _pending = new();
     private readonly Dictionary<string, TrialProgress> _inFlight = new();
+    private readonly int[] _counts = new int[Enum.GetValues<TrialStatus>().Length];   // finished trials by status, kept as they arrive
     private ParetoFront _front = null!;
     private ParetoFront _nodeFront = null!;
     private long _version;
@@ -198,6 +199,7 @@ public sealed class SweepCoordinatorGrain(
     {
         var spec = state.State.Spec!;
         _plans.Clear(); _finished.Clear(); _pending.Clear(); _inFlight.Clear();
+        Array.Clear(_counts);
         _front = new ParetoFront(spec.Objectives[0], spec.Objectives[1]);
         _nodeFront = new ParetoFront("accuracy", "nodeSparsity");
         foreach (var p in state.State.Plans) _plans[p.TrialId] = p;
@@ -205,6 +207,7 @@ public sealed class SweepCoordinatorGrain(
         {
             var r = state.State.Results[i];
             _finished[r.TrialId] = i;
+            _counts[(int)r.Status]++;
             AddToFronts(r);
         }
         foreach (var p in state.State.Plans)
@@ -218,6 +221,7 @@ public sealed class SweepCoordinatorGrain(
         _inFlight.Remove(result.TrialId);
         _finished[result.TrialId] = state.State.Results.Count;
         state.State.Results.Add(result);
+        _counts[(int)result.Status]++;
         AddToFronts(result);
         _dirty = true;
         _version++;
@@ -258,16 +262,15 @@ public sealed class SweepCoordinatorGrain(
             state.State.FinishedAt = DateTimeOffset.UtcNow;
             if (_sweepSpan is not null)
             {
-                int failed = state.State.Results.Count(r => r.Status == TrialStatus.Failed);
-                _sweepSpan.SetTag("completed", state.State.Results.Count(r => r.Status == TrialStatus.Completed));
-                _sweepSpan.SetTag("failed", failed);
+                _sweepSpan.SetTag("completed", _counts[(int)TrialStatus.Completed]);
+                _sweepSpan.SetTag("failed", _counts[(int)TrialStatus.Failed]);
                 _sweepSpan.SetTag("status", state.State.Cancelled ? "cancelled" : "completed");
                 _sweepSpan.Stop();
                 _sweepSpan = null;
             }
             _version++;
             logger.LogInformation("Sweep {Sweep} finished: {Completed} completed, {Failed} failed", SweepId,
-                state.State.Results.Count(r => r.Status == TrialStatus.Completed), state.State.Results.Count(r => r.Status == TrialStatus.Failed));
+                _counts[(int)TrialStatus.Completed], _counts[(int)TrialStatus.Failed]);
         }
     }
 
@@ -392,16 +395,7 @@ public sealed class SweepCoordinatorGrain(
     private SweepStatus Status()
     {
         var s = state.State;
-        int completed = 0, failed = 0, cancelled = 0;
-        foreach (var r in s.Results)
-        {
-            switch (r.Status)
-            {
-                case TrialStatus.Completed: completed++; break;
-                case TrialStatus.Failed: failed++; break;
-                case TrialStatus.Cancelled: cancelled++; break;
-            }
-        }
+        int completed = _counts[(int)TrialStatus.Completed], failed = _counts[(int)TrialStatus.Failed], cancelled = _counts[(int)TrialStatus.Cancelled];
         int done = completed + failed + cancelled;
         var now = DateTimeOffset.UtcNow;
         double elapsed = ((s.FinishedAt ?? now) - s.CreatedAt).TotalSeconds;
@@ -430,8 +424,8 @@ public sealed class SweepCoordinatorGrain(
             FinishedAt = s.FinishedAt,
             ElapsedSeconds = elapsed,
             EtaSeconds = eta,
-            Hypervolume = Hypervolume.Of(_front.Points.Select(p => (Objective.Of(p, spec.Objectives[0]), Objective.Of(p, spec.Objectives[1]))), spec.ReferencePoint[0], spec.ReferencePoint[1]),
-            NodeHypervolume = Hypervolume.Of(_nodeFront.Points.Select(p => (p.Accuracy, p.NodeSparsity)), NodeReference(spec)[0], NodeReference(spec)[1]),
+            Hypervolume = _front.ToFront(spec.ReferencePoint).Hypervolume,
+            NodeHypervolume = _nodeFront.ToFront(NodeReference(spec)).Hypervolume,
             InFlightLimit = _capacity,
             RunningTrials = _inFlight.Values.ToArray(),
             CoordinatorSilo = silo.Name,

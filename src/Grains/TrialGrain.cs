@@ -125,7 +125,7 @@ public sealed class TrialGrain(
                 SweepTelemetry.TrialsInFlight.Add(1);
                 try
                 {
-                    var trained = await TrainInSlotAsync(settings, coordinator, request.TrialId, siloName, span?.Context ?? default, ct);
+                    var trained = await TrainInSlotAsync(settings, coordinator, request.SweepId, request.TrialId, siloName, span?.Context ?? default, ct);
                     span?.SetTag("status", "completed");
                     span?.SetTag("device", trained.Device);
                     span?.SetTag("accuracy", trained.Accuracy);
@@ -171,9 +171,9 @@ public sealed class TrialGrain(
     private static bool Retryable(Exception e) => e is not (TrainingDivergedException or InvalidSettingException or OperationCanceledException);
 
     private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, ISweepCoordinatorGrain coordinator,
-        string trialId, string siloName, ActivityContext trialSpan, CancellationToken cancellationToken)
+        string sweepId, string trialId, string siloName, ActivityContext trialSpan, CancellationToken cancellationToken)
     {
-        using var slot = await slots.AcquireAsync(this.GetPrimaryKeyString().Split('/')[0], cancellationToken);
+        using var slot = await slots.AcquireAsync(sweepId, cancellationToken);
         var epochs = Channel.CreateUnbounded<EpochReport>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         void OnEpoch(EpochReport e)
         {

@@ -49,6 +49,7 @@ public static class TrialRunner
         var schedule = new PruningSchedule(stepsPerEpoch * settings.Epochs, settings.RampFraction, settings.Interval, settings.PruneRate);
 
         var epochs = new List<EpochReport>(settings.Epochs);
+        SparsityReport? measured = null;
         long step = 0;
         try
         {
@@ -95,14 +96,14 @@ public static class TrialRunner
                 }
                 if (!double.IsFinite(loss)) throw new TrainingDivergedException(epoch, loss);
                 double accuracy = Evaluate(model, data.TestX, data.TestY);
-                var sparsityNow = SparsityReport.Measure(Named(layers));
-                var record = new EpochReport(epoch, loss, accuracy, sparsityNow.WeightSparsity, sparsityNow.NodeSparsity, clock.Elapsed.TotalSeconds);
+                measured = SparsityReport.Measure(Named(layers));
+                var record = new EpochReport(epoch, loss, accuracy, measured.WeightSparsity, measured.NodeSparsity, clock.Elapsed.TotalSeconds);
                 epochs.Add(record);
                 onEpoch?.Invoke(record);
             }
 
             double finalAccuracy = epochs.Count > 0 ? epochs[^1].Accuracy : Evaluate(model, data.TestX, data.TestY);
-            var final = SparsityReport.Measure(Named(layers));
+            var final = measured ?? SparsityReport.Measure(Named(layers));   // the last epoch already measured the final weights
             return new TrialReport(finalAccuracy, final.WeightSparsity, final.NodeSparsity, final.Layers, epochs,
                 total.Elapsed.TotalSeconds, device.ToString());
         }
