@@ -27,6 +27,14 @@ def splitmix64_permutation(count, seed):
     return p
 
 
+def splitmix64_first(seed):
+    """SplitMix64's first output for a seed: the seed of a trial's pruning-noise generator (docs/algorithm.md)."""
+    z = (seed + 0x9E3779B97F4A7C15) & M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
 def read_idx(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -56,7 +64,8 @@ def train_trial(params, data):
     import torch.nn as nn
     import torch.nn.functional as F
     train_x, train_y, test_x, test_y = data
-    torch.manual_seed(params["seed"])   # seeds the default init, the batch order and the Gumbel noise
+    torch.manual_seed(params["seed"])   # seeds the default init and the batch order
+    noise = torch.Generator().manual_seed(splitmix64_first(params["seed"]))   # the pruning noise's own stream
     model = nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(), nn.Linear(100, 10))
     weights = [model[0].weight, model[2].weight, model[4].weight]
     masks = [torch.ones_like(w) for w in weights]
@@ -87,24 +96,29 @@ def train_trial(params, data):
                 step += 1
                 if ramp > 0 and step <= ramp and (step % interval == 0 or step == ramp) and params["pruneMethod"] != "none":
                     s = rate * (1 - (1 - step / ramp) ** 3)
-                    for w, m in zip(weights, masks):
-                        flat_w, flat_m = w.view(-1), m.view(-1)
-                        alive = flat_m.bool()
-                        k = int(alive.sum()) - round((1 - s) * flat_m.numel())
+                    for i, (w, m) in enumerate(zip(weights, masks)):
+                        # Entries are enumerated in Sweep's storage order (the first layer input-major), so that
+                        # the same noise lands on the same weights.
+                        order_w = w.t() if i == 0 else w
+                        order_m = m.t() if i == 0 else m
+                        flat_m = order_m.reshape(-1)
+                        alive_index = flat_m.nonzero().view(-1)
+                        k = int(alive_index.numel()) - round((1 - s) * flat_m.numel())
                         if k <= 0:
                             continue
-                        mag = flat_w.abs()
+                        mag = order_w.reshape(-1)[alive_index].abs()
                         if params["pruneMethod"] == "magnitude":
                             keys = -mag
                         else:
-                            sigma = float(mag[alive].std()) if int(alive.sum()) > 1 else 0.0
+                            sigma = float(mag.std()) if mag.numel() > 1 else 0.0
                             logits = -mag / (tau * sigma) if sigma > 0 else torch.zeros_like(mag)
-                            u = torch.rand_like(mag).clamp_(1e-20, 1 - 1e-7)
+                            u = torch.rand(mag.shape, generator=noise).clamp_(1e-20, 1 - 1e-7)
                             keys = logits - torch.log(-torch.log(u))
-                        keys[~alive] = float("-inf")
-                        chosen = torch.topk(keys, k, sorted=False).indices
-                        flat_m[chosen] = 0
-                        flat_w[chosen] = 0
+                        chosen = alive_index[torch.topk(keys, k, sorted=False).indices]
+                        cols = order_m.shape[1]
+                        rows_i, cols_i = chosen // cols, chosen % cols
+                        order_m[rows_i, cols_i] = 0
+                        order_w[rows_i, cols_i] = 0
     with torch.no_grad():
         accuracy = (model(test_x).argmax(1) == test_y).float().mean().item()
         zeros = sum(int((w == 0).sum()) for w in weights)

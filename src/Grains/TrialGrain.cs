@@ -173,16 +173,14 @@ public sealed class TrialGrain(
     private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, ISweepCoordinatorGrain coordinator,
         string sweepId, string trialId, string siloName, ActivityContext trialSpan, CancellationToken cancellationToken)
     {
-        using var slot = await slots.AcquireAsync(sweepId, cancellationToken);
         var epochs = Channel.CreateUnbounded<EpochReport>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         void OnEpoch(EpochReport e)
         {
-            SweepTelemetry.RecordEpoch(trialSpan, TrialMapping.ToRecord(e), slot.Device, siloName);
+            SweepTelemetry.RecordEpoch(trialSpan, TrialMapping.ToRecord(e), slots.DeviceKind, siloName);
             epochs.Writer.TryWrite(e);
         }
-        var training = Task.Factory.StartNew(
-            () => TrialRunner.Run(settings, new TrainingOptions(slot.Device, slot.Threads), OnEpoch, cancellationToken),
-            cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // The silo's slots train it (fused with compatible trials when they can), off the Orleans scheduler.
+        var training = slots.TrainAsync(settings, sweepId, OnEpoch, cancellationToken);
         _ = training.ContinueWith(_ => epochs.Writer.TryComplete(), TaskScheduler.Default);
         // Keep the activation while it trains, however long that takes.
         DelayDeactivation(TimeSpan.FromDays(1));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Sweep.Training.Data;
+using Sweep.Training.Fusion;
 using Sweep.Training.Metrics;
 using Sweep.Training.Models;
 using Sweep.Training.Pruning;
@@ -24,12 +25,19 @@ public static class TrialRunner
     {
         settings.Validate();
         options ??= new TrainingOptions();
+        if (FusedTraining.Supports(settings.Model))
+        {
+            var outcome = FusedTraining.Run([new FusedTrial(settings, onEpoch, cancellationToken)], options)[0];
+            if (outcome.Error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(outcome.Error);
+            return outcome.Report!;
+        }
         var total = Stopwatch.StartNew();
         var device = TrainingDevice.Resolve(options.Device);
         if (options.Threads > 0) torch.set_num_threads(options.Threads);
         var data = Dataset.Load(settings.Dataset).On(device);
 
         using var generator = new Generator((ulong)settings.Seed, torch.CPU);
+        using var pruneGenerator = new Generator(FusedMlp.PruningSeed(settings.Seed), torch.CPU);
         using var model = PrunableNetwork.Create(settings.Model);
         model.Initialize(generator);
         model.to(device);
@@ -89,7 +97,7 @@ public static class TrialRunner
                         if (schedule.IsEvent(step))
                         {
                             double sparsity = schedule.TargetSparsity(step);
-                            for (int i = 0; i < weights.Length; i++) pruner.PruneToSparsity(weights[i], masks[i], sparsity, generator);
+                            for (int i = 0; i < weights.Length; i++) pruner.PruneToSparsity(weights[i], masks[i], sparsity, pruneGenerator);
                         }
                     }
                     loss = lossSum.item<double>() / stepsPerEpoch;

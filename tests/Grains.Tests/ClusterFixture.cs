@@ -16,6 +16,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) => silo.AddSweepMemoryStorage().UseInMemoryReminderService().AddActivityPropagation().AddSweep(o =>
         {
             o.Slots = 1;
+            o.FusionWidth = 1;   // one trial per slot: the tests count in-flight trials against slots (fusion: PlacementTests)
             o.ThreadsPerSlot = 1;
             o.Device = "cpu";
         }));

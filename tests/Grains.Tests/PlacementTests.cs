@@ -11,7 +11,7 @@ namespace Sweep.Grains.Tests;
 public sealed class PlacementTests
 {
     /// <summary>A cluster whose first silo advertises <paramref name="first"/> slots and the second <paramref name="second"/>.</summary>
-    private static async Task<InProcessTestCluster> ClusterAsync(int first, int second)
+    private static async Task<InProcessTestCluster> ClusterAsync(int first, int second, int fuse = 1)
     {
         var builder = new InProcessTestClusterBuilder(2);
         builder.ConfigureSilo((options, silo) =>
@@ -22,6 +22,8 @@ public sealed class PlacementTests
                 o.Slots = isFirst ? first : second;
                 o.ThreadsPerSlot = 1;
                 o.Device = "cpu";
+                o.FusionWidth = fuse;
+                o.FusionLinger = TimeSpan.FromSeconds(1);   // a whole burst fuses, however slowly this machine places it
             });
         });
         var cluster = builder.Build();
@@ -80,5 +82,35 @@ public sealed class PlacementTests
         Assert.Equal(2, status.Completed);
         Assert.Equal(2, results.Select(r => r.Silo).Distinct().Count());
         Assert.Equal(2, together.Count);   // seen training at the same moment on two different silos
+    }
+
+    [Fact]
+    public async Task Compatible_trials_on_one_slot_train_as_one_fused_group_with_the_unfused_results()
+    {
+        int largestGroup = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) => { if (instrument.Name == "sweep.fusion.group_size") l.EnableMeasurementEvents(instrument); };
+        listener.SetMeasurementEventCallback<int>((_, value, _, _) => InterlockedMax(ref largestGroup, value));
+        listener.Start();
+
+        await using var cluster = await ClusterAsync(first: 1, second: 0, fuse: 4);
+        var (status, results, _) = await RunAsync(cluster, "\"pruneRate\": [0.5, 0.6, 0.7, 0.8]", epochs: 1);
+
+        Assert.Equal(4, status.Completed);
+        Assert.Equal(4, status.InFlightLimit);   // 1 slot × fusion width 4 = 4 trial places
+        Assert.Equal(4, largestGroup);           // all four trained together on the one slot
+        foreach (var r in results)
+        {
+            var alone = Sweep.Training.TrialRunner.Run(TrialMapping.ToSettings(r.Params, DatasetRef.Mnist10k, 1000), new("cpu", 1));
+            Assert.Equal(alone.WeightSparsity, r.WeightSparsity!.Value, 12);
+            Assert.Equal(alone.Accuracy, r.Accuracy!.Value, 0.01);
+            Assert.Equal(alone.Epochs[0].Loss, r.Epochs[0].Loss, 1e-3 * alone.Epochs[0].Loss);
+        }
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen) { }
     }
 }

@@ -56,7 +56,9 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
             Assert.Equal(TrialStatus.Completed, r.Status);
             Assert.Equal(1, r.Attempts);
             Assert.Equal(r.Params.PruneRate, r.WeightSparsity!.Value, 3);
-            Assert.InRange(r.Accuracy!.Value, 0.2, 1.0);
+            // 16 steps on 1,000 samples, then 50 % or 80 % of the weights pruned in one event: about 0.41 and 0.17
+            // (the Python peer computes the same to the digit); chance is 0.1.
+            Assert.InRange(r.Accuracy!.Value, r.Params.PruneRate < 0.6 ? 0.3 : 0.15, 1.0);
             Assert.Single(r.Epochs);
         });
         // The front the coordinator kept incrementally is the non-dominated set of the results.

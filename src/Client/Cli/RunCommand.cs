@@ -12,11 +12,12 @@ namespace Sweep.Client.Cli;
 public static class RunCommand
 {
     public const string Help = """
-        usage: sweep run SPEC.json [--out DIR] [--json] [--slots N] [--threads N] [--device auto|cpu|cuda] [--dashboard]
+        usage: sweep run SPEC.json [--out DIR] [--json] [--slots N] [--threads N] [--fuse N] [--device auto|cpu|cuda] [--dashboard]
         Runs the whole sweep in this process (an embedded silo and client) with a live progress bar, and writes DIR
         (default runs/<name>): spec.json, trials.jsonl, front.json, front.svg. Running again with the same DIR keeps
         the completed trials and runs only the rest. --json prints front.json to stdout instead of the tables.
-        --slots: trials trained at once (default: one per core); --threads: threads per trial (default: cores / slots).
+        --slots: training slots (default: one per core); --threads: threads per slot (default: cores / slots);
+        --fuse: up to N compatible trials train together in one slot as one batched model (default 4; 1: off).
         --dashboard: start the Aspire dashboard (if not running) and send the sweep's traces and metrics to it.
         Telemetry otherwise goes wherever OTEL_EXPORTER_OTLP_ENDPOINT points (nothing is exported when it is unset).
         """;
@@ -36,13 +37,15 @@ public static class RunCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
-        var a = new CommandArgs("run", argv, ["out", "slots", "threads", "device"], ["json", "dashboard"]);
+        var a = new CommandArgs("run", argv, ["out", "slots", "threads", "device", "fuse"], ["json", "dashboard"]);
         string specPath = a.RequirePositional(0, "a spec file (sweep run SPEC.json)");
         a.NoMorePositional(1);
         int? slots = a.Has("slots") ? a.Int("slots", 0) : null;
         int threads = a.Int("threads", 0);
         if (slots < 1) throw new UsageException($"--slots: must be ≥ 1, got {slots}");
         if (threads < 0) throw new UsageException($"--threads: must be ≥ 0, got {threads}");
+        int? fuse = a.Has("fuse") ? a.Int("fuse", 0) : null;
+        if (fuse is < 1 or > 256) throw new UsageException($"--fuse: must be in [1, 256], got {fuse}");
         string device = a.String("device", "auto");
         bool json = a.Has("json");
 
@@ -67,7 +70,7 @@ public static class RunCommand
             Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317");
             Console.Error.WriteLine($"sweep: traces and metrics go to the dashboard at http://127.0.0.1:18888{(started is null ? "" : $" (started, pid {started.Id}; it keeps running)")}");
         }
-        using var host = await SweepHosts.StartEmbeddedAsync(o => { o.Slots = slots; o.ThreadsPerSlot = threads; o.Device = device; }, cancellationToken);
+        using var host = await SweepHosts.StartEmbeddedAsync(o => { o.Slots = slots; o.ThreadsPerSlot = threads; o.Device = device; if (fuse is int f) o.FusionWidth = f; }, cancellationToken);
         await using var client = new SweepClient(host.Services.GetRequiredService<IClusterClient>());
         await client.SubmitAsync(spec, kept, sweepId, CancellationToken.None);
         var progress = new ProgressLine();

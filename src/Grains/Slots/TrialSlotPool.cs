@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Sweep.Grains.Telemetry;
 using Sweep.Training;
+using Sweep.Training.Fusion;
 
 namespace Sweep.Grains.Slots;
 
@@ -19,6 +20,13 @@ public sealed class TrialSlotOptions
     public int TrialsPerGpu { get; set; } = 1;
     /// <summary>"auto" (CUDA when available), "cpu" or "cuda".</summary>
     public string Device { get; set; } = "auto";
+    /// <summary>
+    /// Trial fusion: up to this many compatible trials (same model, data, training, schedule and seed) train together
+    /// in one slot as one batched model. A silo offers Slots × FusionWidth trial places. 1 = no fusion.
+    /// </summary>
+    public int FusionWidth { get; set; } = 4;
+    /// <summary>How long a free slot waits for more compatible trials before it starts a smaller group.</summary>
+    public TimeSpan FusionLinger { get; set; } = TimeSpan.FromMilliseconds(30);
 
     /// <summary>Null when valid, else the first problem, naming the setting.</summary>
     public string? Validate()
@@ -26,55 +34,59 @@ public sealed class TrialSlotOptions
         if (Slots is < 0) return $"Sweep:Slots must be ≥ 0, got {Slots}";
         if (ThreadsPerSlot < 0) return $"Sweep:ThreadsPerSlot must be ≥ 0, got {ThreadsPerSlot}";
         if (TrialsPerGpu < 1) return $"Sweep:TrialsPerGpu must be ≥ 1, got {TrialsPerGpu}";
+        if (FusionWidth is < 1 or > 256) return $"Sweep:FusionWidth must be in [1, 256], got {FusionWidth}";
+        if (FusionLinger < TimeSpan.Zero || FusionLinger > TimeSpan.FromSeconds(10)) return $"Sweep:FusionLinger must be in [0, 10 s], got {FusionLinger}";
         if ((Device ?? "auto").Trim().ToLowerInvariant() is not ("auto" or "cpu" or "cuda")) return $"Sweep:Device must be auto, cpu or cuda, got '{Device}'";
         return null;
     }
 }
 
-/// <summary>A granted slot: the device and thread budget of one running trial. Dispose to give it back.</summary>
-public sealed class TrialSlot(TrialSlotPool pool, int index, string device, int threads, string sweepId) : IDisposable
-{
-    private int _released;
-    public int Index { get; } = index;
-    public string SweepId { get; } = sweepId;
-    public string Device { get; } = device;
-    public int Threads { get; } = threads;
-
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _released, 1) == 0) pool.Release(this);
-    }
-}
-
 /// <summary>
-/// The silo's bounded training slots. A trial waits here for a slot, then trains on that slot's device
-/// (cuda:i for slot i on a GPU silo) with that slot's thread budget, off the Orleans scheduler.
+/// The silo's bounded training slots. Each slot is a training thread with its own device (cuda:i for slot i on a GPU
+/// silo) and thread budget; it trains groups of up to FusionWidth compatible trials fused into one batched model
+/// (<see cref="FusedTraining"/>), or one trial at a time for models that do not fuse. The silo offers
+/// <see cref="Capacity"/> = slots × fusion width trial places: what placement and coordinators count.
 /// </summary>
-public sealed class TrialSlotPool
+public sealed class TrialSlotPool : IDisposable
 {
-    private readonly SemaphoreSlim _free;
-    private readonly Stack<int> _indices;
+    private readonly SemaphoreSlim _places;
     private readonly Dictionary<string, int> _busyBySweep = new();
     private readonly Lock _lock = new();
+    private readonly LinkedList<Pending> _queue = new();
+    private readonly SemaphoreSlim _queued = new(0);
     private readonly string[] _devices;
+    private readonly Thread[] _workers;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILogger<TrialSlotPool> _logger;
 
+    /// <summary>Trial places: slots × fusion width.</summary>
     public int Capacity { get; }
+    /// <summary>Training slots (threads of training).</summary>
+    public int Slots { get; }
+    public int FusionWidth { get; }
+    public TimeSpan FusionLinger { get; }
     public int ThreadsPerSlot { get; }
     public string DeviceKind { get; }
-    public int Free => _free.CurrentCount;
+    public int Free => _places.CurrentCount;
     public int Busy => Capacity - Free;
 
     // Every pool of this process (a test cluster hosts several silos in one), observed by one gauge each.
     private static readonly ConcurrentDictionary<TrialSlotPool, string> Pools = new();
     private static readonly ObservableGauge<double> Utilization = SweepTelemetry.Meter.CreateObservableGauge(
         "sweep.slots.utilization", () => Pools.Select(p => new Measurement<double>(p.Key.Capacity == 0 ? 0 : (double)p.Key.Busy / p.Key.Capacity, new KeyValuePair<string, object?>("silo", p.Value))),
-        "1", "Busy training slots / all training slots, per silo");
+        "1", "Busy trial places / all trial places, per silo");
     private static readonly ObservableGauge<int> CapacityGauge = SweepTelemetry.Meter.CreateObservableGauge(
         "sweep.slots.capacity", () => Pools.Select(p => new Measurement<int>(p.Key.Capacity, new KeyValuePair<string, object?>("silo", p.Value))),
-        "{slot}", "Training slots per silo");
+        "{place}", "Trial places per silo (training slots × fusion width)");
+    private static readonly Histogram<int> GroupSize = SweepTelemetry.Meter.CreateHistogram<int>(
+        "sweep.fusion.group_size", "{trial}", "Trials trained together in one fused group");
+
+    private sealed record Pending(TrialSettings Settings, string? Key, string SweepId, Action<EpochReport>? OnEpoch,
+        CancellationToken Cancellation, TaskCompletionSource<TrialReport> Done, long Enqueued);
 
     public TrialSlotPool(IOptions<TrialSlotOptions> options, ILogger<TrialSlotPool> logger, ILocalSiloDetails? silo = null)
     {
+        _logger = logger;
         var o = options.Value;
         if (o.Validate() is { } problem) throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), [problem]);
         string device = (o.Device ?? "auto").Trim().ToLowerInvariant();
@@ -83,52 +95,160 @@ public sealed class TrialSlotPool
             throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), ["Sweep:Device is cuda but TorchSharp reports no CUDA device"]);
         if (gpus > 0)
         {
-            Capacity = o.Slots ?? gpus * o.TrialsPerGpu;
-            _devices = Enumerable.Range(0, Capacity).Select(i => $"cuda:{i % gpus}").ToArray();
+            Slots = o.Slots ?? gpus * o.TrialsPerGpu;
+            _devices = Enumerable.Range(0, Slots).Select(i => $"cuda:{i % gpus}").ToArray();
             ThreadsPerSlot = o.ThreadsPerSlot > 0 ? o.ThreadsPerSlot : 1;
             DeviceKind = "cuda";
         }
         else
         {
             int cores = Environment.ProcessorCount;
-            Capacity = o.Slots ?? cores;
-            ThreadsPerSlot = o.ThreadsPerSlot > 0 ? o.ThreadsPerSlot : Math.Max(1, cores / Math.Max(1, Capacity));
-            _devices = Enumerable.Repeat("cpu", Capacity).ToArray();
+            Slots = o.Slots ?? cores;
+            ThreadsPerSlot = o.ThreadsPerSlot > 0 ? o.ThreadsPerSlot : Math.Max(1, cores / Math.Max(1, Slots));
+            _devices = Enumerable.Repeat("cpu", Slots).ToArray();
             DeviceKind = "cpu";
         }
-        // A silo without slots never grants one; placement keeps trials away from it.
-        _free = new SemaphoreSlim(Capacity, Math.Max(1, Capacity));
-        _indices = new Stack<int>(Enumerable.Range(0, Capacity).Reverse());
-        logger.LogInformation("Training slots: {Slots} on {Device}, {Threads} thread(s) each", Capacity, DeviceKind, ThreadsPerSlot);
+        FusionWidth = o.FusionWidth;
+        FusionLinger = o.FusionLinger;
+        Capacity = Slots * FusionWidth;
+        // A silo without slots never grants a place; placement keeps trials away from it.
+        _places = new SemaphoreSlim(Capacity, Math.Max(1, Capacity));
+        _workers = Enumerable.Range(0, Slots).Select(i => new Thread(() => Work(i)) { IsBackground = true, Name = $"sweep-slot-{i}" }).ToArray();
+        foreach (var w in _workers) w.Start();
+        logger.LogInformation("Training slots: {Slots} on {Device}, {Threads} thread(s) each, fusing up to {Width} trial(s) per slot",
+            Slots, DeviceKind, ThreadsPerSlot, FusionWidth);
         Pools[this] = silo?.Name ?? "local";
     }
 
-    /// <summary>Waits for a free slot, to train a trial of <paramref name="sweepId"/>.</summary>
-    public async Task<TrialSlot> AcquireAsync(string sweepId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Trains one trial of <paramref name="sweepId"/>: waits for a trial place, then for a slot, where it may train
+    /// fused with other compatible trials. Completes with the trial's report, or faults as <see cref="TrialRunner.Run"/>
+    /// would (divergence, cancellation, bad settings). <paramref name="onEpoch"/> runs on the training thread.
+    /// </summary>
+    public async Task<TrialReport> TrainAsync(TrialSettings settings, string sweepId, Action<EpochReport>? onEpoch, CancellationToken cancellationToken)
     {
-        await _free.WaitAsync(cancellationToken);
-        int index;
-        lock (_lock)
+        await _places.WaitAsync(cancellationToken);
+        lock (_lock) _busyBySweep[sweepId] = _busyBySweep.GetValueOrDefault(sweepId) + 1;
+        try
         {
-            index = _indices.Pop();
-            _busyBySweep[sweepId] = _busyBySweep.GetValueOrDefault(sweepId) + 1;
+            var done = new TaskCompletionSource<TrialReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var pending = new Pending(settings, FusionWidth > 1 ? FusedTraining.Key(settings) : null, sweepId, onEpoch, cancellationToken, done,
+                System.Diagnostics.Stopwatch.GetTimestamp());
+            LinkedListNode<Pending> node;
+            lock (_lock) node = _queue.AddLast(pending);
+            _queued.Release();
+            // A trial cancelled while it still waits for a slot leaves the queue at once.
+            using var reg = cancellationToken.Register(() =>
+            {
+                bool removed;
+                lock (_lock) { removed = node.List is not null; if (removed) _queue.Remove(node); }
+                if (removed) done.TrySetCanceled(cancellationToken);
+            });
+            return await done.Task;
         }
-        return new TrialSlot(this, index, _devices[index], ThreadsPerSlot, sweepId);
+        finally
+        {
+            lock (_lock) { if (--_busyBySweep[sweepId] == 0) _busyBySweep.Remove(sweepId); }
+            _places.Release();
+        }
     }
 
-    /// <summary>Busy slots per sweep: a coordinator subtracts only other sweeps' use from the cluster's slots.</summary>
+    /// <summary>Busy trial places per sweep: a coordinator subtracts only other sweeps' use from the cluster's places.</summary>
     public IReadOnlyDictionary<string, int> BusyBySweep()
     {
         lock (_lock) return new Dictionary<string, int>(_busyBySweep);
     }
 
-    internal void Release(TrialSlot slot)
+    private void Work(int slot)
     {
+        var token = _stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try { _queued.Wait(token); }
+            catch (OperationCanceledException) { return; }
+            var group = TakeGroup(token);
+            if (group.Count == 0) continue;
+            GroupSize.Record(group.Count);
+            Train(group, _devices[slot]);
+        }
+    }
+
+    /// <summary>
+    /// Takes the oldest waiting trial and the compatible trials behind it (at most FusionWidth), lingering briefly so a
+    /// burst of submissions fuses. Each taken trial beyond the first consumes one queue signal.
+    /// </summary>
+    private List<Pending> TakeGroup(CancellationToken token)
+    {
+        Pending? head;
+        lock (_lock) head = _queue.First?.Value;
+        if (head is null) return [];
+        if (head.Key is not null && FusionWidth > 1)
+        {
+            long lingerUntil = head.Enqueued + (long)(FusionLinger.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+            while (System.Diagnostics.Stopwatch.GetTimestamp() < lingerUntil && CountCompatible(head.Key) < FusionWidth && !token.IsCancellationRequested)
+                Thread.Sleep(2);
+        }
+        var group = new List<Pending>();
         lock (_lock)
         {
-            _indices.Push(slot.Index);
-            if (--_busyBySweep[slot.SweepId] == 0) _busyBySweep.Remove(slot.SweepId);
+            var first = _queue.First;
+            if (first is null) return group;
+            string? key = first.Value.Key;
+            for (var node = first; node is not null && group.Count < (key is null ? 1 : FusionWidth);)
+            {
+                var next = node.Next;
+                if (node == first || (key is not null && node.Value.Key == key))
+                {
+                    group.Add(node.Value);
+                    _queue.Remove(node);
+                }
+                node = next;
+            }
         }
-        _free.Release();
+        // This worker was woken by one signal; the other trials it took must not wake another worker.
+        for (int i = 1; i < group.Count; i++) _queued.Wait(0);
+        return group;
+    }
+
+    private int CountCompatible(string key)
+    {
+        lock (_lock) return _queue.Count(p => p.Key == key);
+    }
+
+    private void Train(List<Pending> group, string device)
+    {
+        var options = new TrainingOptions(device, ThreadsPerSlot);
+        try
+        {
+            if (group.Count == 1 && group[0].Key is null)
+            {
+                var p = group[0];
+                p.Done.TrySetResult(TrialRunner.Run(p.Settings, options, p.OnEpoch, p.Cancellation));
+                return;
+            }
+            var outcomes = FusedTraining.Run(group.Select(p => new FusedTrial(p.Settings, p.OnEpoch, p.Cancellation)).ToArray(), options);
+            for (int i = 0; i < group.Count; i++)
+            {
+                var (report, error) = (outcomes[i].Report, outcomes[i].Error);
+                if (report is not null) group[i].Done.TrySetResult(report);
+                else if (error is OperationCanceledException) group[i].Done.TrySetCanceled(group[i].Cancellation);
+                else group[i].Done.TrySetException(error!);
+            }
+        }
+        catch (OperationCanceledException) when (group.Count == 1)
+        {
+            group[0].Done.TrySetCanceled(group[0].Cancellation);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning("A training group of {Count} trial(s) failed: {Reason}", group.Count, e.Message);
+            foreach (var p in group) p.Done.TrySetException(e);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        Pools.TryRemove(this, out _);
     }
 }

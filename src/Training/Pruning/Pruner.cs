@@ -38,31 +38,32 @@ public abstract class Pruner
         using var _ = torch.no_grad();
         var w = weight.view(-1);
         var m = mask.view(-1);
-        var alive = m.to_type(ScalarType.Bool);
-        long aliveCount = alive.sum().item<long>();
+        // Keys are drawn for the alive entries only (the pruned ones can never be chosen again).
+        var aliveIndex = m.nonzero().view(-1);
+        long aliveCount = aliveIndex.shape[0];
         k = Math.Min(k, aliveCount);
         if (k <= 0) return 0;
-        var keys = SelectionKeys(w.abs(), alive, generator);
-        keys.masked_fill_(alive.logical_not(), float.NegativeInfinity);
-        var (_, chosen) = keys.topk((int)k, largest: true, sorted: false);
+        var keys = SelectionKeys(w.index_select(0, aliveIndex).abs_(), generator);
+        var (_, top) = keys.topk((int)k, largest: true, sorted: false);
+        var chosen = aliveIndex.index_select(0, top);
         m.index_fill_(0, chosen, 0);
         w.index_fill_(0, chosen, 0);
         return k;
     }
 
-    /// <summary>A key per entry: the k alive entries with the largest keys are pruned.</summary>
-    protected abstract Tensor SelectionKeys(Tensor magnitude, Tensor alive, Generator generator);
+    /// <summary>A key per alive entry, from the alive entries' magnitudes: the k entries with the largest keys are pruned.</summary>
+    protected abstract Tensor SelectionKeys(Tensor magnitude, Generator generator);
 }
 
 /// <summary>The classic baseline: prune the k alive entries of smallest |w| (the τ → 0 limit of stochastic).</summary>
 public sealed class MagnitudePruner : Pruner
 {
-    protected override Tensor SelectionKeys(Tensor magnitude, Tensor alive, Generator generator) => magnitude.neg();
+    protected override Tensor SelectionKeys(Tensor magnitude, Generator generator) => magnitude.neg();
 }
 
 /// <summary>Never prunes.</summary>
 public sealed class NoPruner : Pruner
 {
     public override bool Prunes => false;
-    protected override Tensor SelectionKeys(Tensor magnitude, Tensor alive, Generator generator) => magnitude;
+    protected override Tensor SelectionKeys(Tensor magnitude, Generator generator) => magnitude;
 }

@@ -12,10 +12,9 @@ public sealed class StochasticPruner(double temperature) : Pruner
 {
     public double Temperature { get; } = temperature > 0 ? temperature : throw new ArgumentOutOfRangeException(nameof(temperature), "temperature must be > 0");
 
-    protected override Tensor SelectionKeys(Tensor magnitude, Tensor alive, Generator generator)
+    protected override Tensor SelectionKeys(Tensor magnitude, Generator generator)
     {
-        var aliveMagnitudes = magnitude.masked_select(alive);
-        double sigma = aliveMagnitudes.numel() > 1 ? aliveMagnitudes.std().item<float>() : 0;
+        double sigma = magnitude.numel() > 1 ? magnitude.std().item<float>() : 0;
         // Equal magnitudes (σ = 0) make every alive entry equally likely: the limit of the formula.
         var logits = sigma > 0 && double.IsFinite(sigma)
             ? magnitude.div(-Temperature * sigma)

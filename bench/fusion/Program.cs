@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Sweep.Training;
+using Sweep.Training.Fusion;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// usage: fusion-bench [--widths 1,4,8,16] [--threads 1] [--epochs 5] [--sgemm]
+var argv = args.ToList();
+string Opt(string name, string fallback) { int i = argv.IndexOf(name); return i >= 0 && i + 1 < argv.Count ? argv[i + 1] : fallback; }
+int threads = int.Parse(Opt("--threads", "1"));
+int epochs = int.Parse(Opt("--epochs", "5"));
+var widths = Opt("--widths", "1,4,8,16").Split(',').Select(int.Parse).ToArray();
+torch.set_num_threads(threads);
+
+if (argv.Contains("--sgemm"))
+{
+    // The machine's sgemm peak on this thread budget: the best of a few large square products.
+    double best = 0;
+    foreach (int size in new[] { 1024, 2048 })
+    {
+        using var a = torch.rand(size, size); using var b = torch.rand(size, size);
+        for (int rep = 0; rep < 5; rep++)
+        {
+            var sw = Stopwatch.StartNew();
+            using var c = a.mm(b);
+            best = Math.Max(best, 2.0 * size * size * size / sw.Elapsed.TotalSeconds / 1e9);
+        }
+    }
+    Console.WriteLine($"sgemm peak ({threads} thread(s)): {best:F1} GFLOP/s");
+    return;
+}
+
+if (argv.Contains("--ops"))
+{
+    int K = int.Parse(Opt("--k", "16"));
+    using var x = torch.rand(64, 784); using var w1 = torch.rand(K * 300, 784); using var g1 = torch.zeros(K * 300, 784);
+    using var a1 = torch.rand(K, 64, 300); using var w2 = torch.rand(K, 100, 300); using var dz2 = torch.rand(K, 64, 100);
+    using var dz1 = torch.rand(64, K * 300);
+    void Time(string name, double flop, Action f)
+    {
+        for (int i = 0; i < 5; i++) f();
+        var sw = Stopwatch.StartNew(); int reps = 50;
+        for (int i = 0; i < reps; i++) { using var s = torch.NewDisposeScope(); f(); }
+        double sec = sw.Elapsed.TotalSeconds / reps;
+        Console.WriteLine($"{name,-40} {sec * 1e3,8:F3} ms  {flop / sec / 1e9,6:F1} GFLOP/s");
+    }
+    Time("fwd1 addmm [64,784]x[784,K300]", 2.0 * 64 * 784 * 300 * K, () => torch.addmm(w1.narrow(1, 0, 1).view(-1), x, w1.t(), 1, 1));
+    Time("fwd1 mm x.w1t", 2.0 * 64 * 784 * 300 * K, () => x.mm(w1.t()));
+    Time("gW1 addmm_ [K300,64]x[64,784] beta0", 2.0 * 64 * 784 * 300 * K, () => g1.addmm_(dz1.t(), x, 0, 1));
+    Time("fwd2 bmm [K,64,300]x[K,300,100]", 2.0 * 64 * 300 * 100 * K, () => torch.bmm(a1, w2.transpose(1, 2)));
+    Time("gW2 bmm [K,100,64]x[K,64,300]", 2.0 * 64 * 300 * 100 * K, () => torch.bmm(dz2.transpose(1, 2), a1));
+    Time("dA1 bmm [K,64,100]x[K,100,300]", 2.0 * 64 * 300 * 100 * K, () => torch.bmm(dz2, w2));
+    return;
+}
+
+// The reference grid's 32 settings (l1/l2 × 4 λ × 4 rates), seed 0, 5 epochs.
+var grid = (from reg in new[] { "l1", "l2" } from lam in new[] { 1e-5, 1e-4, 1e-3, 1e-2 } from rate in new[] { 0.5, 0.7, 0.8, 0.9 }
+            select new TrialSettings { Regularizer = reg, Lambda = lam, PruneRate = rate, Epochs = epochs }).ToArray();
+FusedTraining.Run([new FusedTrial(grid[0] with { Epochs = 1 })]);   // warm-up: data, libtorch
+foreach (int k in widths)
+{
+    var group = grid.Take(k).Select(s => new FusedTrial(s)).ToArray();
+    var sw = Stopwatch.StartNew();
+    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+    var outcomes = FusedTraining.Run(group, new TrainingOptions(Threads: threads));
+    double s = sw.Elapsed.TotalSeconds;
+    double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+    Console.WriteLine($"cpu {cpu / k:F3} s/trial");
+    var acc = string.Join(" ", outcomes.Take(4).Select(o => o.Report is { } r ? $"{r.Accuracy:F4}/{r.NodeSparsity:F4}" : o.Error!.Message));
+    Console.WriteLine($"K={k,3}: {s,7:F2} s, {s / k,6:F3} s/trial; first trials (acc/node sp): {acc}");
+}

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using Sweep.Training.Data;
+using Sweep.Training.Metrics;
+using Sweep.Training.Models;
+using Sweep.Training.Pruning;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Sweep.Training.Fusion;
+
+/// <summary>One trial of a fused group: its settings, where its epochs go, and its own cancellation.</summary>
+public sealed record FusedTrial(TrialSettings Settings, Action<EpochReport>? OnEpoch = null, CancellationToken Cancellation = default);
+
+/// <summary>How one trial of a fused group ended: a report, or the exception that ended it (diverged, cancelled).</summary>
+public sealed record FusedOutcome(TrialReport? Report, Exception? Error);
+
+/// <summary>
+/// Trains K mlp trials that share everything but (regularizer, λ, prune rate, method, temperature) as one batched
+/// model over one shared batch (stacked weights, batched products), and every trial keeps its own masks, regularizer
+/// and pruning noise.
+/// Each trial computes exactly what it computes alone (docs/algorithm.md): the same initialization and batch order
+/// (both from the shared seed) and its own pruning generator; only floating-point summation order can differ.
+/// </summary>
+internal static class FusedMlp
+{
+    private const int In = 784;
+    private static readonly int[] Units = [300, 100, 10];
+    private static readonly string[] Names = ["fc1", "fc2", "fc3"];
+
+    public static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions options, bool tensorOps = false)
+    {
+        var first = trials[0].Settings;
+        int k = trials.Count;
+        var total = Stopwatch.StartNew();
+        var device = TrainingDevice.Resolve(options.Device);
+        if (options.Threads > 0) torch.set_num_threads(options.Threads);
+        var data = Dataset.Load(first.Dataset).On(device);
+        var outcomes = new FusedOutcome?[k];
+        var epochs = Enumerable.Range(0, k).Select(_ => new List<EpochReport>(first.Epochs)).ToArray();
+        var measured = new SparsityReport?[k];
+
+        using var scope = torch.NewDisposeScope();
+        using var generator = new Generator((ulong)first.Seed, torch.CPU);
+        var pruneGenerators = trials.Select(t => new Generator(PruningSeed(t.Settings.Seed), torch.CPU)).ToArray();
+        var pruners = trials.Select(t => Pruner.Create(t.Settings.PruneMethod, t.Settings.Temperature)).ToArray();
+
+        // The shared initialization, drawn exactly as one unfused trial draws it, then copied K times.
+        var (weights, biases) = Initialize(generator, k, device);
+        var masks = weights.Select(w => torch.ones_like(w)).ToArray();
+        using var state = new StackedState(weights, biases, masks, trials, device, tensorOps);
+
+        var trainX = data.TrainX;
+        var trainY = data.TrainY;
+        var trainRows = state.UsesSparseInputs ? SparseRows.Of(data.TrainX) : null;
+        var sparseBatch = new SparseBatch();
+        long n = first.TrainLimit is int limit ? Math.Min(limit, trainX.shape[0]) : trainX.shape[0];
+        if (n < trainX.shape[0]) { trainX = trainX.narrow(0, 0, n); trainY = trainY.narrow(0, 0, n); }
+        int batch = first.BatchSize;
+        long stepsPerEpoch = (n + batch - 1) / batch;
+        long totalSteps = stepsPerEpoch * first.Epochs;
+        var schedules = trials.Select(t => new PruningSchedule(totalSteps, t.Settings.RampFraction, t.Settings.Interval, t.Settings.PruneRate)).ToArray();
+        var schedule = schedules[0];
+
+        long step = 0;
+        for (int epoch = 1; epoch <= first.Epochs && outcomes.Any(o => o is null); epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            var losses = new double[k];
+            using (var epochScope = torch.NewDisposeScope())
+            {
+                var perm = torch.randperm(n, generator: generator).to(device);
+                var xs = trainRows is null ? trainX.index_select(0, perm) : null;
+                var ys = trainY.index_select(0, perm);
+                var ids = trainRows is null ? null : perm.cpu().data<long>().ToArray();
+                var ceSum = torch.zeros(new long[] { k }, dtype: ScalarType.Float64, device: device);
+                for (long b = 0; b < stepsPerEpoch; b++)
+                {
+                    for (int t = 0; t < k; t++)
+                        if (outcomes[t] is null && trials[t].Cancellation.IsCancellationRequested)
+                            outcomes[t] = new FusedOutcome(null, new OperationCanceledException(trials[t].Cancellation));
+                    if (outcomes.All(o => o is not null)) break;
+                    long start = b * batch;
+                    long len = Math.Min(batch, n - start);
+                    using (var stepScope = torch.NewDisposeScope())
+                    {
+                        if (trainRows is null) ceSum.add_(state.Step(xs!.narrow(0, start, len), ys.narrow(0, start, len), losses));
+                        else
+                        {
+                            sparseBatch.Fill(trainRows, ids!, start, (int)len);
+                            ceSum.add_(state.Step(sparseBatch, ys.narrow(0, start, len), losses));
+                        }
+                    }
+                    step++;
+                    if (schedule.IsEvent(step))
+                    {
+                        for (int t = 0; t < k; t++)
+                        {
+                            if (outcomes[t] is not null) continue;
+                            double sparsity = schedules[t].TargetSparsity(step);
+                            using var pruneScope = torch.NewDisposeScope();
+                            for (int i = 0; i < weights.Length; i++)
+                                pruners[t].PruneToSparsity(weights[i][t], masks[i][t], sparsity, pruneGenerators[t]);
+                        }
+                    }
+                }
+                var ce = ceSum.cpu().data<double>().ToArray();
+                for (int t = 0; t < k; t++) losses[t] += ce[t];
+            }
+            var accuracy = state.Evaluate(data.TestX, data.TestY);
+            double seconds = clock.Elapsed.TotalSeconds;
+            for (int t = 0; t < k; t++)
+            {
+                if (outcomes[t] is not null) continue;
+                double loss = losses[t] / stepsPerEpoch;
+                if (!double.IsFinite(loss)) { outcomes[t] = new FusedOutcome(null, new TrainingDivergedException(epoch, loss)); continue; }
+                using var measureScope = torch.NewDisposeScope();
+                measured[t] = SparsityReport.Measure(Layers(weights, t));
+                var record = new EpochReport(epoch, loss, accuracy[t], measured[t]!.WeightSparsity, measured[t]!.NodeSparsity, seconds);
+                epochs[t].Add(record);
+                trials[t].OnEpoch?.Invoke(record);
+            }
+        }
+
+        double[]? finalAccuracy = null;
+        for (int t = 0; t < k; t++)
+        {
+            if (outcomes[t] is not null) continue;
+            if (trials[t].Cancellation.IsCancellationRequested)
+            {
+                outcomes[t] = new FusedOutcome(null, new OperationCanceledException(trials[t].Cancellation));
+                continue;
+            }
+            double accuracy = epochs[t].Count > 0 ? epochs[t][^1].Accuracy
+                : (finalAccuracy ??= state.Evaluate(data.TestX, data.TestY))[t];
+            using var finalScope = torch.NewDisposeScope();
+            var final = measured[t] ?? SparsityReport.Measure(Layers(weights, t));
+            outcomes[t] = new FusedOutcome(new TrialReport(accuracy, final.WeightSparsity, final.NodeSparsity, final.Layers,
+                epochs[t], total.Elapsed.TotalSeconds, device.ToString()), null);
+        }
+        foreach (var g in pruneGenerators) g.Dispose();
+        return outcomes.Select(o => o!).ToArray();
+    }
+
+    /// <summary>The pruning noise's own stream: SplitMix64's first output for the trial seed (docs/algorithm.md).</summary>
+    public static ulong PruningSeed(long seed) => new SplitMix64((ulong)seed).Next();
+
+    private static (Tensor[] Weights, Tensor[] Biases) Initialize(Generator generator, int k, Device device)
+    {
+        var weights = new Tensor[Units.Length];
+        var biases = new Tensor[Units.Length];
+        using var _ = torch.no_grad();
+        long fanIn = In;
+        for (int i = 0; i < Units.Length; i++)
+        {
+            double bound = 1.0 / Math.Sqrt(fanIn);
+            var w = torch.empty(Units[i], fanIn).uniform_(-bound, bound, generator);
+            var b = torch.empty(Units[i]).uniform_(-bound, bound, generator);
+            // The first layer is stored input-major ([inputs, units]): its rows are what a sparse input selects.
+            if (i == 0) w = w.t();
+            weights[i] = w.unsqueeze(0).expand(k, -1, -1).contiguous().to(device);
+            biases[i] = b.unsqueeze(0).expand(k, -1).contiguous().to(device);
+            fanIn = Units[i];
+        }
+        return (weights, biases);
+    }
+
+    /// <summary>Trial t's layers as [out, in] weights (the first layer's storage is transposed back, as a view).</summary>
+    private static (string, Tensor)[] Layers(Tensor[] weights, int t) =>
+        weights.Select((w, i) => (Names[i], i == 0 ? w[t].t() : w[t])).ToArray();
+}
+

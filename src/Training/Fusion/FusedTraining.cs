@@ -1,0 +1,36 @@
+namespace Sweep.Training.Fusion;
+
+/// <summary>
+/// Trial fusion: several trials of the same architecture trained together as one batched model. Trials fuse when they
+/// share everything but the regularizer, λ, prune rate, prune method and temperature (see <see cref="Key"/>); each
+/// keeps its own masks, penalty and pruning noise, so it computes what it computes alone.
+/// </summary>
+public static class FusedTraining
+{
+    /// <summary>Models that fuse; any other model trains one trial at a time.</summary>
+    public static bool Supports(string model) => model == "mlp";
+
+    /// <summary>
+    /// Trials with equal keys can be trained together: same model, data, epochs, batches, optimizer, pruning schedule
+    /// and seed (the seed fixes the shared initialization and batch order). Null when the model does not fuse.
+    /// </summary>
+    public static string? Key(TrialSettings s) => Supports(s.Model)
+        ? FormattableString.Invariant($"{s.Model}|{s.Dataset}|{s.TrainLimit}|{s.Epochs}|{s.BatchSize}|{s.LearningRate:R}|{s.Momentum:R}|{s.Interval}|{s.RampFraction:R}|{s.Seed}")
+        : null;
+
+    /// <summary>
+    /// Trains the trials together (they must share one <see cref="Key"/>); one outcome per trial, in order. A trial that
+    /// diverges or is cancelled ends alone; the others go on.
+    /// </summary>
+    public static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions? options = null) => Run(trials, options, tensorOps: false);
+
+    /// <summary>As <see cref="Run(IReadOnlyList{FusedTrial}, TrainingOptions?)"/>; <paramref name="tensorOps"/> forces the device-independent tensor path (the GPU's) on the CPU too.</summary>
+    internal static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions? options, bool tensorOps)
+    {
+        if (trials.Count == 0) return [];
+        foreach (var t in trials) t.Settings.Validate();
+        var key = Key(trials[0].Settings) ?? throw new ArgumentException($"model '{trials[0].Settings.Model}' does not fuse");
+        if (trials.Any(t => Key(t.Settings) != key)) throw new ArgumentException("fused trials must share model, data, training, schedule and seed");
+        return FusedMlp.Run(trials, options ?? new TrainingOptions(), tensorOps);
+    }
+}

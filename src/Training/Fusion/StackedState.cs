@@ -1,0 +1,331 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Sweep.Training.Fusion;
+
+/// <summary>
+/// The K stacked mlp trials' parameters, gradients, momentum buffers and masks, with a hand-written forward/backward
+/// (no autograd graph) and one fused optimizer pass per tensor: on the CPU, a single sweep over each weight adds the
+/// regularizer's gradient, accumulates its penalty, applies SGD with momentum and the mask. Buffers are allocated
+/// once, so a step allocates only the small activations.
+/// </summary>
+internal sealed class StackedState : IDisposable
+{
+    private readonly Tensor[] _w, _b, _mask, _gw, _gb, _vw, _vb;
+    private readonly int _k;
+    private readonly long[] _units;
+    private readonly double[] _l1, _l2;
+    private readonly Tensor _l1Column, _l2Column;
+    private readonly float _lr, _mu;
+    private readonly bool _cpu;
+
+    public StackedState(Tensor[] weights, Tensor[] biases, Tensor[] masks, IReadOnlyList<FusedTrial> trials, Device device, bool forceTensorOps = false)
+    {
+        _w = weights; _b = biases; _mask = masks;
+        _k = trials.Count;
+        // Units per layer: the first layer is stored input-major [K, inputs, units], the others [K, units, inputs].
+        _units = weights.Select((w, i) => i == 0 ? w.shape[2] : w.shape[1]).ToArray();
+        _gw = weights.Select(w => torch.zeros_like(w)).ToArray();
+        _gb = biases.Select(b => torch.zeros_like(b)).ToArray();
+        _vw = weights.Select(w => torch.zeros_like(w)).ToArray();
+        _vb = biases.Select(b => torch.zeros_like(b)).ToArray();
+        _l1 = trials.Select(t => t.Settings.Regularizer is "l1" or "l1l2" ? t.Settings.Lambda : 0).ToArray();
+        _l2 = trials.Select(t => t.Settings.Regularizer is "l2" or "l1l2" ? t.Settings.Lambda : 0).ToArray();
+        _l1Column = torch.tensor(_l1.Select(x => (float)x).ToArray(), device: device).view(-1, 1, 1);
+        _l2Column = torch.tensor(_l2.Select(x => (float)x).ToArray(), device: device).view(-1, 1, 1);
+        _lr = (float)trials[0].Settings.LearningRate;
+        _mu = (float)trials[0].Settings.Momentum;
+        _cpu = device.type == DeviceType.CPU && !forceTensorOps && Vector256.IsHardwareAccelerated;
+        _batch = trials[0].Settings.BatchSize;
+        _w2t = Enumerable.Range(0, _k).Select(t => _w[1][t].t()).ToArray();
+        _w1v = Enumerable.Range(0, _k).Select(t => _w[1][t]).ToArray();
+        _gw1 = Enumerable.Range(0, _k).Select(t => _gw[1][t]).ToArray();
+        if (_cpu) _views = new BatchViews(this, _batch);
+    }
+
+    /// <summary>True when steps take sparse batches (<see cref="Step(SparseBatch, Tensor, double[])"/>): the CPU path.</summary>
+    public bool UsesSparseInputs => _cpu;
+
+    /// <summary>
+    /// One optimizer step of every trial on one shared batch given by its nonzero inputs (the CPU path): forward,
+    /// backward, regularizer, SGD with momentum, masks. Adds each trial's penalty to <paramref name="penalties"/> and
+    /// returns each trial's mean cross-entropy [K] (float64). The first layer runs in <see cref="SparseKernels"/>
+    /// (product over nonzero pixels; its weight gradient is formed row by row and applied at once, never stored);
+    /// the other layers run trial by trial into preallocated buffers, and the small operations once for all K.
+    /// </summary>
+    public unsafe Tensor Step(SparseBatch x, Tensor y, double[] penalties)
+    {
+        int batch = x.Count;
+        int k = _k;
+        int units = (int)_units[0];
+        using var _ = torch.no_grad();
+        var views = batch == _batch ? _views! : (_partial is { } p && p.Batch == batch ? p : (_partial = Replace(_partial, new BatchViews(this, batch))));
+        float* a1Base = Pointer(views.A1All), w1 = Pointer(_w[0]), b1 = Pointer(_b[0]);
+        long perW1 = _w[0].numel() / k;
+        for (int t = 0; t < k; t++)
+            SparseKernels.Forward(x.RowStart, x.RowColumn, x.RowValue, batch, w1 + t * perW1, b1 + (long)t * units, a1Base + (long)t * batch * units, units);
+        var a1 = views.A1All;                                                                     // [K, B, 300], relu'd
+        for (int t = 0; t < k; t++) views.A2[t].addmm_(views.A1[t], _w2t[t], 0, 1);
+        var a2 = views.A2All.add_(_b[1].unsqueeze(1)).relu_();                                  // [K, B, 100]
+        var ce = OutputGradients(a2, y, batch, views.MinusOne);
+        var dz2 = torch.bmm(_dz3!, _w[2]).masked_fill_(a2.le(0), 0);                            // [K, B, 100]
+        _gb[1].copy_(dz2.sum(1));
+        for (int t = 0; t < k; t++)
+        {
+            using var dz2t = dz2[t];
+            using var dz2tT = dz2t.t();
+            _gw1[t].addmm_(dz2tT, views.A1[t], 0, 1);
+            views.D1[t].addmm_(dz2t, _w1v[t], 0, 1);
+        }
+        var dz1 = views.D1All.masked_fill_(a1.le(0), 0);                                        // [K, B, 300]
+        _gb[0].copy_(dz1.sum(1));
+        float* d1Base = Pointer(views.D1All), v1 = Pointer(_vw[0]), m1 = Pointer(_mask[0]);
+        for (int t = 0; t < k; t++)
+            penalties[t] += SparseKernels.GradientStep(x.ColStart, x.ColRow, x.ColValue, x.Columns, d1Base + (long)t * batch * units, units,
+                w1 + t * perW1, v1 + t * perW1, m1 + t * perW1, (float)_l1[t], (float)_l2[t], _lr, _mu);
+        Update(penalties, 1);
+        return ce;
+    }
+
+    /// <summary>One step with plain tensor operations on a dense batch x [B, 784] (any device).</summary>
+    public Tensor Step(Tensor x, Tensor y, double[] penalties)
+    {
+        var ce = Gradients(x, y);
+        Update(penalties, 0);
+        return ce;
+    }
+
+    private Tensor? _dz3;
+
+    private static BatchViews Replace(BatchViews? old, BatchViews views)
+    {
+        old?.Dispose();
+        return views;
+    }
+
+    /// <summary>Output layer: logits, each trial's mean cross-entropy [K], dz3 = (softmax − onehot)/B, and its gradients.</summary>
+    private Tensor OutputGradients(Tensor a2, Tensor y, long batch, Tensor minusOne)
+    {
+        int k = _k;
+        var z3 = torch.bmm(a2, _w[2].transpose(1, 2)).add_(_b[2].unsqueeze(1));                  // [K, B, 10]
+        var logp = z3.log_softmax(2);
+        var target = y.view(1, batch, 1).expand(k, batch, 1);
+        var ce = logp.gather(2, target).squeeze(2).mean([1]).neg().to(ScalarType.Float64);   // [K]
+        var dz3 = logp.exp_().scatter_add_(2, target, minusOne).div_(batch);
+        _gb[2].copy_(dz3.sum(1));
+        _gw[2].copy_(torch.bmm(dz3.transpose(1, 2), a2));
+        _dz3 = dz3;
+        return ce;
+    }
+
+    private readonly long _batch;
+    private readonly Tensor[] _w2t, _gw1, _w1v;
+    private readonly BatchViews? _views;
+    private BatchViews? _partial;
+
+    /// <summary>
+    /// Activation buffers for one batch size and per-trial views into them (made once, reused every step). They live
+    /// outside every dispose scope (a short last batch makes its views inside a step's scope) until <see cref="Dispose"/>.
+    /// </summary>
+    private sealed class BatchViews : IDisposable
+    {
+        public readonly long Batch;
+        public readonly Tensor A1All, A2All, D1All, MinusOne;
+        public readonly Tensor[] A1, A2, D1;
+
+        public BatchViews(StackedState s, long batch)
+        {
+            Batch = batch;
+            int k = s._k;
+            var device = s._w[0].device;
+            A1All = torch.empty(k, batch, s._units[0], device: device);
+            A2All = torch.empty(k, batch, s._units[1], device: device);
+            D1All = torch.empty(k, batch, s._units[0], device: device);
+            MinusOne = torch.full(new long[] { k, batch, 1 }, -1f, device: device);
+            A1 = Enumerable.Range(0, k).Select(t => A1All[t]).ToArray();
+            A2 = Enumerable.Range(0, k).Select(t => A2All[t]).ToArray();
+            D1 = Enumerable.Range(0, k).Select(t => D1All[t]).ToArray();
+            foreach (var t in All()) t.DetachFromDisposeScope();
+        }
+
+        private IEnumerable<Tensor> All() => new[] { A1All, A2All, D1All, MinusOne }.Concat(A1).Concat(A2).Concat(D1);
+
+        public void Dispose()
+        {
+            foreach (var t in All()) t.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        _views?.Dispose();
+        _partial?.Dispose();
+    }
+
+    /// <summary>Forward and backward of every trial with plain tensor operations (any device); fills the gradient buffers.</summary>
+    private Tensor Gradients(Tensor x, Tensor y)
+    {
+        long batch = x.shape[0];
+        int k = _k;
+        using var _ = torch.no_grad();
+        var xk = x.unsqueeze(0).expand(k, -1, -1);                                            // [K, B, 784] (no copy)
+        var a1 = torch.bmm(xk, _w[0]).add_(_b[0].unsqueeze(1)).relu_();                       // [K, B, 300]
+        var a2 = torch.bmm(a1, _w[1].transpose(1, 2)).add_(_b[1].unsqueeze(1)).relu_();       // [K, B, 100]
+        var ce = OutputGradients(a2, y, batch, torch.full(new long[] { k, batch, 1 }, -1f, device: x.device));
+        var dz2 = torch.bmm(_dz3!, _w[2]).masked_fill_(a2.le(0), 0);                           // [K, B, 100]
+        _gb[1].copy_(dz2.sum(1));
+        _gw[1].copy_(torch.bmm(dz2.transpose(1, 2), a1));
+        var dz1 = torch.bmm(dz2, _w[1]).masked_fill_(a1.le(0), 0);                           // [K, B, 300]
+        _gb[0].copy_(dz1.sum(1));
+        _gw[0].copy_(torch.bmm(xk.transpose(1, 2), dz1));                                     // [K, 784, 300]
+        return ce;
+    }
+
+    /// <summary>Top-1 accuracy of every trial on a labelled set (x [N, 784], y [N]).</summary>
+    public unsafe double[] Evaluate(Tensor x, Tensor y)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        int k = _k;
+        Tensor a1;
+        if (_cpu)
+        {
+            var rows = SparseRows.Of(x);
+            int units = (int)_units[0];
+            a1 = torch.empty(k, rows.Rows, units);
+            long perW1 = _w[0].numel() / k;
+            float* w1 = Pointer(_w[0]), b1 = Pointer(_b[0]), a = Pointer(a1);
+            for (int t = 0; t < k; t++)
+                SparseKernels.Forward(rows.Start, rows.Column, rows.Value, rows.Rows, w1 + t * perW1, b1 + (long)t * units, a + (long)t * rows.Rows * units, units);
+        }
+        else a1 = torch.bmm(x.unsqueeze(0).expand(k, -1, -1), _w[0]).add_(_b[0].unsqueeze(1)).relu_();
+        var a2 = torch.bmm(a1, _w[1].transpose(1, 2)).add_(_b[1].unsqueeze(1)).relu_();
+        var z3 = torch.bmm(a2, _w[2].transpose(1, 2)).add_(_b[2].unsqueeze(1));
+        var correct = z3.argmax(2).eq(y.unsqueeze(0)).sum(1).cpu().data<long>().ToArray();
+        return correct.Select(c => (double)c / y.shape[0]).ToArray();
+    }
+
+    private unsafe double WeightStep(int layer, int t)
+    {
+        long per = _w[layer].numel() / _k;
+        return Kernels.WeightStep(Pointer(_w[layer]) + t * per, Pointer(_gw[layer]) + t * per, Pointer(_vw[layer]) + t * per,
+            Pointer(_mask[layer]) + t * per, per, (float)_l1[t], (float)_l2[t], _lr, _mu);
+    }
+
+    /// <summary>
+    /// grad += λ1·sign(w) + λ2·w, then SGD with momentum, then w ⊙= mask, for every trial and the layers from
+    /// <paramref name="fromLayer"/> on (biases of all layers); adds each trial's penalty (λ1·Σ|w| + λ2/2·Σw², taken
+    /// before the step, as the loss is) to <paramref name="penalties"/>.
+    /// </summary>
+    public unsafe void Update(double[] penalties, int fromLayer)
+    {
+        using var _ = torch.no_grad();
+        if (_cpu)
+        {
+            for (int i = fromLayer; i < _w.Length; i++)
+                for (int t = 0; t < _k; t++)
+                    penalties[t] += WeightStep(i, t);
+            for (int i = 0; i < _b.Length; i++)
+                Kernels.BiasStep(Pointer(_b[i]), Pointer(_gb[i]), Pointer(_vb[i]), _b[i].numel(), _lr, _mu);
+            return;
+        }
+        using var scope = torch.NewDisposeScope();
+        var penalty = torch.zeros(new long[] { _k }, dtype: ScalarType.Float64, device: _w[0].device);
+        bool anyL1 = _l1.Any(x => x > 0), anyL2 = _l2.Any(x => x > 0);
+        for (int i = fromLayer; i < _w.Length; i++)
+        {
+            var w = _w[i];
+            var g = _gw[i];
+            if (anyL1)
+            {
+                penalty.add_(w.abs().sum([1, 2]).mul_(_l1Column.view(_k)).to(ScalarType.Float64));
+                g.addcmul_(w.sign(), _l1Column, 1);
+            }
+            if (anyL2)
+            {
+                penalty.add_(w.square().sum([1, 2]).mul_(_l2Column.view(_k)).mul_(0.5).to(ScalarType.Float64));
+                g.addcmul_(w, _l2Column, 1);
+            }
+            _vw[i].mul_(_mu).add_(g);
+            w.add_(_vw[i], alpha: -_lr).mul_(_mask[i]);
+        }
+        for (int i = 0; i < _b.Length; i++)
+        {
+            _vb[i].mul_(_mu).add_(_gb[i]);
+            _b[i].add_(_vb[i], alpha: -_lr);
+        }
+        var values = penalty.cpu().data<double>().ToArray();
+        for (int t = 0; t < _k; t++) penalties[t] += values[t];
+    }
+
+    private static unsafe float* Pointer(Tensor t) => (float*)THSTensor_data(t.Handle);
+
+    [DllImport("LibTorchSharp")]
+    private static extern IntPtr THSTensor_data(IntPtr handle);
+}
+
+/// <summary>The CPU optimizer passes: one read of w, grad, momentum and mask, one write of w and momentum.</summary>
+internal static unsafe class Kernels
+{
+    /// <summary>One trial's weight tensor (n contiguous floats); returns its penalty before the step.</summary>
+    public static double WeightStep(float* w, float* g, float* v, float* mask, long n, float l1, float l2, float lr, float mu)
+    {
+        var vl1 = Vector256.Create(l1);
+        var vl2 = Vector256.Create(l2);
+        var vlr = Vector256.Create(lr);
+        var vmu = Vector256.Create(mu);
+        var absMask = Vector256.Create(0x7FFFFFFF).AsSingle();
+        var signBit = Vector256.Create(unchecked((int)0x80000000)).AsSingle();
+        var one = Vector256.Create(1f);
+        var zero = Vector256<float>.Zero;
+        var sumAbs = Vector256<float>.Zero;
+        var sumSq = Vector256<float>.Zero;
+        double penalty = 0;
+        long i = 0;
+        // Partial sums are flushed to double every 4096 entries so long tensors keep their precision.
+        while (i + 8 <= n)
+        {
+            long blockEnd = Math.Min(n - 7, i + 4096);
+            for (; i < blockEnd; i += 8)
+            {
+                var wi = Vector256.Load(w + i);
+                var gi = Vector256.Load(g + i);
+                var abs = wi & absMask;
+                // sign(w): ±1 for w ≠ 0, 0 for w = 0 (as torch.sign)
+                var sign = Vector256.ConditionalSelect(Vector256.Equals(wi, zero), zero, (wi & signBit) | one);
+                gi += vl1 * sign + vl2 * wi;
+                sumAbs += abs;
+                sumSq += wi * wi;
+                var vi = vmu * Vector256.Load(v + i) + gi;
+                vi.Store(v + i);
+                ((wi - vlr * vi) * Vector256.Load(mask + i)).Store(w + i);
+            }
+            penalty += l1 * (double)Vector256.Sum(sumAbs) + 0.5 * l2 * (double)Vector256.Sum(sumSq);
+            sumAbs = Vector256<float>.Zero;
+            sumSq = Vector256<float>.Zero;
+        }
+        for (; i < n; i++)
+        {
+            float wi = w[i];
+            float gi = g[i] + l1 * (wi > 0 ? 1 : wi < 0 ? -1 : wi == 0 ? 0 : float.NaN) + l2 * wi;
+            penalty += l1 * (double)MathF.Abs(wi) + 0.5 * l2 * (double)wi * wi;
+            float vi = mu * v[i] + gi;
+            v[i] = vi;
+            w[i] = (wi - lr * vi) * mask[i];
+        }
+        return penalty;
+    }
+
+    /// <summary>SGD with momentum on a bias (never regularized, never masked).</summary>
+    public static void BiasStep(float* b, float* g, float* v, long n, float lr, float mu)
+    {
+        for (long i = 0; i < n; i++)
+        {
+            float vi = mu * v[i] + g[i];
+            v[i] = vi;
+            b[i] -= lr * vi;
+        }
+    }
+}

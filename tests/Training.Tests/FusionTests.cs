@@ -1,0 +1,93 @@
+using Sweep.Training.Fusion;
+using Xunit;
+
+namespace Sweep.Training.Tests;
+
+/// <summary>Trial fusion: trials trained together compute what each computes alone.</summary>
+public sealed class FusionTests
+{
+    private static readonly TrainingOptions Cpu = new("cpu", 1);
+
+    private static TrialSettings Small(string regularizer, double lambda, double rate, string method = "stochastic") => new()
+    {
+        Regularizer = regularizer, Lambda = lambda, PruneRate = rate, PruneMethod = method,
+        Epochs = 2, TrainLimit = 2_000, Interval = 10, Seed = 5,
+    };
+
+    private static readonly TrialSettings[] Mixed =
+    [
+        Small("l1", 1e-4, 0.9),
+        Small("l2", 1e-3, 0.7, "magnitude"),
+        Small("none", 0, 0.5),
+        Small("l1l2", 1e-4, 0.8),
+    ];
+
+    private static void AssertSame(TrialReport alone, TrialReport fused)
+    {
+        Assert.Equal(alone.Epochs.Count, fused.Epochs.Count);
+        // Pruning counts are exact; the rest may differ only by floating-point summation order.
+        Assert.Equal(alone.Layers.Select(l => l.ZeroWeights), fused.Layers.Select(l => l.ZeroWeights));
+        Assert.Equal(alone.WeightSparsity, fused.WeightSparsity, 12);
+        for (int e = 0; e < alone.Epochs.Count; e++)
+        {
+            Assert.Equal(alone.Epochs[e].Loss, fused.Epochs[e].Loss, 1e-3 * Math.Abs(alone.Epochs[e].Loss));
+            Assert.Equal(alone.Epochs[e].Accuracy, fused.Epochs[e].Accuracy, 0.01);
+        }
+        Assert.Equal(alone.NodeSparsity, fused.NodeSparsity, 0.02);
+    }
+
+    [Fact]
+    public void Each_trial_of_a_fused_group_computes_what_it_computes_alone()
+    {
+        var fused = FusedTraining.Run(Mixed.Select(s => new FusedTrial(s)).ToArray(), Cpu);
+        Assert.Equal(Mixed.Length, fused.Length);
+        for (int i = 0; i < Mixed.Length; i++)
+        {
+            var alone = TrialRunner.Run(Mixed[i], Cpu);
+            Assert.Null(fused[i].Error);
+            AssertSame(alone, fused[i].Report!);
+        }
+        // The group really holds different trials: different penalties, different losses.
+        Assert.Equal(Mixed.Length, fused.Select(o => o.Report!.Epochs[0].Loss).Distinct().Count());
+        Assert.All(fused, o => Assert.True(o.Report!.Accuracy > 0.5, $"accuracy {o.Report!.Accuracy}"));   // chance is 0.1
+    }
+
+    [Fact]
+    public void The_sparse_cpu_path_matches_the_device_independent_tensor_path()
+    {
+        var trials = Mixed.Take(2).Select(s => new FusedTrial(s with { Epochs = 1 })).ToArray();
+        var sparse = FusedTraining.Run(trials, Cpu);
+        var tensors = FusedTraining.Run(trials, Cpu, tensorOps: true);
+        for (int i = 0; i < trials.Length; i++) AssertSame(tensors[i].Report!, sparse[i].Report!);
+    }
+
+    [Fact]
+    public void A_diverging_or_cancelled_trial_ends_alone_and_the_others_finish_unchanged()
+    {
+        using var cancel = new CancellationTokenSource();
+        var healthy = Small("l2", 1e-4, 0.9);
+        var group = new[]
+        {
+            new FusedTrial(healthy),
+            new FusedTrial(Small("l2", 500, 0.9)),                           // w ← w − 0.05·500·w: explodes
+            new FusedTrial(Small("l1", 1e-5, 0.5), e => cancel.Cancel(), cancel.Token),   // cancelled after its first epoch
+        };
+        var outcomes = FusedTraining.Run(group, Cpu);
+        AssertSame(TrialRunner.Run(healthy, Cpu), outcomes[0].Report!);
+        Assert.IsType<TrainingDivergedException>(outcomes[1].Error);
+        Assert.IsType<OperationCanceledException>(outcomes[2].Error);
+        Assert.Null(outcomes[2].Report);
+    }
+
+    [Fact]
+    public void Only_trials_with_the_same_key_fuse()
+    {
+        var a = Small("l1", 1e-4, 0.9);
+        Assert.Equal(FusedTraining.Key(a), FusedTraining.Key(a with { Regularizer = "l2", Lambda = 1e-2, PruneRate = 0.5, PruneMethod = "magnitude", Temperature = 2 }));
+        Assert.NotEqual(FusedTraining.Key(a), FusedTraining.Key(a with { Seed = 6 }));
+        Assert.NotEqual(FusedTraining.Key(a), FusedTraining.Key(a with { Epochs = 3 }));
+        Assert.NotEqual(FusedTraining.Key(a), FusedTraining.Key(a with { LearningRate = 0.1 }));
+        Assert.Null(FusedTraining.Key(a with { Model = "lenet5" }));
+        Assert.Throws<ArgumentException>(() => FusedTraining.Run([new FusedTrial(a), new FusedTrial(a with { Seed = 6 })], Cpu));
+    }
+}
