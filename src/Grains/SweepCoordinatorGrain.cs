@@ -189,7 +189,7 @@ public sealed class SweepCoordinatorGrain(
         FinishIfDone();
         if (IsFinished || DateTime.UtcNow - _lastWrite >= WriteInterval) await WriteAsync();
         else ScheduleFlush();
-        await DispatchAsync();
+        DispatchInBackground();
     }
 
     private bool IsFinished => state.State.FinishedAt is not null;
@@ -274,34 +274,35 @@ public sealed class SweepCoordinatorGrain(
         }
     }
 
-    /// <summary>Starts trials while the cluster has free slots. Trials that already finished answer with their stored result.</summary>
+    /// <summary>
+    /// Starts trials while the cluster has free trial places, a batch at a time: the calls of a batch go out together
+    /// (one round trip per batch, not per trial). Trials that already finished answer with their stored result.
+    /// </summary>
     private async Task DispatchAsync()
     {
         if (_dispatching) return;
         _dispatching = true;
         try
         {
-            while (!state.State.Cancelled && !IsFinished && _pending.Count > 0 && _inFlight.Count < await CapacityAsync())
+            while (!state.State.Cancelled && !IsFinished && _pending.Count > 0)
             {
-                var plan = _pending.Dequeue();
-                _inFlight[plan.TrialId] = new TrialProgress(plan.TrialId, 0, plan.Params.Epochs, "");
+                int room = await CapacityAsync() - _inFlight.Count;
+                if (room <= 0) break;
+                var batch = new List<TrialPlan>(Math.Min(room, _pending.Count));
+                while (batch.Count < room && _pending.Count > 0)
+                {
+                    var plan = _pending.Dequeue();
+                    _inFlight[plan.TrialId] = new TrialProgress(plan.TrialId, 0, plan.Params.Epochs, "");
+                    batch.Add(plan);
+                }
                 _version++;
-                var request = RequestFor(plan);
-                TrialResult? stored;
-                try
+                foreach (var stored in await Task.WhenAll(batch.Select(StartTrialAsync)))
                 {
-                    stored = await GrainFactory.GetGrain<ITrialGrain>(request.GrainKey).StartAsync(request);
-                }
-                catch (Exception e) when (ResilienceIsTransient(e))
-                {
-                    // Counted as in flight: the watchdog starts it again once the cluster has settled.
-                    logger.LogWarning("Starting trial {Trial} failed ({Reason}); the watchdog retries it", plan.TrialId, e.Message);
-                    continue;
-                }
-                if (stored is not null && !_finished.ContainsKey(stored.TrialId))
-                {
-                    Record(stored);
-                    FinishIfDone();
+                    if (stored is not null && !_finished.ContainsKey(stored.TrialId))
+                    {
+                        Record(stored);
+                        FinishIfDone();
+                    }
                 }
             }
         }
@@ -310,6 +311,37 @@ public sealed class SweepCoordinatorGrain(
             _dispatching = false;
         }
         if (_dirty && (IsFinished || DateTime.UtcNow - _lastWrite >= WriteInterval)) await WriteAsync();
+    }
+
+    private async Task<TrialResult?> StartTrialAsync(TrialPlan plan)
+    {
+        var request = RequestFor(plan);
+        try
+        {
+            return await GrainFactory.GetGrain<ITrialGrain>(request.GrainKey).StartAsync(request);
+        }
+        catch (Exception e) when (ResilienceIsTransient(e))
+        {
+            // Counted as in flight: the watchdog starts it again once the cluster has settled.
+            logger.LogWarning("Starting trial {Trial} failed ({Reason}); the watchdog retries it", plan.TrialId, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Dispatches on the activation's scheduler without holding up the caller: a finished trial's report returns at once
+    /// and the next reports are taken in while new trials start (the loop sees the places they free).
+    /// </summary>
+    private void DispatchInBackground()
+    {
+        if (_dispatching) return;
+        _ = DispatchSafelyAsync();
+
+        async Task DispatchSafelyAsync()
+        {
+            try { await DispatchAsync(); }
+            catch (Exception e) { logger.LogWarning("Sweep {Sweep}: dispatching failed ({Reason}); the watchdog and the next report retry", SweepId, e.Message); }
+        }
     }
 
     private static bool ResilienceIsTransient(Exception e) => SweepResilience.IsTransient(e);

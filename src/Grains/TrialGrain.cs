@@ -96,6 +96,8 @@ public sealed class TrialGrain(
         state.State.Result = result;
         await resilience.StorageWrite.RunOnGrainAsync(_ => state.WriteStateAsync(), CancellationToken.None);
         await ReportAsync(request.SweepId, result);
+        // The result is stored: a finished trial need not stay in memory (a later call reads it back from storage).
+        DeactivateOnIdle();
     }
 
     /// <summary>Runs attempts until one completes, a deterministic failure ends the trial, or the attempts are used up.</summary>
