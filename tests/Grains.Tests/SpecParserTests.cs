@@ -80,6 +80,24 @@ public sealed class SpecParserTests : IDisposable
         Assert.Equal(["accuracy", "weightSparsity"], spec.Objectives);
         Assert.Equal([0d, 0d], spec.ReferencePoint);
         Assert.Equal(1, spec.MaxAttempts);
+        Assert.False(spec.SaveModels);
+    }
+
+    [Fact]
+    public void SaveModels_true_or_false_is_read_into_the_spec()
+    {
+        Assert.True(SpecParser.Parse(Mutate(s => s["saveModels"] = true), null).SaveModels);
+        Assert.False(SpecParser.Parse(Mutate(s => s["saveModels"] = false), null).SaveModels);
+    }
+
+    [Theory]
+    [InlineData("\"yes\"", "saveModels: expected true or false, got \"yes\"")]
+    [InlineData("1", "saveModels: expected true or false, got 1")]
+    [InlineData("null", "saveModels: expected true or false, got null")]
+    [InlineData("{}", "saveModels: expected true or false, got an object")]
+    public void SaveModels_must_be_true_or_false(string value, string message)
+    {
+        Assert.Equal(message, Fails(Mutate(s => s["saveModels"] = JsonNode.Parse(value))).Message);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ using Sweep.Training;
 
 namespace Sweep.Grains.Slots;
 
-/// <summary>How a silo trains: how many trials at once, how many threads each, on which device.</summary>
+/// <summary>How a silo trains: how many trials at once, how many threads each, on which device, and where trained models go.</summary>
 public sealed class TrialSlotOptions
 {
     /// <summary>Training slots; null = one per GPU (× TrialsPerGpu), or one per core on the CPU; 0 = this silo trains nothing.</summary>
@@ -19,6 +19,34 @@ public sealed class TrialSlotOptions
     public int TrialsPerGpu { get; set; } = 1;
     /// <summary>"auto" (CUDA when available), "cpu" or "cuda".</summary>
     public string Device { get; set; } = "auto";
+    /// <summary>
+    /// Where trials of sweeps with "saveModels" save their trained models (on Kubernetes, a volume every silo shares);
+    /// null = this silo saves none (such trials still complete, their result says why no model was saved).
+    /// </summary>
+    public string? ModelsDirectory { get; set; }
+    /// <summary>
+    /// true (default): ModelsDirectory/SWEEP_ID/TRIAL_ID.pt, as one directory serves every sweep of a cluster;
+    /// false: ModelsDirectory/TRIAL_ID.pt (the embedded run, whose output folder holds one sweep).
+    /// </summary>
+    public bool ModelsPerSweep { get; set; } = true;
+
+    /// <summary>
+    /// Where a trial's model is saved (absolute; the sweep id made safe as a folder name), or null when
+    /// <see cref="ModelsDirectory"/> is not set.
+    /// </summary>
+    public string? ModelPath(string sweepId, string trialId)
+    {
+        if (string.IsNullOrWhiteSpace(ModelsDirectory)) return null;
+        string folder = ModelsPerSweep ? Path.Combine(ModelsDirectory, SafeName(sweepId)) : ModelsDirectory;
+        return Path.GetFullPath(Path.Combine(folder, SafeName(trialId) + ".pt"));
+    }
+
+    // Ids come from clients: anything but letters, digits, '.', '_' and '-' becomes '_', and no name is "." or "..".
+    private static string SafeName(string id)
+    {
+        var safe = new string(id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_').ToArray());
+        return safe.Length == 0 || safe.All(c => c == '.') ? "_" + safe : safe;
+    }
 
     /// <summary>Null when valid, else the first problem, naming the setting.</summary>
     public string? Validate()
@@ -27,6 +55,15 @@ public sealed class TrialSlotOptions
         if (ThreadsPerSlot < 0) return $"Sweep:ThreadsPerSlot must be ≥ 0, got {ThreadsPerSlot}";
         if (TrialsPerGpu < 1) return $"Sweep:TrialsPerGpu must be ≥ 1, got {TrialsPerGpu}";
         if ((Device ?? "auto").Trim().ToLowerInvariant() is not ("auto" or "cpu" or "cuda")) return $"Sweep:Device must be auto, cpu or cuda, got '{Device}'";
+        if (ModelsDirectory is not null)
+        {
+            if (string.IsNullOrWhiteSpace(ModelsDirectory)) return "Sweep:ModelsDirectory must not be empty (leave it unset to save no models)";
+            try { if (File.Exists(Path.GetFullPath(ModelsDirectory))) return $"Sweep:ModelsDirectory is a file, not a directory: '{ModelsDirectory}'"; }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                return $"Sweep:ModelsDirectory is not a valid path: '{ModelsDirectory}'";
+            }
+        }
         return null;
     }
 }
