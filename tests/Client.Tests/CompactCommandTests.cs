@@ -72,7 +72,7 @@ public sealed class CompactCommandTests : IDisposable
         string other = Path.Combine(_dir, "small.pt");
         var table = await SweepProcess.RunAsync(["compact", runDir, "--trial", trialId, "--out", other, "--passes", "1"]);
         Assert.True(table.ExitCode == 0, table.Stderr);
-        Assert.Contains($"mlp compacted: {model} → {other}", table.Stdout);
+        Assert.Contains($"mlp compacted: {model} → {other}", table.Stdout);   // absolute: the test runs outside _dir
         foreach (string row in new[] { "fc1", "fc2", "fc3", "parameters (weights + biases)", "nonzero weights", "accuracy (2000 test images)",
                      "latency, batch 1 (median image)", "latency, batch 2000 (median pass)", "max |logit difference|" })
             Assert.Contains(row, table.Stdout);

@@ -11,7 +11,7 @@ public static class CompactionTable
     {
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        text.Append(c, $"{r.Model} compacted: {r.Source} → {r.Output}\n");
+        text.Append(c, $"{r.Model} compacted: {Shown(r.Source)} → {Shown(r.Output)}\n");
         text.Append(c, $"  {"layer",-6} {"units",12} {"dead by inputs",15} {"by outputs",11} {"weights",20} {"nonzero weights",18}\n");
         foreach (var l in r.Layers)
         {
@@ -32,6 +32,13 @@ public static class CompactionTable
         text.Append(c, $"  {"max |logit difference|",-34} {r.MaxLogitDifference.ToString("0.0e+00", c),12}\n");
         text.Append(c, $"  (both run on the test split of {r.Dataset} on the CPU, {r.Threads} thread(s))\n");
         return text.ToString();
+    }
+
+    // Paths under the current directory are shown relative to it, as the user would type them.
+    private static string Shown(string path)
+    {
+        string relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), path);
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? path : relative;
     }
 
     private static string Change(long before, long after) => string.Create(CultureInfo.InvariantCulture, $"{before:N0} → {after:N0}");
