@@ -17,6 +17,7 @@ public sealed class SpecParserTests : IDisposable
     [InlineData("mnist-grid.json", "mnist-grid", "grid", 3)]
     [InlineData("mnist-random.json", "mnist-random", "random", 3)]
     [InlineData("lenet5-grid.json", "lenet5-grid", "grid", 3)]
+    [InlineData("mnist-models.json", "mnist-models", "grid", 1)]
     public void Example_specs_load(string file, string name, string strategy, int dimensions)
     {
         var spec = SpecParser.Load(Examples.PathOf(file));
