@@ -3,6 +3,7 @@ using Sweep.Client.Cli;
 using Sweep.Grains.Search;
 using Sweep.Training;
 using Sweep.Training.Data;
+using Sweep.Training.Models;
 
 namespace Sweep.Client;
 
@@ -11,6 +12,7 @@ public static class Program
     private const string Usage = """
         usage: sweep <command> [options]      (sweep <command> --help for its options)
           trial     one trial, in-process, no cluster
+          compact   a saved trial model without its dead nodes: smaller, same outputs; sizes, accuracy, latency
           run       a whole sweep in this process (embedded silo + client), writing runs/<name>/
           silo      a long-running silo (localhost cluster, or --redis for a real one)
           dashboard the Aspire dashboard: a local OTLP receiver and trace viewer
@@ -40,6 +42,7 @@ public static class Program
                 Console.WriteLine(command switch
                 {
                     "trial" => TrialCommand.Help,
+                    "compact" => CompactCommand.Help,
                     "run" => RunCommand.Help,
                     "silo" => SiloCommand.Help,
                     "dashboard" => DashboardCommand.Help,
@@ -51,16 +54,18 @@ public static class Program
             return command switch
             {
                 "trial" => TrialCommand.Run(rest, cancel.Token),
+                "compact" => CompactCommand.Run(rest),
                 "run" => await RunCommand.RunAsync(rest, cancel.Token),
                 "silo" => await SiloCommand.RunAsync(rest, cancel.Token),
                 "dashboard" => await DashboardCommand.RunAsync(rest, cancel.Token),
                 _ when ClusterCommandNames.Contains(command) => await ClusterCommands.RunAsync(command, rest, cancel.Token),
-                _ => throw new UsageException($"unknown command '{command}' (commands: trial, run, silo, dashboard, {string.Join(", ", ClusterCommandNames)})"),
+                _ => throw new UsageException($"unknown command '{command}' (commands: trial, compact, run, silo, dashboard, {string.Join(", ", ClusterCommandNames)})"),
             };
         }
         catch (UsageException e) { return Fail(2, e.Message); }
         catch (InvalidSettingException e) { return Fail(2, e.Message); }
         catch (DatasetException e) { return Fail(2, e.Message); }
+        catch (ModelFileException e) { return Fail(2, e.Message); }
         catch (SpecException e) { return Fail(2, e.Message); }
         catch (KeyNotFoundException e) { return Fail(2, e.Message); }
         catch (ClusterUnreachableException e) { return Fail(1, e.Message); }

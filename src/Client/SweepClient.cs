@@ -10,6 +10,9 @@ using Sweep.Grains.Models;
 using Sweep.Grains.Resilience;
 using Sweep.Grains.Search;
 using Sweep.Silo;
+using Sweep.Training.Compaction;
+using Sweep.Training.Data;
+using Sweep.Training.Models;
 
 namespace Sweep.Client;
 
@@ -110,6 +113,25 @@ public sealed class SweepClient : IAsyncDisposable
 
     /// <summary>A new sweep id: the spec's name, the UTC time and a random suffix.</summary>
     public static string NewSweepId(string name) => $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}";
+
+    /// <summary>
+    /// Compacts a trained model saved by a sweep with "saveModels": removes its dead hidden nodes (folding the constant
+    /// output of nodes dead by their inputs into the next layer's bias), saves the smaller dense network to
+    /// <paramref name="outputPath"/> (default <see cref="CompactedModelPath"/>), and compares both on the test split of
+    /// the trial's dataset: sizes, parameters, accuracy, largest logit difference, CPU latency (<paramref name="passes"/>
+    /// timed passes over the whole split). Runs in this process; no cluster is needed.
+    /// </summary>
+    /// <exception cref="ModelFileException">The model file or its description is missing or not a saved model.</exception>
+    /// <exception cref="DatasetException">The trial's dataset cannot be read here.</exception>
+    public static CompactionReport CompactModel(string modelPath, string? outputPath = null, int passes = 10) =>
+        CompactionReport.CompactFile(modelPath, outputPath ?? CompactedModelPath(modelPath), passes);
+
+    /// <summary>Where a compacted model goes by default: MODEL.compact.pt next to MODEL.pt.</summary>
+    public static string CompactedModelPath(string modelPath)
+    {
+        string full = Path.GetFullPath(modelPath);
+        return Path.Combine(Path.GetDirectoryName(full)!, Path.GetFileNameWithoutExtension(full) + ".compact.pt");
+    }
 
     /// <summary>
     /// Submits a sweep and returns its id. Trials in <paramref name="completed"/> that match the plan are kept, not re-run.

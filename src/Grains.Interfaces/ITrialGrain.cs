@@ -14,6 +14,8 @@ public sealed record TrialRequest
     [Id(5)] public int MaxAttempts { get; init; } = 1;
     /// <summary>The sweep span's W3C traceparent: trial spans are its children wherever they run.</summary>
     [Id(6)] public string? TraceParent { get; init; }
+    /// <summary>Save the trained model in the silo's models directory (the spec's "saveModels").</summary>
+    [Id(7)] public bool SaveModels { get; init; }
 
     /// <summary>The trial grain's key: one grain per (sweep, trial).</summary>
     public string GrainKey => TrialKey(SweepId, TrialId);

@@ -353,6 +353,7 @@ public sealed class SweepCoordinatorGrain(
         {
             SweepId = SweepId, TrialId = plan.TrialId, Params = plan.Params, Dataset = spec.Dataset,
             TrainLimit = spec.TrainLimit, MaxAttempts = spec.MaxAttempts, TraceParent = state.State.TraceParent,
+            SaveModels = spec.SaveModels,
         };
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using Orleans.Runtime;
 using Sweep.Grains.Models;
@@ -32,6 +33,7 @@ public sealed class TrialGrainState
 public sealed class TrialGrain(
     [PersistentState("trial", SweepStorage.Name)] IPersistentState<TrialGrainState> state,
     TrialSlotPool slots,
+    IOptions<TrialSlotOptions> slotOptions,
     SweepResilience resilience,
     ILocalSiloDetails silo,
     ILogger<TrialGrain> logger) : Grain, ITrialGrain
@@ -107,6 +109,17 @@ public sealed class TrialGrain(
         var coordinator = GrainFactory.GetGrain<ISweepCoordinatorGrain>(request.SweepId);
         string siloName = silo.Name;
         int failuresBefore = state.State.AttemptErrors.Count;
+        string? modelPath = null, modelError = null;
+        if (request.SaveModels)
+        {
+            modelPath = slotOptions.Value.ModelPath(request.SweepId, request.TrialId);
+            if (modelPath is null)
+            {
+                // The trial is still worth its result; the result says why there is no model.
+                modelError = $"not saved: silo {siloName} has no models directory (Sweep:ModelsDirectory)";
+                logger.LogWarning("Trial {Trial}: the spec asks to save models, but this silo has no Sweep:ModelsDirectory", request.TrialId);
+            }
+        }
         var attempts = resilience.TrialAttempts(request.MaxAttempts - failuresBefore, Retryable, request.TrialId);
         try
         {
@@ -127,7 +140,7 @@ public sealed class TrialGrain(
                 SweepTelemetry.TrialsInFlight.Add(1);
                 try
                 {
-                    var trained = await TrainInSlotAsync(settings, coordinator, request.SweepId, request.TrialId, siloName, span?.Context ?? default, ct);
+                    var trained = await TrainInSlotAsync(settings, modelPath, coordinator, request.SweepId, request.TrialId, siloName, span?.Context ?? default, ct);
                     span?.SetTag("status", "completed");
                     span?.SetTag("device", trained.Device);
                     span?.SetTag("accuracy", trained.Accuracy);
@@ -153,7 +166,8 @@ public sealed class TrialGrain(
                     SweepTelemetry.TrialsInFlight.Add(-1);
                 }
             }, cancellationToken);
-            return TrialMapping.Completed(request.TrialId, request.SweepId, request.Params, report, siloName, state.State.Attempts);
+            return TrialMapping.Completed(request.TrialId, request.SweepId, request.Params, report, siloName, state.State.Attempts)
+                with { ModelPath = modelPath, ModelError = modelError };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -172,7 +186,7 @@ public sealed class TrialGrain(
     /// </summary>
     private static bool Retryable(Exception e) => e is not (TrainingDivergedException or InvalidSettingException or OperationCanceledException);
 
-    private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, ISweepCoordinatorGrain coordinator,
+    private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, string? modelPath, ISweepCoordinatorGrain coordinator,
         string sweepId, string trialId, string siloName, ActivityContext trialSpan, CancellationToken cancellationToken)
     {
         var epochs = Channel.CreateUnbounded<EpochReport>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -182,7 +196,7 @@ public sealed class TrialGrain(
             epochs.Writer.TryWrite(e);
         }
         // The silo's slots train it (fused with compatible trials when they can), off the Orleans scheduler.
-        var training = slots.TrainAsync(settings, sweepId, OnEpoch, cancellationToken);
+        var training = slots.TrainAsync(settings, sweepId, OnEpoch, cancellationToken, modelPath);
         _ = training.ContinueWith(_ => epochs.Writer.TryComplete(), TaskScheduler.Default);
         // Keep the activation while it trains, however long that takes.
         DelayDeactivation(TimeSpan.FromDays(1));

@@ -10,8 +10,8 @@ using static TorchSharp.torch;
 
 namespace Sweep.Training;
 
-/// <summary>Where and how a trial runs: the device ("auto", "cpu", "cuda", "cuda:N") and the intra-op thread budget (0 = leave as is).</summary>
-public sealed record TrainingOptions(string? Device = null, int Threads = 0);
+/// <summary>Where and how a trial runs: the device ("auto", "cpu", "cuda", "cuda:N") and the intra-op thread budget (0 = leave as is); SaveModelPath: where to save the trained model at the end (<see cref="ModelFile"/>).</summary>
+public sealed record TrainingOptions(string? Device = null, int Threads = 0, string? SaveModelPath = null);
 
 /// <summary>Trains one trial exactly as docs/algorithm.md defines it.</summary>
 public static class TrialRunner
@@ -27,7 +27,7 @@ public static class TrialRunner
         options ??= new TrainingOptions();
         if (FusedTraining.Supports(settings.Model))
         {
-            var outcome = FusedTraining.Run([new FusedTrial(settings, onEpoch, cancellationToken)], options)[0];
+            var outcome = FusedTraining.Run([new FusedTrial(settings, onEpoch, cancellationToken, options.SaveModelPath)], options)[0];
             if (outcome.Error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(outcome.Error);
             return outcome.Report!;
         }
@@ -112,6 +112,7 @@ public static class TrialRunner
 
             double finalAccuracy = epochs.Count > 0 ? epochs[^1].Accuracy : Evaluate(model, data.TestX, data.TestY);
             var final = measured ?? SparsityReport.Measure(Named(layers));   // the last epoch already measured the final weights
+            if (options.SaveModelPath is { } path) ModelFile.Save(model, settings, path);
             return new TrialReport(finalAccuracy, final.WeightSparsity, final.NodeSparsity, final.Layers, epochs,
                 total.Elapsed.TotalSeconds, device.ToString());
         }

@@ -17,6 +17,7 @@ public sealed class SpecParserTests : IDisposable
     [InlineData("mnist-grid.json", "mnist-grid", "grid", 3)]
     [InlineData("mnist-random.json", "mnist-random", "random", 3)]
     [InlineData("lenet5-grid.json", "lenet5-grid", "grid", 3)]
+    [InlineData("mnist-models.json", "mnist-models", "grid", 1)]
     public void Example_specs_load(string file, string name, string strategy, int dimensions)
     {
         var spec = SpecParser.Load(Examples.PathOf(file));
@@ -80,6 +81,24 @@ public sealed class SpecParserTests : IDisposable
         Assert.Equal(["accuracy", "weightSparsity"], spec.Objectives);
         Assert.Equal([0d, 0d], spec.ReferencePoint);
         Assert.Equal(1, spec.MaxAttempts);
+        Assert.False(spec.SaveModels);
+    }
+
+    [Fact]
+    public void SaveModels_true_or_false_is_read_into_the_spec()
+    {
+        Assert.True(SpecParser.Parse(Mutate(s => s["saveModels"] = true), null).SaveModels);
+        Assert.False(SpecParser.Parse(Mutate(s => s["saveModels"] = false), null).SaveModels);
+    }
+
+    [Theory]
+    [InlineData("\"yes\"", "saveModels: expected true or false, got \"yes\"")]
+    [InlineData("1", "saveModels: expected true or false, got 1")]
+    [InlineData("null", "saveModels: expected true or false, got null")]
+    [InlineData("{}", "saveModels: expected true or false, got an object")]
+    public void SaveModels_must_be_true_or_false(string value, string message)
+    {
+        Assert.Equal(message, Fails(Mutate(s => s["saveModels"] = JsonNode.Parse(value))).Message);
     }
 
     [Fact]

@@ -60,6 +60,8 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
             // (the Python peer computes the same to the digit); chance is 0.1.
             Assert.InRange(r.Accuracy!.Value, r.Params.PruneRate < 0.6 ? 0.3 : 0.15, 1.0);
             Assert.Single(r.Epochs);
+            Assert.Null(r.ModelPath);    // the spec asks for no models
+            Assert.Null(r.ModelError);
         });
         // The front the coordinator kept incrementally is the non-dominated set of the results.
         var front = (await Coordinator(id).GetFrontAsync())!;
@@ -70,6 +72,23 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
         // Starting a finished trial again returns its stored result instead of training it again.
         var again = await fixture.Client.GetGrain<ITrialGrain>(TrialRequest.TrialKey(id, results[0].TrialId)).StartAsync(new TrialRequest { SweepId = id, TrialId = results[0].TrialId, Params = results[0].Params });
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(results[0], SweepJson.Options), System.Text.Json.JsonSerializer.Serialize(again, SweepJson.Options));
+    }
+
+    [Fact]
+    public async Task Trials_asking_for_models_on_silos_without_a_models_directory_complete_and_say_why()
+    {
+        var spec = Spec("nomodels", "\"pruneRate\": [0.5]", trainLimit: 500, extra: ", \"saveModels\": true");
+        Assert.True(spec.SaveModels);
+        string id = $"nomodels-{Guid.NewGuid():N}";
+        await Coordinator(id).SubmitAsync(spec, []);
+        var done = await WaitAsync(id, s => s.IsFinished);
+
+        Assert.Equal(1, done.Completed);
+        var result = Assert.Single(await ResultsAsync(id));
+        Assert.Equal(TrialStatus.Completed, result.Status);
+        Assert.NotNull(result.Accuracy);
+        Assert.Null(result.ModelPath);
+        Assert.Matches("^not saved: silo .+ has no models directory \\(Sweep:ModelsDirectory\\)$", result.ModelError);
     }
 
     [Fact]

@@ -14,7 +14,8 @@ public static class RunCommand
     public const string Help = """
         usage: sweep run SPEC.json [--out DIR] [--json] [--slots N] [--threads N] [--fuse N] [--device auto|cpu|cuda] [--dashboard]
         Runs the whole sweep in this process (an embedded silo and client) with a live progress bar, and writes DIR
-        (default runs/<name>): spec.json, trials.jsonl, front.json, front.svg. Running again with the same DIR keeps
+        (default runs/<name>): spec.json, trials.jsonl, front.json, front.svg, and with "saveModels": true in the spec
+        models/<trialId>.pt (+ .json) per trial (see sweep compact). Running again with the same DIR keeps
         the completed trials and runs only the rest. --json prints front.json to stdout instead of the tables.
         --slots: training slots (default: one per core); --threads: threads per slot (default: cores / slots);
         --fuse: up to N compatible trials train together in one slot as one batched model (default 4; 1: off).
@@ -57,6 +58,8 @@ public static class RunCommand
         var planned = plans.ToDictionary(p => p.TrialId, p => p.Params);
         var kept = previous
             .Where(r => r.Status == TrialStatus.Completed && planned.TryGetValue(r.TrialId, out var p) && p == r.Params)
+            // A spec that asks for models runs again the trials whose model is missing.
+            .Where(r => !spec.SaveModels || (r.ModelPath is { } model && File.Exists(model)))
             .DistinctBy(r => r.TrialId)
             .ToList();
         string sweepId = kept.Count > 0 ? kept[0].SweepId : SweepClient.NewSweepId(spec.Name);
@@ -70,7 +73,15 @@ public static class RunCommand
             Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317");
             Console.Error.WriteLine($"sweep: traces and metrics go to the dashboard at http://127.0.0.1:18888{(started is null ? "" : $" (started, pid {started.Id}; it keeps running)")}");
         }
-        using var host = await SweepHosts.StartEmbeddedAsync(o => { o.Slots = slots; o.ThreadsPerSlot = threads; o.Device = device; if (fuse is int f) o.FusionWidth = f; }, cancellationToken);
+        using var host = await SweepHosts.StartEmbeddedAsync(o =>
+        {
+            o.Slots = slots;
+            o.ThreadsPerSlot = threads;
+            o.Device = device;
+            if (fuse is int f) o.FusionWidth = f;
+            o.ModelsDirectory = dir.ModelsPath;
+            o.ModelsPerSweep = false;
+        }, cancellationToken);
         await using var client = new SweepClient(host.Services.GetRequiredService<IClusterClient>());
         await client.SubmitAsync(spec, kept, sweepId, CancellationToken.None);
         var progress = new ProgressLine();

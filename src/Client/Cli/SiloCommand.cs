@@ -9,6 +9,7 @@ public static class SiloCommand
     public const string Help = """
         usage: sweep silo [--redis HOST:PORT] [--port P] [--gateway G] [--primary P] [--advertise IP] [--name NAME]
                           [--slots N] [--threads N] [--fuse N] [--device auto|cpu|cuda] [--cluster-id ID] [--health-port P]
+                          [--models DIR]
         A silo of a cluster. With --redis (or SWEEP_REDIS, or Sweep:Redis in appsettings.json) silos find each other
         through Redis and keep sweep and trial state there, so a sweep survives dying silos and a restart of the whole
         cluster; without it, silos form a localhost cluster (the first on port 11111 / gateway 30000; start more with
@@ -16,6 +17,9 @@ public static class SiloCommand
         --slots: trials trained at once (default: one per GPU, or one per core; 0: this silo trains nothing);
         --threads: threads per slot; --fuse: up to N compatible trials train together per slot (default 4; 1: off).
         A silo offers slots × fuse trial places; trials are placed on the silos with the most free places.
+        --models (Sweep:ModelsDirectory): where trials of specs with "saveModels": true save their trained models, as
+        DIR/SWEEP_ID/TRIAL_ID.pt (+ .json); give every silo the same shared folder. Without it such trials still
+        complete, and their result says the model was not saved.
         Everything can also come from configuration (Sweep__SiloPort, Sweep__Redis, Sweep__Resilience__…).
         SIGTERM drains the silo: running trials are handed back to the cluster, then it leaves.
         Health: GET /healthz/live, /healthz/ready, /healthz/startup on --health-port (default 8080 with --redis, off otherwise; 0 = off).
@@ -23,7 +27,7 @@ public static class SiloCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
-        var a = new CommandArgs("silo", argv, ["redis", "port", "gateway", "primary", "advertise", "name", "slots", "threads", "fuse", "device", "cluster-id", "health-port"]);
+        var a = new CommandArgs("silo", argv, ["redis", "port", "gateway", "primary", "advertise", "name", "slots", "threads", "fuse", "device", "cluster-id", "health-port", "models"]);
         a.NoMorePositional(0);
         int slots = a.Int("slots", 0), threads = a.Int("threads", 0);
         if (slots < 0) throw new UsageException($"--slots: must be ≥ 0, got {slots}");
@@ -31,6 +35,13 @@ public static class SiloCommand
         int fuse = a.Int("fuse", 4);
         if (fuse is < 1 or > 256) throw new UsageException($"--fuse: must be in [1, 256], got {fuse}");
         string? device = a.String("device");
+        string? models = a.String("models");
+        if (models is not null)
+        {
+            if (string.IsNullOrWhiteSpace(models)) throw new UsageException("--models: needs a folder");
+            models = Path.GetFullPath(models);
+            if (File.Exists(models)) throw new UsageException($"--models: {models}: is a file, not a folder");
+        }
         IHost host;
         try
         {
@@ -54,6 +65,7 @@ public static class SiloCommand
                 if (threads > 0) o.ThreadsPerSlot = threads;
                 if (a.Has("fuse")) o.FusionWidth = fuse;
                 if (device is not null) o.Device = device;
+                if (models is not null) o.ModelsDirectory = models;
             });
         }
         catch (ArgumentException e)

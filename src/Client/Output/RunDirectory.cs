@@ -7,7 +7,8 @@ namespace Sweep.Client.Output;
 
 /// <summary>
 /// A sweep's output folder: spec.json, trials.jsonl (one finished trial per line, appended as they finish),
-/// front.json and front.svg. Whole files are replaced atomically; a torn last line of trials.jsonl is ignored.
+/// front.json and front.svg, and models/ when the spec saves models. Whole files are replaced atomically; a torn last
+/// line of trials.jsonl is ignored.
 /// </summary>
 public sealed class RunDirectory
 {
@@ -16,6 +17,8 @@ public sealed class RunDirectory
     public string SpecPath => System.IO.Path.Combine(Path, "spec.json");
     public string FrontPath => System.IO.Path.Combine(Path, "front.json");
     public string PlotPath => System.IO.Path.Combine(Path, "front.svg");
+    /// <summary>Where the embedded run saves trained models: models/TRIAL_ID.pt, each with its TRIAL_ID.json description.</summary>
+    public string ModelsPath => System.IO.Path.Combine(Path, "models");
 
     public RunDirectory(string path)
     {

@@ -24,6 +24,8 @@ public sealed record SweepSpec
     [Id(8)] public int MaxAttempts { get; init; } = 1;
     /// <summary>The spec file's text as submitted (written back as spec.json).</summary>
     [Id(9)] public string? Source { get; init; }
+    /// <summary>Save every completed trial's trained model (spec field "saveModels"; default false).</summary>
+    [Id(10)] public bool SaveModels { get; init; }
 }
 
 /// <summary>The search strategy and its space.</summary>

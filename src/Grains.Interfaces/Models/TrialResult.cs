@@ -40,4 +40,8 @@ public sealed record TrialResult
     [Id(11)] public string Silo { get; init; } = "";
     [Id(12)] public int Attempts { get; init; }
     [Id(13)] public string? Error { get; init; }
+    /// <summary>Where the trained model was saved (on the silo that ran the trial), when the spec asked for it.</summary>
+    [Id(14)] public string? ModelPath { get; init; }
+    /// <summary>Why the model the spec asked for was not saved (the trial itself completed).</summary>
+    [Id(15)] public string? ModelError { get; init; }
 }

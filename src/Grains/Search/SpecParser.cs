@@ -31,7 +31,7 @@ public static partial class SpecParser
 
     private static readonly string[] TopKeys =
         ["name", "dataset", "model", "training", "pruning", "regularizer", "lambda", "pruneRate",
-         "search", "seeds", "objectives", "referencePoint", "maxAttempts"];
+         "search", "seeds", "objectives", "referencePoint", "maxAttempts", "saveModels"];
     private static readonly string[] TrainingKeys = ["epochs", "batchSize", "learningRate", "momentum", "trainLimit"];
     private static readonly string[] PruningKeys = ["method", "temperature", "interval", "rampFraction"];
     private static readonly string[] DatasetKeys = ["images", "labels"];
@@ -158,6 +158,7 @@ public static partial class SpecParser
         int maxAttempts = root.TryGet("maxAttempts", out e)
             ? (int)Number(e, "maxAttempts", NumericDomain.Int(1, MaxAttemptsLimit))
             : 1;
+        bool saveModels = root.TryGet("saveModels", out e) && Boolean(e, "saveModels");
 
         var search = root.TryGet("search", out var searchElement)
             ? ParseSearch(searchElement)
@@ -177,6 +178,7 @@ public static partial class SpecParser
             ReferencePoint = reference,
             TrainLimit = trainLimit,
             MaxAttempts = maxAttempts,
+            SaveModels = saveModels,
         };
         SearchSpace.CheckSize(spec);
         return spec;
@@ -425,6 +427,13 @@ public static partial class SpecParser
 
     private static string Text(JsonElement e, string field) =>
         e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new SpecException(field, $"expected a string, got {Got(e)}");
+
+    private static bool Boolean(JsonElement e, string field) => e.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => throw new SpecException(field, $"expected true or false, got {Got(e)}"),
+    };
 
     private static double Number(JsonElement e, string field, NumericDomain domain)
     {

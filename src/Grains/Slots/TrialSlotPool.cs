@@ -6,10 +6,11 @@ using Orleans.Runtime;
 using Sweep.Grains.Telemetry;
 using Sweep.Training;
 using Sweep.Training.Fusion;
+using Sweep.Training.Models;
 
 namespace Sweep.Grains.Slots;
 
-/// <summary>How a silo trains: how many trials at once, how many threads each, on which device.</summary>
+/// <summary>How a silo trains: how many trials at once, how many threads each, on which device, and where trained models go.</summary>
 public sealed class TrialSlotOptions
 {
     /// <summary>Training slots; null = one per GPU (× TrialsPerGpu), or one per core on the CPU; 0 = this silo trains nothing.</summary>
@@ -28,6 +29,35 @@ public sealed class TrialSlotOptions
     /// <summary>How long a free slot waits for more compatible trials before it starts a smaller group.</summary>
     public TimeSpan FusionLinger { get; set; } = TimeSpan.FromMilliseconds(30);
 
+    /// <summary>
+    /// Where trials of sweeps with "saveModels" save their trained models (on Kubernetes, a volume every silo shares);
+    /// null = this silo saves none (such trials still complete, their result says why no model was saved).
+    /// </summary>
+    public string? ModelsDirectory { get; set; }
+    /// <summary>
+    /// true (default): ModelsDirectory/SWEEP_ID/TRIAL_ID.pt, as one directory serves every sweep of a cluster;
+    /// false: ModelsDirectory/TRIAL_ID.pt (the embedded run, whose output folder holds one sweep).
+    /// </summary>
+    public bool ModelsPerSweep { get; set; } = true;
+
+    /// <summary>
+    /// Where a trial's model is saved (absolute; the sweep id made safe as a folder name), or null when
+    /// <see cref="ModelsDirectory"/> is not set.
+    /// </summary>
+    public string? ModelPath(string sweepId, string trialId)
+    {
+        if (string.IsNullOrWhiteSpace(ModelsDirectory)) return null;
+        string folder = ModelsPerSweep ? Path.Combine(ModelsDirectory, SafeName(sweepId)) : ModelsDirectory;
+        return Path.GetFullPath(Path.Combine(folder, SafeName(trialId) + ".pt"));
+    }
+
+    // Ids come from clients: anything but letters, digits, '.', '_' and '-' becomes '_', and no name is "." or "..".
+    private static string SafeName(string id)
+    {
+        var safe = new string(id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_').ToArray());
+        return safe.Length == 0 || safe.All(c => c == '.') ? "_" + safe : safe;
+    }
+
     /// <summary>Null when valid, else the first problem, naming the setting.</summary>
     public string? Validate()
     {
@@ -37,6 +67,15 @@ public sealed class TrialSlotOptions
         if (FusionWidth is < 1 or > 256) return $"Sweep:FusionWidth must be in [1, 256], got {FusionWidth}";
         if (FusionLinger < TimeSpan.Zero || FusionLinger > TimeSpan.FromSeconds(10)) return $"Sweep:FusionLinger must be in [0, 10 s], got {FusionLinger}";
         if ((Device ?? "auto").Trim().ToLowerInvariant() is not ("auto" or "cpu" or "cuda")) return $"Sweep:Device must be auto, cpu or cuda, got '{Device}'";
+        if (ModelsDirectory is not null)
+        {
+            if (string.IsNullOrWhiteSpace(ModelsDirectory)) return "Sweep:ModelsDirectory must not be empty (leave it unset to save no models)";
+            try { if (File.Exists(Path.GetFullPath(ModelsDirectory))) return $"Sweep:ModelsDirectory is a file, not a directory: '{ModelsDirectory}'"; }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                return $"Sweep:ModelsDirectory is not a valid path: '{ModelsDirectory}'";
+            }
+        }
         return null;
     }
 }
@@ -82,7 +121,7 @@ public sealed class TrialSlotPool : IDisposable
         "sweep.fusion.group_size", "{trial}", "Trials trained together in one fused group");
 
     private sealed record Pending(TrialSettings Settings, string? Key, string SweepId, Action<EpochReport>? OnEpoch,
-        CancellationToken Cancellation, TaskCompletionSource<TrialReport> Done, long Enqueued);
+        CancellationToken Cancellation, TaskCompletionSource<TrialReport> Done, long Enqueued, string? SaveModelPath);
 
     public TrialSlotPool(IOptions<TrialSlotOptions> options, ILogger<TrialSlotPool> logger, ILocalSiloDetails? silo = null)
     {
@@ -123,9 +162,11 @@ public sealed class TrialSlotPool : IDisposable
     /// <summary>
     /// Trains one trial of <paramref name="sweepId"/>: waits for a trial place, then for a slot, where it may train
     /// fused with other compatible trials. Completes with the trial's report, or faults as <see cref="TrialRunner.Run"/>
-    /// would (divergence, cancellation, bad settings). <paramref name="onEpoch"/> runs on the training thread.
+    /// would (divergence, cancellation, bad settings). <paramref name="onEpoch"/> runs on the training thread; with
+    /// <paramref name="saveModelPath"/>, the trained model is saved there (<see cref="ModelFile"/>).
     /// </summary>
-    public async Task<TrialReport> TrainAsync(TrialSettings settings, string sweepId, Action<EpochReport>? onEpoch, CancellationToken cancellationToken)
+    public async Task<TrialReport> TrainAsync(TrialSettings settings, string sweepId, Action<EpochReport>? onEpoch, CancellationToken cancellationToken,
+        string? saveModelPath = null)
     {
         await _places.WaitAsync(cancellationToken);
         lock (_lock) _busyBySweep[sweepId] = _busyBySweep.GetValueOrDefault(sweepId) + 1;
@@ -133,7 +174,7 @@ public sealed class TrialSlotPool : IDisposable
         {
             var done = new TaskCompletionSource<TrialReport>(TaskCreationOptions.RunContinuationsAsynchronously);
             var pending = new Pending(settings, FusionWidth > 1 ? FusedTraining.Key(settings) : null, sweepId, onEpoch, cancellationToken, done,
-                System.Diagnostics.Stopwatch.GetTimestamp());
+                System.Diagnostics.Stopwatch.GetTimestamp(), saveModelPath);
             LinkedListNode<Pending> node;
             lock (_lock) node = _queue.AddLast(pending);
             _queued.Release();
@@ -223,10 +264,10 @@ public sealed class TrialSlotPool : IDisposable
             if (group.Count == 1 && group[0].Key is null)
             {
                 var p = group[0];
-                p.Done.TrySetResult(TrialRunner.Run(p.Settings, options, p.OnEpoch, p.Cancellation));
+                p.Done.TrySetResult(TrialRunner.Run(p.Settings, options with { SaveModelPath = p.SaveModelPath }, p.OnEpoch, p.Cancellation));
                 return;
             }
-            var outcomes = FusedTraining.Run(group.Select(p => new FusedTrial(p.Settings, p.OnEpoch, p.Cancellation)).ToArray(), options);
+            var outcomes = FusedTraining.Run(group.Select(p => new FusedTrial(p.Settings, p.OnEpoch, p.Cancellation, p.SaveModelPath)).ToArray(), options);
             for (int i = 0; i < group.Count; i++)
             {
                 var (report, error) = (outcomes[i].Report, outcomes[i].Error);

@@ -8,8 +8,9 @@ using static TorchSharp.torch;
 
 namespace Sweep.Training.Fusion;
 
-/// <summary>One trial of a fused group: its settings, where its epochs go, and its own cancellation.</summary>
-public sealed record FusedTrial(TrialSettings Settings, Action<EpochReport>? OnEpoch = null, CancellationToken Cancellation = default);
+/// <summary>One trial of a fused group: its settings, where its epochs go, its own cancellation, and where its trained model is saved (null: nowhere).</summary>
+public sealed record FusedTrial(TrialSettings Settings, Action<EpochReport>? OnEpoch = null, CancellationToken Cancellation = default,
+    string? SaveModelPath = null);
 
 /// <summary>How one trial of a fused group ended: a report, or the exception that ended it (diverged, cancelled).</summary>
 public sealed record FusedOutcome(TrialReport? Report, Exception? Error);
@@ -134,6 +135,11 @@ internal static class FusedMlp
                 : (finalAccuracy ??= state.Evaluate(data.TestX, data.TestY))[t];
             using var finalScope = torch.NewDisposeScope();
             var final = measured[t] ?? SparsityReport.Measure(Layers(weights, t));
+            if (trials[t].SaveModelPath is { } path)
+            {
+                try { Save(weights, biases, t, trials[t].Settings, path); }
+                catch (Exception e) { outcomes[t] = new FusedOutcome(null, e); continue; }
+            }
             outcomes[t] = new FusedOutcome(new TrialReport(accuracy, final.WeightSparsity, final.NodeSparsity, final.Layers,
                 epochs[t], total.Elapsed.TotalSeconds, device.ToString()), null);
         }
@@ -162,6 +168,23 @@ internal static class FusedMlp
             fanIn = Units[i];
         }
         return (weights, biases);
+    }
+
+    /// <summary>Saves trial t as an ordinary <see cref="Mlp"/> (<see cref="ModelFile"/>): the first layer transposed back to [out, in].</summary>
+    private static void Save(Tensor[] weights, Tensor[] biases, int t, TrialSettings settings, string path)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var mlp = new Mlp();
+        using (torch.no_grad())
+        {
+            var layers = mlp.Layers;
+            for (int i = 0; i < layers.Count; i++)
+            {
+                layers[i].Weight.copy_((i == 0 ? weights[i][t].t() : weights[i][t]).cpu());
+                layers[i].Bias!.copy_(biases[i][t].cpu());
+            }
+        }
+        ModelFile.Save(mlp, settings, path);
     }
 
     /// <summary>Trial t's layers as [out, in] weights (the first layer's storage is transposed back, as a view).</summary>

@@ -1,0 +1,159 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sweep.Training.Compaction;
+using TorchSharp;
+
+namespace Sweep.Training.Models;
+
+/// <summary>
+/// What a saved model is: its architecture (model and hidden widths, enough to rebuild it), whether it was compacted
+/// (and from which file), and the settings of the trial that trained it (its dataset, to evaluate it on).
+/// Written as JSON next to the weights: MODEL.pt and MODEL.json.
+/// </summary>
+public sealed record ModelDescription
+{
+    public const string CurrentFormat = "sweep-model/1";
+
+    public string Format { get; init; } = CurrentFormat;
+    /// <summary>"mlp" or "lenet5".</summary>
+    public string Model { get; init; } = "";
+    /// <summary>The hidden widths (<see cref="NetworkShape.Widths"/>).</summary>
+    public IReadOnlyList<long> Widths { get; init; } = [];
+    public bool Compacted { get; init; }
+    /// <summary>The model file a compacted model was made from.</summary>
+    public string? CompactedFrom { get; init; }
+    /// <summary>The trial's settings, dataset included; null when unknown.</summary>
+    public TrialSettings? Settings { get; init; }
+}
+
+/// <summary>A model loaded from its file: the network (on the CPU) and its description. Dispose it to free the network.</summary>
+public sealed class SavedModel(string path, DenseNetwork network, ModelDescription description) : IDisposable
+{
+    /// <summary>The absolute path of the weights file.</summary>
+    public string Path { get; } = path;
+    public DenseNetwork Network { get; } = network;
+    public ModelDescription Description { get; } = description;
+
+    public void Dispose() => Network.Dispose();
+}
+
+/// <summary>A file that is missing or is not a model this code saved; <see cref="Path"/> names it.</summary>
+public sealed class ModelFileException(string path, string message, Exception? inner = null) : Exception($"{path}: {message}", inner)
+{
+    public string Path { get; } = path;
+}
+
+/// <summary>
+/// Saves and loads models in TorchSharp's format (<c>module.save</c>: every parameter by name, conv1.weight … fc3.bias),
+/// with a JSON description next to the weights (the same path with extension .json). Pruned weights are stored as
+/// the zeros they are, so the masks need no file of their own. Files are written to a temporary name and renamed,
+/// so a reader never sees half a file.
+/// </summary>
+public static class ModelFile
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>The description's path for a model file: the same path with extension .json.</summary>
+    public static string DescriptionPath(string modelPath) => System.IO.Path.ChangeExtension(modelPath, ".json");
+
+    /// <summary>Saves a trained network with the settings of its trial (the call at the end of <see cref="TrialRunner.Run"/>).</summary>
+    public static void Save(PrunableNetwork network, TrialSettings settings, string path)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(settings);
+        var shape = NetworkShape.Of(network);
+        if (shape.Model != settings.Model) throw new ArgumentException($"the network is a {shape.Model}, but the settings name a {settings.Model}");
+        Write(network, new ModelDescription { Model = shape.Model, Widths = shape.Widths, Settings = settings }, path);
+    }
+
+    /// <summary>Saves a dense network (e.g. a compacted one); its model and widths replace those of <paramref name="description"/>.</summary>
+    public static void Save(DenseNetwork network, ModelDescription description, string path)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(description);
+        Write(network, description with { Format = ModelDescription.CurrentFormat, Model = network.Shape.Model, Widths = network.Shape.Widths }, path);
+    }
+
+    private static void Write(torch.nn.Module network, ModelDescription description, string path)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        if (full.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"{full}: a model file cannot end in .json (that is its description's name)");
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        string weightsTemp = full + ".tmp", descriptionPath = DescriptionPath(full), descriptionTemp = descriptionPath + ".tmp";
+        network.save(weightsTemp);
+        File.WriteAllText(descriptionTemp, JsonSerializer.Serialize(description, Json) + "\n");
+        File.Move(weightsTemp, full, overwrite: true);
+        File.Move(descriptionTemp, descriptionPath, overwrite: true);
+    }
+
+    /// <summary>Reads a model's description without loading its weights.</summary>
+    /// <exception cref="ModelFileException">The file or its description is missing or not a saved model.</exception>
+    public static ModelDescription Describe(string path)
+    {
+        string full = CheckedPath(path);
+        string descriptionPath = DescriptionPath(full);
+        if (!File.Exists(descriptionPath))
+            throw new ModelFileException(full, $"not a saved Sweep model (its description {System.IO.Path.GetFileName(descriptionPath)} is missing)");
+        ModelDescription? description;
+        try { description = JsonSerializer.Deserialize<ModelDescription>(File.ReadAllText(descriptionPath), Json); }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            throw new ModelFileException(descriptionPath, $"not a Sweep model description ({FirstLine(e.Message)})", e);
+        }
+        catch (IOException e) { throw new ModelFileException(descriptionPath, $"cannot read ({FirstLine(e.Message)})", e); }
+        catch (UnauthorizedAccessException e) { throw new ModelFileException(descriptionPath, "cannot read (permission denied)", e); }
+        if (description is null || description.Format != ModelDescription.CurrentFormat)
+            throw new ModelFileException(descriptionPath, $"not a Sweep model description (format is not {ModelDescription.CurrentFormat})");
+        try { _ = new NetworkShape(description.Model, description.Widths ?? []); }
+        catch (ArgumentException e) { throw new ModelFileException(descriptionPath, e.Message, e); }
+        return description;
+    }
+
+    /// <summary>Loads a model saved by <see cref="Save(PrunableNetwork, TrialSettings, string)"/> or <see cref="Save(DenseNetwork, ModelDescription, string)"/>, on the CPU.</summary>
+    /// <exception cref="ModelFileException">The file or its description is missing, or the weights do not fit the description.</exception>
+    public static SavedModel Load(string path)
+    {
+        var description = Describe(path);
+        string full = System.IO.Path.GetFullPath(path);
+        var shape = new NetworkShape(description.Model, description.Widths);
+        var network = new DenseNetwork(shape);
+        try
+        {
+            network.load(full);
+        }
+        catch (Exception e)
+        {
+            network.Dispose();
+            throw new ModelFileException(full, $"not the weights of a {shape} in TorchSharp's format ({FirstLine(e.Message)})", e);
+        }
+        return new SavedModel(full, network, description);
+    }
+
+    private static string CheckedPath(string path)
+    {
+        string full;
+        try { full = System.IO.Path.GetFullPath(path); }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new ModelFileException(path, "invalid path", e);
+        }
+        if (Directory.Exists(full)) throw new ModelFileException(full, "is a directory, not a model file");
+        if (!File.Exists(full)) throw new ModelFileException(full, "file not found");
+        if (full.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            string weights = System.IO.Path.ChangeExtension(full, ".pt");
+            throw new ModelFileException(full, File.Exists(weights)
+                ? $"is a model's description; give the weights file next to it ({System.IO.Path.GetFileName(weights)})"
+                : "is a JSON file, not a saved model (a model is MODEL.pt with its description MODEL.json next to it)");
+        }
+        return full;
+    }
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+}
