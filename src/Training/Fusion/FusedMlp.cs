@@ -73,6 +73,7 @@ internal static class FusedMlp
                 var xs = trainRows is null ? trainX.index_select(0, perm) : null;
                 var ys = trainY.index_select(0, perm);
                 var ids = trainRows is null ? null : perm.cpu().data<long>().ToArray();
+                var labels = trainRows is null ? null : ys.cpu().data<long>().ToArray();
                 var ceSum = torch.zeros(new long[] { k }, dtype: ScalarType.Float64, device: device);
                 for (long b = 0; b < stepsPerEpoch; b++)
                 {
@@ -88,7 +89,7 @@ internal static class FusedMlp
                         else
                         {
                             sparseBatch.Fill(trainRows, ids!, start, (int)len);
-                            ceSum.add_(state.Step(sparseBatch, ys.narrow(0, start, len), losses));
+                            state.Step(sparseBatch, labels!, start, losses);
                         }
                     }
                     step++;

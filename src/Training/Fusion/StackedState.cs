@@ -50,43 +50,38 @@ internal sealed class StackedState : IDisposable
 
     /// <summary>
     /// One optimizer step of every trial on one shared batch given by its nonzero inputs (the CPU path): forward,
-    /// backward, regularizer, SGD with momentum, masks. Adds each trial's penalty to <paramref name="penalties"/> and
-    /// returns each trial's mean cross-entropy [K] (float64). The first layer runs in <see cref="SparseKernels"/>
-    /// (product over nonzero pixels; its weight gradient is formed row by row and applied at once, never stored);
-    /// the other layers run trial by trial into preallocated buffers, and the small operations once for all K.
+    /// backward, regularizer, SGD with momentum, masks. Adds each trial's loss (mean cross-entropy + penalty) to
+    /// <paramref name="losses"/>. The first layer runs in <see cref="SparseKernels"/> (product over nonzero pixels; its
+    /// weight gradient is formed row by row and applied at once, never stored), the second layer's three products in
+    /// libtorch, the rest in <see cref="DenseKernels"/>; trial by trial, in preallocated buffers.
     /// </summary>
-    public unsafe Tensor Step(SparseBatch x, Tensor y, double[] penalties)
+    public unsafe void Step(SparseBatch x, long[] labels, long labelOffset, double[] losses)
     {
         int batch = x.Count;
         int k = _k;
-        int units = (int)_units[0];
+        int h1 = (int)_units[0], h2 = (int)_units[1], outputs = (int)_units[2];
         using var _ = torch.no_grad();
         var views = batch == _batch ? _views! : (_partial is { } p && p.Batch == batch ? p : (_partial = Replace(_partial, new BatchViews(this, batch))));
-        float* a1Base = Pointer(views.A1All), w1 = Pointer(_w[0]), b1 = Pointer(_b[0]);
-        long perW1 = _w[0].numel() / k;
-        for (int t = 0; t < k; t++)
-            SparseKernels.Forward(x.RowStart, x.RowColumn, x.RowValue, batch, w1 + t * perW1, b1 + (long)t * units, a1Base + (long)t * batch * units, units);
-        var a1 = views.A1All;                                                                     // [K, B, 300], relu'd
-        for (int t = 0; t < k; t++) views.A2[t].addmm_(views.A1[t], _w2t[t], 0, 1);
-        var a2 = views.A2All.add_(_b[1].unsqueeze(1)).relu_();                                  // [K, B, 100]
-        var ce = OutputGradients(a2, y, batch, views.MinusOne);
-        var dz2 = torch.bmm(_dz3!, _w[2]).masked_fill_(a2.le(0), 0);                            // [K, B, 100]
-        _gb[1].copy_(dz2.sum(1));
+        float* a1 = Pointer(views.A1All), a2 = Pointer(views.A2All), d1 = Pointer(views.D1All), d2 = Pointer(views.D2All);
+        float* w1 = Pointer(_w[0]), b1 = Pointer(_b[0]), b2 = Pointer(_b[1]), w3 = Pointer(_w[2]), b3 = Pointer(_b[2]);
+        float* gb1 = Pointer(_gb[0]), gb2 = Pointer(_gb[1]), gw3 = Pointer(_gw[2]), gb3 = Pointer(_gb[2]);
+        float* v1 = Pointer(_vw[0]), m1 = Pointer(_mask[0]);
+        long perW1 = _w[0].numel() / k, perW3 = _w[2].numel() / k, a1Size = (long)batch * h1, a2Size = (long)batch * h2;
         for (int t = 0; t < k; t++)
         {
-            using var dz2t = dz2[t];
-            using var dz2tT = dz2t.t();
-            _gw1[t].addmm_(dz2tT, views.A1[t], 0, 1);
-            views.D1[t].addmm_(dz2t, _w1v[t], 0, 1);
-        }
-        var dz1 = views.D1All.masked_fill_(a1.le(0), 0);                                        // [K, B, 300]
-        _gb[0].copy_(dz1.sum(1));
-        float* d1Base = Pointer(views.D1All), v1 = Pointer(_vw[0]), m1 = Pointer(_mask[0]);
-        for (int t = 0; t < k; t++)
-            penalties[t] += SparseKernels.GradientStep(x.ColStart, x.ColRow, x.ColValue, x.Columns, d1Base + (long)t * batch * units, units,
+            SparseKernels.Forward(x.RowStart, x.RowColumn, x.RowValue, batch, w1 + t * perW1, b1 + (long)t * h1, a1 + t * a1Size, h1);
+            views.A2[t].addmm_(views.A1[t], _w2t[t], 0, 1);
+            DenseKernels.BiasRelu(a2 + t * a2Size, b2 + (long)t * h2, batch, h2);
+            losses[t] += DenseKernels.Output(a2 + t * a2Size, batch, h2, w3 + t * perW3, b3 + (long)t * outputs, outputs, labels, labelOffset,
+                gw3 + t * perW3, gb3 + (long)t * outputs, d2 + t * a2Size);
+            DenseKernels.SumRows(d2 + t * a2Size, batch, h2, gb2 + (long)t * h2);
+            _gw1[t].addmm_(views.D2T[t], views.A1[t], 0, 1);
+            views.D1[t].addmm_(views.D2[t], _w1v[t], 0, 1);
+            DenseKernels.ReluGradient(d1 + t * a1Size, a1 + t * a1Size, batch, h1, gb1 + (long)t * h1);
+            losses[t] += SparseKernels.GradientStep(x.ColStart, x.ColRow, x.ColValue, x.Columns, d1 + t * a1Size, h1,
                 w1 + t * perW1, v1 + t * perW1, m1 + t * perW1, (float)_l1[t], (float)_l2[t], _lr, _mu);
-        Update(penalties, 1);
-        return ce;
+        }
+        Update(losses, 1);
     }
 
     /// <summary>One step with plain tensor operations on a dense batch x [B, 784] (any device).</summary>
@@ -132,8 +127,8 @@ internal sealed class StackedState : IDisposable
     private sealed class BatchViews : IDisposable
     {
         public readonly long Batch;
-        public readonly Tensor A1All, A2All, D1All, MinusOne;
-        public readonly Tensor[] A1, A2, D1;
+        public readonly Tensor A1All, A2All, D1All, D2All, MinusOne;
+        public readonly Tensor[] A1, A2, D1, D2, D2T;
 
         public BatchViews(StackedState s, long batch)
         {
@@ -143,14 +138,17 @@ internal sealed class StackedState : IDisposable
             A1All = torch.empty(k, batch, s._units[0], device: device);
             A2All = torch.empty(k, batch, s._units[1], device: device);
             D1All = torch.empty(k, batch, s._units[0], device: device);
+            D2All = torch.empty(k, batch, s._units[1], device: device);
             MinusOne = torch.full(new long[] { k, batch, 1 }, -1f, device: device);
             A1 = Enumerable.Range(0, k).Select(t => A1All[t]).ToArray();
             A2 = Enumerable.Range(0, k).Select(t => A2All[t]).ToArray();
             D1 = Enumerable.Range(0, k).Select(t => D1All[t]).ToArray();
+            D2 = Enumerable.Range(0, k).Select(t => D2All[t]).ToArray();
+            D2T = D2.Select(d => d.t()).ToArray();
             foreach (var t in All()) t.DetachFromDisposeScope();
         }
 
-        private IEnumerable<Tensor> All() => new[] { A1All, A2All, D1All, MinusOne }.Concat(A1).Concat(A2).Concat(D1);
+        private IEnumerable<Tensor> All() => new[] { A1All, A2All, D1All, D2All, MinusOne }.Concat(A1).Concat(A2).Concat(D1).Concat(D2).Concat(D2T);
 
         public void Dispose()
         {
