@@ -18,6 +18,7 @@ public static class Program
           dashboard the Aspire dashboard: a local OTLP receiver and trace viewer
           submit    submit a spec to a running cluster; prints the sweep id
           status, watch, front, export, cancel, resume, list    against a running cluster
+          plot      SVG plots (node-death dynamics, fronts, λ curves) of run folders or sweeps, with their data as JSON
         """;
 
     private static readonly string[] ClusterCommandNames = ["submit", "status", "watch", "front", "export", "cancel", "resume", "list"];
@@ -46,6 +47,7 @@ public static class Program
                     "run" => RunCommand.Help,
                     "silo" => SiloCommand.Help,
                     "dashboard" => DashboardCommand.Help,
+                    "plot" => PlotCommand.Help,
                     _ when ClusterCommandNames.Contains(command) => ClusterCommands.Help,
                     _ => Usage,
                 });
@@ -58,8 +60,9 @@ public static class Program
                 "run" => await RunCommand.RunAsync(rest, cancel.Token),
                 "silo" => await SiloCommand.RunAsync(rest, cancel.Token),
                 "dashboard" => await DashboardCommand.RunAsync(rest, cancel.Token),
+                "plot" => await PlotCommand.RunAsync(rest, cancel.Token),
                 _ when ClusterCommandNames.Contains(command) => await ClusterCommands.RunAsync(command, rest, cancel.Token),
-                _ => throw new UsageException($"unknown command '{command}' (commands: trial, compact, run, silo, dashboard, {string.Join(", ", ClusterCommandNames)})"),
+                _ => throw new UsageException($"unknown command '{command}' (commands: trial, compact, run, silo, dashboard, plot, {string.Join(", ", ClusterCommandNames)})"),
             };
         }
         catch (UsageException e) { return Fail(2, e.Message); }

@@ -9,6 +9,11 @@ internal static class Examples
 
     public static string PathOf(string name) => Path.Combine(RepositoryRoot, "examples", name);
 
+    /// <summary>The specs of the paper study, as names under examples/ (e.g. "paper/mlp-l1.json"), sorted.</summary>
+    public static IReadOnlyList<string> Paper() =>
+        Directory.GetFiles(Path.Combine(RepositoryRoot, "examples", "paper"), "*.json")
+            .Select(f => "paper/" + Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
+
     public static string Text(string name) => File.ReadAllText(PathOf(name));
 
     /// <summary>An example as a mutable tree, so a test can change one field and serialize it back.</summary>

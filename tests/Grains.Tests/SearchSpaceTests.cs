@@ -13,6 +13,20 @@ public sealed class SearchSpaceTests
     // ---- grid ----
 
     [Fact]
+    public void Without_a_regularizer_lambda_is_recorded_as_zero_and_a_grid_runs_that_trial_once()
+    {
+        var spec = SpecParser.Parse("""
+            { "name": "none-grid", "search": { "strategy": "grid",
+              "space": { "regularizer": ["none", "l1"], "lambda": [1e-4, 1e-3] } }, "seeds": [0, 1] }
+            """, null);
+        var plans = SearchSpace.Expand(spec);
+        Assert.Equal(6, plans.Count);   // l1 × 2 λ × 2 seeds, and none once per seed
+        Assert.Equal(6, plans.Select(p => p.TrialId).Distinct().Count());
+        Assert.All(plans.Where(p => p.Params.Regularizer == "none"), p => Assert.Equal(0, p.Params.Lambda));
+        Assert.Equal(2, plans.Count(p => p.Params.Regularizer == "none"));
+    }
+
+    [Fact]
     public void Mnist_grid_expands_to_32_trials_with_distinct_ids_covering_the_full_product()
     {
         var plans = SearchSpace.Expand(MnistGrid);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Xml;
 using Sweep.Grains.Models;
 
 namespace Sweep.Client.Output;
@@ -134,29 +133,7 @@ public static class FrontPlot
         string.Create(Invariant,
             $"{p.Regularizer}, λ {p.Lambda:G6}, rate {p.PruneRate:G6}: accuracy {accuracy:0.####}, weight sparsity {weightSparsity:0.####}, node sparsity {nodeSparsity:0.####} ({trialId})");
 
-    private static string N(double v) => v.ToString("0.##", Invariant);
+    private static string N(double v) => SvgText.N(v);
 
-    /// <summary>XML-escapes text and drops characters XML 1.0 cannot hold, so any title yields a valid document.</summary>
-    private static string Escape(string? text)
-    {
-        var t = text ?? "";
-        var s = new StringBuilder(t.Length);
-        for (int i = 0; i < t.Length; i++)
-        {
-            var c = t[i];
-            switch (c)
-            {
-                case '&': s.Append("&amp;"); break;
-                case '<': s.Append("&lt;"); break;
-                case '>': s.Append("&gt;"); break;
-                case '"': s.Append("&quot;"); break;
-                case '\'': s.Append("&apos;"); break;
-                default:
-                    if (XmlConvert.IsXmlChar(c)) s.Append(c);
-                    else if (i + 1 < t.Length && XmlConvert.IsXmlSurrogatePair(t[i + 1], c)) s.Append(c).Append(t[++i]);
-                    break;
-            }
-        }
-        return s.ToString();
-    }
+    private static string Escape(string? text) => SvgText.Escape(text);
 }
