@@ -73,6 +73,9 @@ public static class RunCommand
             Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317");
             Console.Error.WriteLine($"sweep: traces and metrics go to the dashboard at http://127.0.0.1:18888{(started is null ? "" : $" (started, pid {started.Id}; it keeps running)")}");
         }
+        // Load libtorch and the data on the other core while the silo starts (about a third of a second saved).
+        if (device != "cuda" && plans.Count > kept.Count)
+            _ = Task.Run(() => Sweep.Training.Fusion.FusedTraining.Prepare(TrialMapping.ToSettings(plans[0].Params, spec.Dataset, spec.TrainLimit)));
         using var host = await SweepHosts.StartEmbeddedAsync(o =>
         {
             o.Slots = slots;
@@ -106,7 +109,7 @@ public static class RunCommand
             progress.Update(status);
             // A cancelled sweep is finished at once, but its running trials still report; wait for them.
             if (status.IsFinished && status.Running == 0 && written >= status.Done) break;
-            await Task.Delay(TimeSpan.FromMilliseconds(250), CancellationToken.None);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);   // in-process calls: cheap
         }
         progress.Finish();
 

@@ -101,7 +101,8 @@ internal static class FusedMlp
                             double sparsity = schedules[t].TargetSparsity(step);
                             using var pruneScope = torch.NewDisposeScope();
                             for (int i = 0; i < weights.Length; i++)
-                                pruners[t].PruneToSparsity(weights[i][t], masks[i][t], sparsity, pruneGenerators[t]);
+                                if (pruners[t].PruneToSparsity(weights[i][t], masks[i][t], sparsity, pruneGenerators[t]) > 0)
+                                    state.MaskChanged(i, t);
                         }
                     }
                 }

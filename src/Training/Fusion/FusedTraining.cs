@@ -19,6 +19,25 @@ public static class FusedTraining
         : null;
 
     /// <summary>
+    /// Loads what the CPU path of these settings' trials will need (libtorch, the dataset's tensors and their sparse
+    /// rows), so that an embedding process can do it while its silo starts. Errors are left for the trials to report.
+    /// </summary>
+    public static void Prepare(TrialSettings settings)
+    {
+        try
+        {
+            if (!Supports(settings.Model)) return;
+            var data = Data.Dataset.Load(settings.Dataset).On(TorchSharp.torch.CPU);
+            SparseRows.Of(data.TrainX);
+            SparseRows.Of(data.TestX);
+        }
+        catch (Exception)
+        {
+            // A missing or broken dataset fails the trials that use it, each with a clear reason.
+        }
+    }
+
+    /// <summary>
     /// Trains the trials together (they must share one <see cref="Key"/>); one outcome per trial, in order. A trial that
     /// diverges or is cancelled ends alone; the others go on.
     /// </summary>

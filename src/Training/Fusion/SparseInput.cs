@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using static TorchSharp.torch;
 
 namespace Sweep.Training.Fusion;
@@ -160,7 +161,7 @@ internal static unsafe class SparseKernels
     /// stored), then v = μ·v + g, w = (w − lr·v)·mask. Returns the penalty l1·Σ|w| + l2/2·Σw² before the step.
     /// </summary>
     public static double GradientStep(int[] colStart, int[] colRow, float[] colValue, int inputs, float* dz, int units,
-        float* w, float* v, float* mask, float l1, float l2, float lr, float mu)
+        float* w, float* v, byte* mask, float l1, float l2, float lr, float mu)
     {
         double penalty = 0;
         var c = new StepConstants(l1, l2, lr, mu);
@@ -208,7 +209,7 @@ internal static unsafe class SparseKernels
                     g += l1 * Sign(wi) + l2 * wi;
                     float vi = mu * v[o] + g;
                     v[o] = vi;
-                    w[o] = (wi - lr * vi) * mask[o];
+                    w[o] = mask[o] != 0 ? wi - lr * vi : 0;
                 }
             }
         }
@@ -234,11 +235,16 @@ internal static unsafe class SparseKernels
         public Vector256<float> Abs, Square;
     }
 
+    /// <summary>All-ones lanes where the 8 mask bytes at <paramref name="mask"/> are nonzero (alive entries).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Alive(byte* mask) =>
+        ~Vector256.Equals(Avx2.ConvertToVector256Int32(mask), Vector256<int>.Zero).AsSingle();
+
     private static readonly Vector256<float> AbsMask = Vector256.Create(0x7FFFFFFF).AsSingle();
     private static readonly Vector256<float> SignBit = Vector256.Create(unchecked((int)0x80000000)).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Apply(Vector256<float> g, float* w, float* v, float* mask, in StepConstants c, ref PenaltySums sums)
+    private static void Apply(Vector256<float> g, float* w, float* v, byte* mask, in StepConstants c, ref PenaltySums sums)
     {
         var wi = Vector256.Load(w);
         var sign = Vector256.ConditionalSelect(Vector256.Equals(wi, Vector256<float>.Zero), Vector256<float>.Zero, (wi & SignBit) | Vector256<float>.One);
@@ -247,6 +253,6 @@ internal static unsafe class SparseKernels
         g = Vector256.FusedMultiplyAdd(c.L1, sign, Vector256.FusedMultiplyAdd(c.L2, wi, g));
         var vi = Vector256.FusedMultiplyAdd(c.Mu, Vector256.Load(v), g);
         vi.Store(v);
-        (Vector256.FusedMultiplyAdd(c.NegLr, vi, wi) * Vector256.Load(mask)).Store(w);
+        Vector256.ConditionalSelect(Alive(mask), Vector256.FusedMultiplyAdd(c.NegLr, vi, wi), Vector256<float>.Zero).Store(w);
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,7 +14,7 @@ namespace Sweep.Training.Fusion;
 /// </summary>
 internal sealed class StackedState : IDisposable
 {
-    private readonly Tensor[] _w, _b, _mask, _gw, _gb, _vw, _vb;
+    private readonly Tensor[] _w, _b, _mask, _maskBytes, _gw, _gb, _vw, _vb;
     private readonly int _k;
     private readonly long[] _units;
     private readonly double[] _l1, _l2;
@@ -24,6 +25,8 @@ internal sealed class StackedState : IDisposable
     public StackedState(Tensor[] weights, Tensor[] biases, Tensor[] masks, IReadOnlyList<FusedTrial> trials, Device device, bool forceTensorOps = false)
     {
         _w = weights; _b = biases; _mask = masks;
+        // The CPU kernels read masks as bytes (a fifth of the float traffic); MaskChanged keeps them in step.
+        _maskBytes = masks.Select(m => m.to_type(ScalarType.Byte)).ToArray();
         _k = trials.Count;
         // Units per layer: the first layer is stored input-major [K, inputs, units], the others [K, units, inputs].
         _units = weights.Select((w, i) => i == 0 ? w.shape[2] : w.shape[1]).ToArray();
@@ -37,7 +40,7 @@ internal sealed class StackedState : IDisposable
         _l2Column = torch.tensor(_l2.Select(x => (float)x).ToArray(), device: device).view(-1, 1, 1);
         _lr = (float)trials[0].Settings.LearningRate;
         _mu = (float)trials[0].Settings.Momentum;
-        _cpu = device.type == DeviceType.CPU && !forceTensorOps && Vector256.IsHardwareAccelerated;
+        _cpu = device.type == DeviceType.CPU && !forceTensorOps && Avx2.IsSupported && Fma.IsSupported;
         _batch = trials[0].Settings.BatchSize;
         _w2t = Enumerable.Range(0, _k).Select(t => _w[1][t].t()).ToArray();
         _w1v = Enumerable.Range(0, _k).Select(t => _w[1][t]).ToArray();
@@ -65,7 +68,8 @@ internal sealed class StackedState : IDisposable
         float* a1 = Pointer(views.A1All), a2 = Pointer(views.A2All), d1 = Pointer(views.D1All), d2 = Pointer(views.D2All);
         float* w1 = Pointer(_w[0]), b1 = Pointer(_b[0]), b2 = Pointer(_b[1]), w3 = Pointer(_w[2]), b3 = Pointer(_b[2]);
         float* gb1 = Pointer(_gb[0]), gb2 = Pointer(_gb[1]), gw3 = Pointer(_gw[2]), gb3 = Pointer(_gb[2]);
-        float* v1 = Pointer(_vw[0]), m1 = Pointer(_mask[0]);
+        float* v1 = Pointer(_vw[0]);
+        byte* m1 = BytePointer(_maskBytes[0]);
         long perW1 = _w[0].numel() / k, perW3 = _w[2].numel() / k, a1Size = (long)batch * h1, a2Size = (long)batch * h2;
         for (int t = 0; t < k; t++)
         {
@@ -156,8 +160,12 @@ internal sealed class StackedState : IDisposable
         }
     }
 
+    private Tensor? _evalA1, _evalA2;
+
     public void Dispose()
     {
+        _evalA1?.Dispose();
+        _evalA2?.Dispose();
         _views?.Dispose();
         _partial?.Dispose();
     }
@@ -187,19 +195,36 @@ internal sealed class StackedState : IDisposable
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
         int k = _k;
-        Tensor a1;
+        Tensor a1, a2;
         if (_cpu)
         {
             var rows = SparseRows.Of(x);
             int units = (int)_units[0];
-            a1 = torch.empty(k, rows.Rows, units);
+            // Buffers made once per group (fresh multi-megabyte tensors every epoch cost page faults).
+            if (_evalA1 is null || _evalA1.shape[1] != rows.Rows)
+            {
+                _evalA1?.Dispose(); _evalA2?.Dispose();
+                _evalA1 = torch.empty(k, rows.Rows, units).DetachFromDisposeScope();
+                _evalA2 = torch.empty(k, rows.Rows, _units[1]).DetachFromDisposeScope();
+            }
+            a1 = _evalA1;
+            a2 = _evalA2!;
             long perW1 = _w[0].numel() / k;
-            float* w1 = Pointer(_w[0]), b1 = Pointer(_b[0]), a = Pointer(a1);
+            float* w1 = Pointer(_w[0]), b1 = Pointer(_b[0]), a = Pointer(a1), a2p = Pointer(a2);
             for (int t = 0; t < k; t++)
+            {
                 SparseKernels.Forward(rows.Start, rows.Column, rows.Value, rows.Rows, w1 + t * perW1, b1 + (long)t * units, a + (long)t * rows.Rows * units, units);
+                using var a1t = a1[t];
+                using var a2t = a2[t];
+                a2t.addmm_(a1t, _w2t[t], 0, 1);
+                DenseKernels.BiasRelu(a2p + (long)t * rows.Rows * _units[1], Pointer(_b[1]) + t * _units[1], rows.Rows, (int)_units[1]);
+            }
         }
-        else a1 = torch.bmm(x.unsqueeze(0).expand(k, -1, -1), _w[0]).add_(_b[0].unsqueeze(1)).relu_();
-        var a2 = torch.bmm(a1, _w[1].transpose(1, 2)).add_(_b[1].unsqueeze(1)).relu_();
+        else
+        {
+            a1 = torch.bmm(x.unsqueeze(0).expand(k, -1, -1), _w[0]).add_(_b[0].unsqueeze(1)).relu_();
+            a2 = torch.bmm(a1, _w[1].transpose(1, 2)).add_(_b[1].unsqueeze(1)).relu_();
+        }
         var z3 = torch.bmm(a2, _w[2].transpose(1, 2)).add_(_b[2].unsqueeze(1));
         var correct = z3.argmax(2).eq(y.unsqueeze(0)).sum(1).cpu().data<long>().ToArray();
         return correct.Select(c => (double)c / y.shape[0]).ToArray();
@@ -209,7 +234,7 @@ internal sealed class StackedState : IDisposable
     {
         long per = _w[layer].numel() / _k;
         return Kernels.WeightStep(Pointer(_w[layer]) + t * per, Pointer(_gw[layer]) + t * per, Pointer(_vw[layer]) + t * per,
-            Pointer(_mask[layer]) + t * per, per, (float)_l1[t], (float)_l2[t], _lr, _mu);
+            BytePointer(_maskBytes[layer]) + t * per, per, (float)_l1[t], (float)_l2[t], _lr, _mu);
     }
 
     /// <summary>
@@ -259,6 +284,14 @@ internal sealed class StackedState : IDisposable
     }
 
     private static unsafe float* Pointer(Tensor t) => (float*)THSTensor_data(t.Handle);
+    private static unsafe byte* BytePointer(Tensor t) => (byte*)THSTensor_data(t.Handle);
+
+    /// <summary>Trial t's mask of layer i changed (a pruning event): refresh the kernels' byte copy.</summary>
+    public void MaskChanged(int layer, int t)
+    {
+        using var scope = torch.NewDisposeScope();
+        _maskBytes[layer][t].copy_(_mask[layer][t]);
+    }
 
     [DllImport("LibTorchSharp")]
     private static extern IntPtr THSTensor_data(IntPtr handle);
@@ -268,7 +301,7 @@ internal sealed class StackedState : IDisposable
 internal static unsafe class Kernels
 {
     /// <summary>One trial's weight tensor (n contiguous floats); returns its penalty before the step.</summary>
-    public static double WeightStep(float* w, float* g, float* v, float* mask, long n, float l1, float l2, float lr, float mu)
+    public static double WeightStep(float* w, float* g, float* v, byte* mask, long n, float l1, float l2, float lr, float mu)
     {
         var vl1 = Vector256.Create(l1);
         var vl2 = Vector256.Create(l2);
@@ -298,7 +331,7 @@ internal static unsafe class Kernels
                 sumSq += wi * wi;
                 var vi = vmu * Vector256.Load(v + i) + gi;
                 vi.Store(v + i);
-                ((wi - vlr * vi) * Vector256.Load(mask + i)).Store(w + i);
+                Vector256.ConditionalSelect(SparseKernels.Alive(mask + i), wi - vlr * vi, Vector256<float>.Zero).Store(w + i);
             }
             penalty += l1 * (double)Vector256.Sum(sumAbs) + 0.5 * l2 * (double)Vector256.Sum(sumSq);
             sumAbs = Vector256<float>.Zero;
@@ -311,7 +344,7 @@ internal static unsafe class Kernels
             penalty += l1 * (double)MathF.Abs(wi) + 0.5 * l2 * (double)wi * wi;
             float vi = mu * v[i] + gi;
             v[i] = vi;
-            w[i] = (wi - lr * vi) * mask[i];
+            w[i] = mask[i] != 0 ? wi - lr * vi : 0;
         }
         return penalty;
     }
