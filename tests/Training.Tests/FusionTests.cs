@@ -90,4 +90,29 @@ public sealed class FusionTests
         Assert.Null(FusedTraining.Key(a with { Model = "lenet5" }));
         Assert.Throws<ArgumentException>(() => FusedTraining.Run([new FusedTrial(a), new FusedTrial(a with { Seed = 6 })], Cpu));
     }
+
+    [Fact]
+    public void Fused_sparsity_is_the_reference_measure_of_the_same_weights()
+    {
+        // A trained, pruned trial saved as an ordinary Mlp: measure its layers the reference way, and the fused way
+        // from a stacked copy of the same weights (the first layer input-major, as the fused trainer stores it).
+        string path = Path.Combine(Path.GetTempPath(), $"fused-sparsity-{Guid.NewGuid():N}.pt");
+        try
+        {
+            var settings = Small("l1", 3e-4, 0.95, "magnitude");
+            var report = TrialRunner.Run(settings, Cpu with { SaveModelPath = path });
+            using var saved = Sweep.Training.Models.ModelFile.Load(path);
+            var net = saved.Network;
+            var layers = net.Layers;
+            var reference = Sweep.Training.Metrics.SparsityReport.Measure(layers.Select(l => (l.Name, (TorchSharp.torch.Tensor)l.Weight)).ToArray());
+            Assert.True(reference.NodeSparsity > 0, "the trial should have dead nodes");
+            Assert.Equal(report.NodeSparsity, reference.NodeSparsity, 12);   // the fused trainer measured the same
+            Assert.Equal(report.Layers, reference.Layers);
+        }
+        finally
+        {
+            File.Delete(path);
+            File.Delete(Path.ChangeExtension(path, ".json"));
+        }
+    }
 }

@@ -114,3 +114,67 @@ internal static unsafe class DenseKernels
         for (; i < n; i++) y[i] += alpha * x[i];
     }
 }
+
+/// <summary>
+/// <see cref="Metrics.SparsityReport.Measure"/> for one trial of a fused mlp, straight from the stacked weights (the
+/// first layer stored input-major): one pass per layer, no copies. Same definitions, same numbers.
+/// </summary>
+internal static unsafe class FusedSparsity
+{
+    /// <summary>
+    /// <paramref name="layers"/>: each layer's data pointer for this trial, with its [out, in] shape and whether it is
+    /// stored transposed ([in, out], the first layer).
+    /// </summary>
+    public static Metrics.SparsityReport Measure(IReadOnlyList<(string Name, IntPtr Data, int Out, int In, bool InputMajor)> layers)
+    {
+        int n = layers.Count;
+        var incomingAlive = new bool[n][];   // per layer, per output unit: any nonzero incoming weight
+        var outgoingAlive = new bool[n][];   // per layer, per input unit: any nonzero weight leaving it
+        var zeros = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            var (_, data, rows, cols, inputMajor) = layers[i];
+            float* w = (float*)data;
+            var inAlive = new bool[rows];
+            var outAlive = new bool[cols];
+            long z = 0;
+            if (inputMajor)
+            {
+                for (int c = 0; c < cols; c++)          // storage row = input c, entries = output units
+                    for (int r = 0; r < rows; r++)
+                    {
+                        if (w[(long)c * rows + r] == 0) z++;
+                        else { inAlive[r] = true; outAlive[c] = true; }
+                    }
+            }
+            else
+            {
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < cols; c++)
+                    {
+                        if (w[(long)r * cols + c] == 0) z++;
+                        else { inAlive[r] = true; outAlive[c] = true; }
+                    }
+            }
+            incomingAlive[i] = inAlive;
+            outgoingAlive[i] = outAlive;
+            zeros[i] = z;
+        }
+        var result = new Metrics.LayerSparsity[n];
+        long weights = 0, zeroWeights = 0, nodes = 0, dead = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var (name, _, rows, cols, _) = layers[i];
+            long units = 0, deadUnits = 0;
+            if (i + 1 < n)
+            {
+                units = rows;
+                for (int u = 0; u < rows; u++)
+                    if (!(incomingAlive[i][u] && outgoingAlive[i + 1][u])) deadUnits++;
+            }
+            result[i] = new Metrics.LayerSparsity(name, (long)rows * cols, zeros[i], units, deadUnits);
+            weights += (long)rows * cols; zeroWeights += zeros[i]; nodes += units; dead += deadUnits;
+        }
+        return new Metrics.SparsityReport(weights == 0 ? 0 : (double)zeroWeights / weights, nodes == 0 ? 0 : (double)dead / nodes, result);
+    }
+}

@@ -117,7 +117,7 @@ internal static class FusedMlp
                 double loss = losses[t] / stepsPerEpoch;
                 if (!double.IsFinite(loss)) { outcomes[t] = new FusedOutcome(null, new TrainingDivergedException(epoch, loss)); continue; }
                 using var measureScope = torch.NewDisposeScope();
-                measured[t] = SparsityReport.Measure(Layers(weights, t));
+                measured[t] = Measure(weights, t, device);
                 var record = new EpochReport(epoch, loss, accuracy[t], measured[t]!.WeightSparsity, measured[t]!.NodeSparsity, seconds);
                 epochs[t].Add(record);
                 trials[t].OnEpoch?.Invoke(record);
@@ -136,7 +136,7 @@ internal static class FusedMlp
             double accuracy = epochs[t].Count > 0 ? epochs[t][^1].Accuracy
                 : (finalAccuracy ??= state.Evaluate(data.TestX, data.TestY))[t];
             using var finalScope = torch.NewDisposeScope();
-            var final = measured[t] ?? SparsityReport.Measure(Layers(weights, t));
+            var final = measured[t] ?? Measure(weights, t, device);
             if (trials[t].SaveModelPath is { } path)
             {
                 try { Save(weights, biases, t, trials[t].Settings, path); }
@@ -187,6 +187,21 @@ internal static class FusedMlp
             }
         }
         ModelFile.Save(mlp, settings, path);
+    }
+
+    /// <summary>Trial t's sparsity: read in place on the CPU, through <see cref="SparsityReport.Measure"/> elsewhere.</summary>
+    private static unsafe SparsityReport Measure(Tensor[] weights, int t, Device device)
+    {
+        if (device.type != DeviceType.CPU) return SparsityReport.Measure(Layers(weights, t));
+        var layers = new (string, IntPtr, int, int, bool)[weights.Length];
+        for (int i = 0; i < weights.Length; i++)
+        {
+            var w = weights[i];
+            long per = w.numel() / w.shape[0];
+            var data = (IntPtr)((float*)StackedState.DataPointer(w) + t * per);
+            layers[i] = i == 0 ? (Names[i], data, (int)w.shape[2], (int)w.shape[1], true) : (Names[i], data, (int)w.shape[1], (int)w.shape[2], false);
+        }
+        return FusedSparsity.Measure(layers);
     }
 
     /// <summary>Trial t's layers as [out, in] weights (the first layer's storage is transposed back, as a view).</summary>

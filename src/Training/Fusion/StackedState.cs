@@ -24,28 +24,32 @@ internal sealed class StackedState : IDisposable
 
     public StackedState(Tensor[] weights, Tensor[] biases, Tensor[] masks, IReadOnlyList<FusedTrial> trials, Device device, bool forceTensorOps = false)
     {
+        _cpu = device.type == DeviceType.CPU && !forceTensorOps && Avx2.IsSupported && Fma.IsSupported;
+        // Optimizer state only when there are steps to take (0-epoch trials only evaluate); the CPU path never stores
+        // the first layer's weight gradient (the sparse kernel applies it row by row).
+        bool training = trials[0].Settings.Epochs > 0;
+        Tensor Buffer(Tensor like, bool needed) => needed ? torch.zeros_like(like) : torch.empty(0, device: device);
         _w = weights; _b = biases; _mask = masks;
         // The CPU kernels read masks as bytes (a fifth of the float traffic); MaskChanged keeps them in step.
         _maskBytes = masks.Select(m => m.to_type(ScalarType.Byte)).ToArray();
         _k = trials.Count;
         // Units per layer: the first layer is stored input-major [K, inputs, units], the others [K, units, inputs].
         _units = weights.Select((w, i) => i == 0 ? w.shape[2] : w.shape[1]).ToArray();
-        _gw = weights.Select(w => torch.zeros_like(w)).ToArray();
-        _gb = biases.Select(b => torch.zeros_like(b)).ToArray();
-        _vw = weights.Select(w => torch.zeros_like(w)).ToArray();
-        _vb = biases.Select(b => torch.zeros_like(b)).ToArray();
+        _gw = weights.Select((w, i) => Buffer(w, training && !(i == 0 && _cpu))).ToArray();
+        _gb = biases.Select(b => Buffer(b, training)).ToArray();
+        _vw = weights.Select(w => Buffer(w, training)).ToArray();
+        _vb = biases.Select(b => Buffer(b, training)).ToArray();
         _l1 = trials.Select(t => t.Settings.Regularizer is "l1" or "l1l2" ? t.Settings.Lambda : 0).ToArray();
         _l2 = trials.Select(t => t.Settings.Regularizer is "l2" or "l1l2" ? t.Settings.Lambda : 0).ToArray();
         _l1Column = torch.tensor(_l1.Select(x => (float)x).ToArray(), device: device).view(-1, 1, 1);
         _l2Column = torch.tensor(_l2.Select(x => (float)x).ToArray(), device: device).view(-1, 1, 1);
         _lr = (float)trials[0].Settings.LearningRate;
         _mu = (float)trials[0].Settings.Momentum;
-        _cpu = device.type == DeviceType.CPU && !forceTensorOps && Avx2.IsSupported && Fma.IsSupported;
         _batch = trials[0].Settings.BatchSize;
         _w2t = Enumerable.Range(0, _k).Select(t => _w[1][t].t()).ToArray();
         _w1v = Enumerable.Range(0, _k).Select(t => _w[1][t]).ToArray();
-        _gw1 = Enumerable.Range(0, _k).Select(t => _gw[1][t]).ToArray();
-        if (_cpu) _views = new BatchViews(this, _batch);
+        _gw1 = training ? Enumerable.Range(0, _k).Select(t => _gw[1][t]).ToArray() : [];
+        if (_cpu && training) _views = new BatchViews(this, _batch);
     }
 
     /// <summary>True when steps take sparse batches (<see cref="Step(SparseBatch, Tensor, double[])"/>): the CPU path.</summary>
@@ -284,6 +288,8 @@ internal sealed class StackedState : IDisposable
     }
 
     private static unsafe float* Pointer(Tensor t) => (float*)THSTensor_data(t.Handle);
+    /// <summary>The address of a contiguous CPU tensor's data.</summary>
+    internal static IntPtr DataPointer(Tensor t) => THSTensor_data(t.Handle);
     private static unsafe byte* BytePointer(Tensor t) => (byte*)THSTensor_data(t.Handle);
 
     /// <summary>Trial t's mask of layer i changed (a pruning event): refresh the kernels' byte copy.</summary>
