@@ -49,7 +49,7 @@ public sealed class SiloHealth(int port, ISiloStatusOracle status, SlotAdvertise
         {
             "/healthz/live" => (200, "live"),
             "/healthz/ready" or "/healthz/startup" => IsReady
-                ? (200, $"ready: {status.CurrentStatus}, {slots.Capacity} slot(s), {slots.Busy} busy")
+                ? (200, $"ready: {status.CurrentStatus}, {slots.Slots} slot(s), {slots.Capacity} trial place(s), {slots.Busy} busy")
                 : (503, $"not ready: silo {status.CurrentStatus}, slots {(advertiser.HasAdvertised ? "registered" : "not registered yet")}"),
             _ => (404, "unknown: use /healthz/live, /healthz/ready or /healthz/startup"),
         };
