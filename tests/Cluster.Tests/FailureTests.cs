@@ -10,8 +10,11 @@ public sealed class FailureTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
 
-    /// <summary>12 short trials: 2 regularizers × 2 λ × 3 rates, 4 epochs on 2,000 samples (about a second each).</summary>
-    private static SweepSpec Spec(string name, int epochs = 4) => SpecParser.Parse($$"""
+    /// <summary>
+    /// 12 short trials: 2 regularizers × 2 λ × 3 rates, 12 epochs on 2,000 samples (about a second each; the silos train
+    /// one trial per slot, unfused, so that trials finish one by one and a kill lands on a running one).
+    /// </summary>
+    private static SweepSpec Spec(string name, int epochs = 12) => SpecParser.Parse($$"""
         {
           "name": "{{name}}",
           "model": "mlp",
@@ -88,7 +91,7 @@ public sealed class FailureTests
         await using var cluster = new RealCluster();
         for (int i = 0; i < 2; i++) cluster.StartSilo();
         var client = await cluster.ClientAsync();
-        var spec = Spec("restart", epochs: 6);
+        var spec = Spec("restart", epochs: 16);
         string id = await client.SubmitAsync(spec);
         var before = await WaitAsync(client, id, s => s.Completed >= 2, cluster);
         Assert.False(before.IsFinished);

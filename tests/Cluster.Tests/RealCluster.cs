@@ -82,7 +82,7 @@ public sealed class SiloProcess : IDisposable
             RedirectStandardError = true,
         };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "sweep.dll"), "silo", "--redis", redis, "--cluster-id", clusterId, "--name", name,
-                     "--port", port.ToString(), "--gateway", GatewayPort.ToString(), "--slots", "1", "--threads", "1",
+                     "--port", port.ToString(), "--gateway", GatewayPort.ToString(), "--slots", "1", "--threads", "1", "--fuse", "1",
                      "--health-port", HealthPort.ToString() })
             psi.ArgumentList.Add(a);
         // Fast failure detection: a killed silo is declared dead in seconds, not the production default of tens of seconds.
