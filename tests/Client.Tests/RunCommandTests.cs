@@ -92,6 +92,23 @@ public sealed class RunCommandTests : IDisposable
         Assert.False(Directory.Exists(outDir));   // nothing written for a spec that is refused
     }
 
+    [Theory]
+    [InlineData("--fuse", "0")]
+    [InlineData("--fuse", "257")]
+    [InlineData("--fuse", "four")]
+    [InlineData("--slots", "0")]
+    public async Task Bad_run_flags_exit_2_with_one_line_naming_the_flag(string flag, string value)
+    {
+        string spec = WriteSpec("""{ "name": "flags", "training": { "epochs": 1, "trainLimit": 100 }, "search": { "strategy": "grid", "space": { "lambda": [1e-4] } } }""");
+        string outDir = Path.Combine(_dir, "out-flags");
+        var r = await SweepProcess.RunAsync(["run", spec, "--out", outDir, flag, value]);
+        Assert.Equal(2, r.ExitCode);
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith($"sweep: {flag}: ", lines[0]);
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [Fact]
     public async Task A_missing_spec_file_exits_2_naming_it()
     {
