@@ -57,8 +57,12 @@ public interface ISweepRegistryGrain : IGrainWithIntegerKey
 public sealed record SiloSlots(
     [property: Id(0)] int Capacity,
     [property: Id(1)] int Busy,
-    [property: Id(2)] IReadOnlyDictionary<string, int>? BusyBySweep = null)
+    [property: Id(2)] IReadOnlyDictionary<string, int>? BusyBySweep = null,
+    [property: Id(3)] int Slots = 0)
 {
+    /// <summary>Training slots (threads of training); Capacity counts trial places (slots × fusion width). 0 = not advertised: Capacity.</summary>
+    public int TrainingSlots => Slots > 0 ? Slots : Capacity;
+
     public int Free => Math.Max(0, Capacity - Busy);
 
     /// <summary>Slots busy for sweeps other than <paramref name="sweepId"/>.</summary>

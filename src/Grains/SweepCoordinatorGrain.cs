@@ -203,6 +203,7 @@ public sealed class SweepCoordinatorGrain(
         _front = new ParetoFront(spec.Objectives[0], spec.Objectives[1]);
         _nodeFront = new ParetoFront("accuracy", "nodeSparsity");
         foreach (var p in state.State.Plans) _plans[p.TrialId] = p;
+        _fuses = state.State.Plans.All(p => Sweep.Training.Fusion.FusedTraining.Supports(p.Params.Model));
         for (int i = 0; i < state.State.Results.Count; i++)
         {
             var r = state.State.Results[i];
@@ -403,12 +404,18 @@ public sealed class SweepCoordinatorGrain(
         if (DateTime.UtcNow - _capacityAt > CapacityRefresh)
         {
             var slots = await GrainFactory.GetGrain<ISlotRegistryGrain>(0).GetSlotsAsync();
-            int total = slots.Values.Sum(s => s.Capacity), others = slots.Values.Sum(s => s.BusyForOthers(SweepId));
+            // Trials that fuse share a slot (a silo offers slots × fusion width places); trials of a model that does not
+            // fuse take a slot each, so more of them in flight would only wait in the silos' queues.
+            int total = Fuses ? slots.Values.Sum(s => s.Capacity) : slots.Values.Sum(s => s.TrainingSlots);
+            int others = slots.Values.Sum(s => s.BusyForOthers(SweepId));
             _capacity = Math.Max(1, total - others);
             _capacityAt = DateTime.UtcNow;
         }
         return _capacity;
     }
+
+    private bool _fuses;   // every trial of the sweep is of a model that fuses (set when the plans are rebuilt)
+    private bool Fuses => _fuses;
 
     private void ScheduleFlush()
     {

@@ -108,6 +108,16 @@ public sealed class PlacementTests
         }
     }
 
+    [Fact]
+    public async Task Trials_of_a_model_that_does_not_fuse_take_a_slot_each()
+    {
+        await using var cluster = await ClusterAsync(first: 1, second: 0, fuse: 4);
+        var (status, results, _) = await RunAsync(cluster, "\"model\": [\"lenet5\"], \"pruneRate\": [0.5, 0.6]", epochs: 1);
+        Assert.Equal(2, status.Completed);
+        Assert.Equal(1, status.InFlightLimit);   // 1 slot: lenet5 trains one trial at a time, so one in flight, not 4
+        Assert.All(results, r => Assert.Equal("lenet5", r.Params.Model));
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int seen;
