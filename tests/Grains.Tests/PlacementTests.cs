@@ -101,7 +101,7 @@ public sealed class PlacementTests
         Assert.Equal(4, largestGroup);           // all four trained together on the one slot
         foreach (var r in results)
         {
-            var alone = Sweep.Training.TrialRunner.Run(TrialMapping.ToSettings(r.Params, DatasetRef.Mnist10k, 1000), new("cpu", 1));
+            var alone = Sweep.Training.TrialRunner.Run(TrialMapping.ToSettings(r.Params, DatasetRef.Mnist10k, 1000), new("cpu", 1), cancellationToken: TestContext.Current.CancellationToken);
             Assert.Equal(alone.WeightSparsity, r.WeightSparsity!.Value, 12);
             Assert.Equal(alone.Accuracy, r.Accuracy!.Value, 0.01);
             Assert.Equal(alone.Epochs[0].Loss, r.Epochs[0].Loss, 1e-3 * alone.Epochs[0].Loss);

@@ -43,7 +43,7 @@ public sealed class FusionTests
         Assert.Equal(Mixed.Length, fused.Length);
         for (int i = 0; i < Mixed.Length; i++)
         {
-            var alone = TrialRunner.Run(Mixed[i], Cpu);
+            var alone = TrialRunner.Run(Mixed[i], Cpu, cancellationToken: TestContext.Current.CancellationToken);
             Assert.Null(fused[i].Error);
             AssertSame(alone, fused[i].Report!);
         }
@@ -73,7 +73,7 @@ public sealed class FusionTests
             new FusedTrial(Small("l1", 1e-5, 0.5), e => cancel.Cancel(), cancel.Token),   // cancelled after its first epoch
         };
         var outcomes = FusedTraining.Run(group, Cpu);
-        AssertSame(TrialRunner.Run(healthy, Cpu), outcomes[0].Report!);
+        AssertSame(TrialRunner.Run(healthy, Cpu, cancellationToken: TestContext.Current.CancellationToken), outcomes[0].Report!);
         Assert.IsType<TrainingDivergedException>(outcomes[1].Error);
         Assert.IsType<OperationCanceledException>(outcomes[2].Error);
         Assert.Null(outcomes[2].Report);
@@ -100,7 +100,7 @@ public sealed class FusionTests
         try
         {
             var settings = Small("l1", 3e-4, 0.95, "magnitude");
-            var report = TrialRunner.Run(settings, Cpu with { SaveModelPath = path });
+            var report = TrialRunner.Run(settings, Cpu with { SaveModelPath = path }, cancellationToken: TestContext.Current.CancellationToken);
             using var saved = Sweep.Training.Models.ModelFile.Load(path);
             var net = saved.Network;
             var layers = net.Layers;

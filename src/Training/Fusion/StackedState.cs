@@ -46,13 +46,13 @@ internal sealed class StackedState : IDisposable
         _lr = (float)trials[0].Settings.LearningRate;
         _mu = (float)trials[0].Settings.Momentum;
         _batch = trials[0].Settings.BatchSize;
-        _w2t = Enumerable.Range(0, _k).Select(t => _w[1][t].t()).ToArray();
-        _w1v = Enumerable.Range(0, _k).Select(t => _w[1][t]).ToArray();
-        _gw1 = training ? Enumerable.Range(0, _k).Select(t => _gw[1][t]).ToArray() : [];
+        _fc2T = Enumerable.Range(0, _k).Select(t => _w[1][t].t()).ToArray();
+        _fc2W = Enumerable.Range(0, _k).Select(t => _w[1][t]).ToArray();
+        _fc2G = training ? Enumerable.Range(0, _k).Select(t => _gw[1][t]).ToArray() : [];
         if (_cpu && training) _views = new BatchViews(this, _batch);
     }
 
-    /// <summary>True when steps take sparse batches (<see cref="Step(SparseBatch, Tensor, double[])"/>): the CPU path.</summary>
+    /// <summary>True when steps take sparse batches (<see cref="Step(SparseBatch, long[], long, double[])"/>): the CPU path.</summary>
     public bool UsesSparseInputs => _cpu;
 
     /// <summary>
@@ -78,13 +78,13 @@ internal sealed class StackedState : IDisposable
         for (int t = 0; t < k; t++)
         {
             SparseKernels.Forward(x.RowStart, x.RowColumn, x.RowValue, batch, w1 + t * perW1, b1 + (long)t * h1, a1 + t * a1Size, h1);
-            views.A2[t].addmm_(views.A1[t], _w2t[t], 0, 1);
+            views.A2[t].addmm_(views.A1[t], _fc2T[t], 0, 1);
             DenseKernels.BiasRelu(a2 + t * a2Size, b2 + (long)t * h2, batch, h2);
             losses[t] += DenseKernels.Output(a2 + t * a2Size, batch, h2, w3 + t * perW3, b3 + (long)t * outputs, outputs, labels, labelOffset,
                 gw3 + t * perW3, gb3 + (long)t * outputs, d2 + t * a2Size);
             DenseKernels.SumRows(d2 + t * a2Size, batch, h2, gb2 + (long)t * h2);
-            _gw1[t].addmm_(views.D2T[t], views.A1[t], 0, 1);
-            views.D1[t].addmm_(views.D2[t], _w1v[t], 0, 1);
+            _fc2G[t].addmm_(views.D2T[t], views.A1[t], 0, 1);
+            views.D1[t].addmm_(views.D2[t], _fc2W[t], 0, 1);
             DenseKernels.ReluGradient(d1 + t * a1Size, a1 + t * a1Size, batch, h1, gb1 + (long)t * h1);
             losses[t] += SparseKernels.GradientStep(x.ColStart, x.ColRow, x.ColValue, x.Columns, d1 + t * a1Size, h1,
                 w1 + t * perW1, v1 + t * perW1, m1 + t * perW1, (float)_l1[t], (float)_l2[t], _lr, _mu);
@@ -124,7 +124,8 @@ internal sealed class StackedState : IDisposable
     }
 
     private readonly long _batch;
-    private readonly Tensor[] _w2t, _gw1, _w1v;
+    // Per-trial views of the second layer (fc2): its weight transposed, its gradient, its weight.
+    private readonly Tensor[] _fc2T, _fc2G, _fc2W;
     private readonly BatchViews? _views;
     private BatchViews? _partial;
 
@@ -135,7 +136,7 @@ internal sealed class StackedState : IDisposable
     private sealed class BatchViews : IDisposable
     {
         public readonly long Batch;
-        public readonly Tensor A1All, A2All, D1All, D2All, MinusOne;
+        public readonly Tensor A1All, A2All, D1All, D2All;
         public readonly Tensor[] A1, A2, D1, D2, D2T;
 
         public BatchViews(StackedState s, long batch)
@@ -147,7 +148,6 @@ internal sealed class StackedState : IDisposable
             A2All = torch.empty(k, batch, s._units[1], device: device);
             D1All = torch.empty(k, batch, s._units[0], device: device);
             D2All = torch.empty(k, batch, s._units[1], device: device);
-            MinusOne = torch.full(new long[] { k, batch, 1 }, -1f, device: device);
             A1 = Enumerable.Range(0, k).Select(t => A1All[t]).ToArray();
             A2 = Enumerable.Range(0, k).Select(t => A2All[t]).ToArray();
             D1 = Enumerable.Range(0, k).Select(t => D1All[t]).ToArray();
@@ -156,7 +156,7 @@ internal sealed class StackedState : IDisposable
             foreach (var t in All()) t.DetachFromDisposeScope();
         }
 
-        private IEnumerable<Tensor> All() => new[] { A1All, A2All, D1All, D2All, MinusOne }.Concat(A1).Concat(A2).Concat(D1).Concat(D2).Concat(D2T);
+        private IEnumerable<Tensor> All() => new[] { A1All, A2All, D1All, D2All }.Concat(A1).Concat(A2).Concat(D1).Concat(D2).Concat(D2T);
 
         public void Dispose()
         {
@@ -220,7 +220,7 @@ internal sealed class StackedState : IDisposable
                 SparseKernels.Forward(rows.Start, rows.Column, rows.Value, rows.Rows, w1 + t * perW1, b1 + (long)t * units, a + (long)t * rows.Rows * units, units);
                 using var a1t = a1[t];
                 using var a2t = a2[t];
-                a2t.addmm_(a1t, _w2t[t], 0, 1);
+                a2t.addmm_(a1t, _fc2T[t], 0, 1);
                 DenseKernels.BiasRelu(a2p + (long)t * rows.Rows * _units[1], Pointer(_b[1]) + t * _units[1], rows.Rows, (int)_units[1]);
             }
         }
