@@ -69,6 +69,43 @@ if (argv.Contains("--zero"))
     return;
 }
 
+if (argv.Contains("--prune"))
+{
+    {
+        using var keys = torch.randn(117600);
+        void T(string name, Action f) { for (int i = 0; i < 3; i++) f(); var sw = Stopwatch.StartNew(); for (int i = 0; i < 50; i++) { using var sc = torch.NewDisposeScope(); f(); } Console.WriteLine($"{name}: {sw.Elapsed.TotalMilliseconds / 50:F3} ms"); }
+        T("topk 11760 of 117600 unsorted", () => keys.topk(11760, largest: true, sorted: false));
+        T("topk smallest 11760", () => keys.topk(11760, largest: false, sorted: false));
+        T("kthvalue", () => keys.kthvalue(117600 - 11760, 0));
+        T("sort", () => keys.sort());
+        using var m = torch.ones(235200);
+        T("nonzero", () => m.nonzero());
+        T("count_nonzero", () => m.count_nonzero());
+        using var g = new Generator(3, torch.CPU);
+        T("rand 117600", () => torch.rand(new long[] { 117600 }, generator: g));
+        T("log x2", () => keys.abs().log_().neg_().log_());
+    }
+    // One pruning event on a first-layer-sized tensor, from 50 % to 55 % sparsity, stochastic and magnitude.
+    foreach (var method in new[] { "stochastic", "magnitude" })
+    {
+        var pruner = Sweep.Training.Pruning.Pruner.Create(method, 0.5);
+        using var g = new Generator(1, torch.CPU);
+        double total = 0; int reps = 50;
+        for (int r = 0; r < reps + 3; r++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var w = torch.randn(784, 300);
+            var m = torch.ones(784, 300);
+            pruner.PruneToSparsity(w, m, 0.5, g);
+            var sw = Stopwatch.StartNew();
+            pruner.PruneToSparsity(w, m, 0.55, g);
+            if (r >= 3) total += sw.Elapsed.TotalMilliseconds;
+        }
+        Console.WriteLine($"{method}: {total / reps:F2} ms per event (235,200 weights, 50 % -> 55 %)");
+    }
+    return;
+}
+
 // The reference grid's 32 settings (l1/l2 × 4 λ × 4 rates), seed 0, 5 epochs.
 var grid = (from reg in new[] { "l1", "l2" } from lam in new[] { 1e-5, 1e-4, 1e-3, 1e-2 } from rate in new[] { 0.5, 0.7, 0.8, 0.9 }
             select new TrialSettings { Regularizer = reg, Lambda = lam, PruneRate = rate, Epochs = epochs }).ToArray();

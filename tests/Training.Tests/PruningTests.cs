@@ -7,6 +7,31 @@ namespace Sweep.Training.Tests;
 
 public sealed class PruningTests
 {
+    [Theory]
+    [InlineData("magnitude")]
+    [InlineData("stochastic")]
+    public void The_cpu_selection_prunes_exactly_what_the_tensor_path_prunes(string method)
+    {
+        // Same weights, same mask (a third already pruned), same generator seed: the same entries must go.
+        using var init = new TorchSharp.torch.Generator(42, TorchSharp.torch.CPU);
+        using var w = TorchSharp.torch.randn(new long[] { 300, 784 }, generator: init);
+        using var m = TorchSharp.torch.rand(new long[] { 300, 784 }, generator: init).gt(0.33).to_type(TorchSharp.torch.ScalarType.Float32);
+        w.mul_(m);
+        var pruner = Pruner.Create(method, 0.5);
+        using var w1 = w.clone(); using var m1 = m.clone();
+        using var w2 = w.clone(); using var m2 = m.clone();
+        using var g1 = new TorchSharp.torch.Generator(7, TorchSharp.torch.CPU);
+        using var g2 = new TorchSharp.torch.Generator(7, TorchSharp.torch.CPU);
+        long k = 40_000;
+        Assert.Equal(k, pruner.Prune(w1, m1, k, g1));              // contiguous CPU tensors: the C# selection
+        Assert.Equal(k, pruner.PruneWithTensors(w2, m2, k, g2));   // the tensor operations every device uses
+        long aliveBefore = m.count_nonzero().item<long>();
+        Assert.Equal(aliveBefore - k, m1.count_nonzero().item<long>());
+        Assert.True(m1.eq(m2).all().item<bool>(), "the two paths chose different entries");
+        Assert.True(w1.eq(w2).all().item<bool>());
+        Assert.True(w1.eq(0).logical_or(m1.ne(0)).all().item<bool>());   // every pruned entry is zero
+    }
+
     [Fact]
     public void The_schedule_fires_every_interval_and_at_the_end_of_the_ramp_only()
     {

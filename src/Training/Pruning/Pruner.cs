@@ -34,6 +34,16 @@ public abstract class Pruner
     public long Prune(Tensor weight, Tensor mask, long k, Generator generator)
     {
         if (k <= 0 || !Prunes) return 0;
+        if (weight.device_type == DeviceType.CPU && mask.device_type == DeviceType.CPU && weight.dtype == ScalarType.Float32
+            && mask.dtype == ScalarType.Float32 && weight.is_contiguous() && mask.is_contiguous())
+            return CpuSelection.Prune(this, weight, mask, k, generator);
+        return PruneWithTensors(weight, mask, k, generator);
+    }
+
+    /// <summary>The device-independent path of <see cref="Prune"/> (tensor operations; a test compares it with the CPU path).</summary>
+    internal long PruneWithTensors(Tensor weight, Tensor mask, long k, Generator generator)
+    {
+        if (k <= 0 || !Prunes) return 0;
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
         var w = weight.view(-1);
@@ -53,12 +63,23 @@ public abstract class Pruner
 
     /// <summary>A key per alive entry, from the alive entries' magnitudes: the k entries with the largest keys are pruned.</summary>
     protected abstract Tensor SelectionKeys(Tensor magnitude, Generator generator);
+
+    /// <summary>
+    /// The same keys as <see cref="SelectionKeys"/>, written into <paramref name="keys"/> on the CPU (the random draws come
+    /// from <paramref name="generator"/> exactly as there: one uniform per alive entry, in order).
+    /// </summary>
+    internal abstract void FillKeys(ReadOnlySpan<float> magnitude, Span<float> keys, Generator generator);
 }
 
 /// <summary>The classic baseline: prune the k alive entries of smallest |w| (the τ → 0 limit of stochastic).</summary>
 public sealed class MagnitudePruner : Pruner
 {
     protected override Tensor SelectionKeys(Tensor magnitude, Generator generator) => magnitude.neg();
+
+    internal override void FillKeys(ReadOnlySpan<float> magnitude, Span<float> keys, Generator generator)
+    {
+        for (int i = 0; i < magnitude.Length; i++) keys[i] = -magnitude[i];
+    }
 }
 
 /// <summary>Never prunes.</summary>
@@ -66,4 +87,6 @@ public sealed class NoPruner : Pruner
 {
     public override bool Prunes => false;
     protected override Tensor SelectionKeys(Tensor magnitude, Generator generator) => magnitude;
+
+    internal override void FillKeys(ReadOnlySpan<float> magnitude, Span<float> keys, Generator generator) => magnitude.CopyTo(keys);
 }
