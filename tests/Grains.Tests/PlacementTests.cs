@@ -78,7 +78,7 @@ public sealed class PlacementTests
     public async Task With_one_slot_on_each_silo_two_trials_train_at_once_one_on_each()
     {
         await using var cluster = await ClusterAsync(first: 1, second: 1);
-        var (status, results, together) = await RunAsync(cluster, "\"pruneRate\": [0.5, 0.9]", epochs: 8);
+        var (status, results, together) = await RunAsync(cluster, "\"pruneRate\": [0.5, 0.9]", epochs: 30);   // ~1 s each: time to see both at once
         Assert.Equal(2, status.Completed);
         Assert.Equal(2, results.Select(r => r.Silo).Distinct().Count());
         Assert.Equal(2, together.Count);   // seen training at the same moment on two different silos

@@ -131,7 +131,8 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
     [Fact]
     public async Task A_coordinator_deactivated_mid_sweep_resumes_from_storage()
     {
-        var spec = Spec("resume", "\"pruneRate\": [0.1, 0.3, 0.5, 0.7, 0.8, 0.9]", extra: ", \"regularizer\": \"l1\", \"lambda\": 1e-5");
+        // 30 epochs (about a second a trial): long enough that the sweep is still running when one trial has finished.
+        var spec = Spec("resume", "\"pruneRate\": [0.1, 0.3, 0.5, 0.7, 0.8, 0.9]", epochs: 30, extra: ", \"regularizer\": \"l1\", \"lambda\": 1e-5");
         string id = $"resume-{Guid.NewGuid():N}";
         var coordinator = Coordinator(id);
         await coordinator.SubmitAsync(spec, []);
