@@ -168,7 +168,10 @@ public sealed class TrialSlotPool : IDisposable
     public async Task<TrialReport> TrainAsync(TrialSettings settings, string sweepId, Action<EpochReport>? onEpoch, CancellationToken cancellationToken,
         string? saveModelPath = null)
     {
-        await _places.WaitAsync(cancellationToken);
+        // ConfigureAwait(false): the pool's bookkeeping must not depend on the calling grain's scheduler. A grain
+        // activation that is gone (deactivated mid-wait, e.g. a duplicate after a silo's directory partition was lost)
+        // never runs continuations queued to it, and a place released there would leak for good.
+        await _places.WaitAsync(cancellationToken).ConfigureAwait(false);
         lock (_lock) _busyBySweep[sweepId] = _busyBySweep.GetValueOrDefault(sweepId) + 1;
         try
         {
@@ -185,7 +188,7 @@ public sealed class TrialSlotPool : IDisposable
                 lock (_lock) { removed = node.List is not null; if (removed) _queue.Remove(node); }
                 if (removed) done.TrySetCanceled(cancellationToken);
             });
-            return await done.Task;
+            return await done.Task.ConfigureAwait(false);
         }
         finally
         {
