@@ -79,6 +79,10 @@ sweep_compat_exec() {
     mount --rbind /sys "$r/sys" 2>/dev/null || true
     cp /etc/resolv.conf "$r/etc/resolv.conf" 2>/dev/null || true
     cp /etc/hosts "$r/etc/hosts" 2>/dev/null || true
+    # The host may trust certificate authorities that Debian does not ship (a registry proxy of this network): NuGet
+    # inside the root must trust what the host trusts, so the host bundle stands in for the root bundle meanwhile.
+    h=/etc/ssl/certs/ca-certificates.crt
+    { [ -f "$h" ] && [ -f "$r$h" ] && mount --bind -o ro "$h" "$r$h"; } || true
     mkdir -p "$r$dn"; mount --bind "$dn" "$r$dn"
     for d in /root /home /tmp /opt "$repo" "$cwd"; do
       [ -d "$d" ] || continue
