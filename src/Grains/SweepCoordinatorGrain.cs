@@ -184,7 +184,13 @@ public sealed class SweepCoordinatorGrain(
 
     public async Task ReportResultAsync(TrialResult result)
     {
-        if (state.State.Spec is null || !_plans.ContainsKey(result.TrialId) || _finished.ContainsKey(result.TrialId)) return;
+        if (state.State.Spec is null || !_plans.ContainsKey(result.TrialId)) return;
+        if (_finished.ContainsKey(result.TrialId))
+        {
+            // A second report of a recorded trial (it ran again after a coordinator move): it no longer runs.
+            if (_inFlight.Remove(result.TrialId)) { _version++; DispatchInBackground(); }
+            return;
+        }
         Record(result);
         FinishIfDone();
         if (IsFinished || DateTime.UtcNow - _lastWrite >= WriteInterval) await WriteAsync();
@@ -293,17 +299,22 @@ public sealed class SweepCoordinatorGrain(
                 while (batch.Count < room && _pending.Count > 0)
                 {
                     var plan = _pending.Dequeue();
+                    // A trial can report while it still waits here (it ran before a coordinator move): not again.
+                    if (_finished.ContainsKey(plan.TrialId)) continue;
                     _inFlight[plan.TrialId] = new TrialProgress(plan.TrialId, 0, plan.Params.Epochs, "");
                     batch.Add(plan);
                 }
+                if (batch.Count == 0) continue;
                 _version++;
                 foreach (var stored in await Task.WhenAll(batch.Select(StartTrialAsync)))
                 {
-                    if (stored is not null && !_finished.ContainsKey(stored.TrialId))
+                    if (stored is null) continue;
+                    if (!_finished.ContainsKey(stored.TrialId))
                     {
                         Record(stored);
                         FinishIfDone();
                     }
+                    else _inFlight.Remove(stored.TrialId);   // finished meanwhile: it must not hold a place forever
                 }
             }
         }
@@ -388,8 +399,9 @@ public sealed class SweepCoordinatorGrain(
         }).ToArray();
         foreach (var stored in await Task.WhenAll(calls))
         {
-            if (stored is not null && _inFlight.ContainsKey(stored.TrialId) && !_finished.ContainsKey(stored.TrialId))
-                Record(stored);
+            if (stored is null || !_inFlight.ContainsKey(stored.TrialId)) continue;
+            if (!_finished.ContainsKey(stored.TrialId)) Record(stored);
+            else _inFlight.Remove(stored.TrialId);   // already recorded (reported twice around a coordinator move)
         }
         FinishIfDone();
         await DispatchAsync();

@@ -67,7 +67,7 @@ public sealed class TrialGrain(
         // The silo is stopping (or the grain is moved): stop between steps and leave no result, so it runs again elsewhere.
         _handingBack = true;
         _cancel?.Cancel();
-        await run.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await run.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         logger.LogInformation("Trial {Trial} handed back ({Reason})", this.GetPrimaryKeyString(), reason.Description);
     }
 
@@ -98,8 +98,6 @@ public sealed class TrialGrain(
         state.State.Result = result;
         await resilience.StorageWrite.RunOnGrainAsync(_ => state.WriteStateAsync(), CancellationToken.None);
         await ReportAsync(request.SweepId, result);
-        // The result is stored: a finished trial need not stay in memory (a later call reads it back from storage).
-        DeactivateOnIdle();
     }
 
     /// <summary>Runs attempts until one completes, a deterministic failure ends the trial, or the attempts are used up.</summary>
@@ -202,7 +200,10 @@ public sealed class TrialGrain(
         DelayDeactivation(TimeSpan.FromDays(1));
         await foreach (var e in epochs.Reader.ReadAllAsync(CancellationToken.None))
             coordinator.ReportEpochAsync(trialId, TrialMapping.ToRecord(e), siloName).Ignore();
-        return await training;
+        var report = await training;
+        // Trained: from now on the activation is collected like any idle one (the result is in storage).
+        DelayDeactivation(TimeSpan.FromSeconds(-1));
+        return report;
     }
 
     private async Task ReportAsync(string sweepId, TrialResult result)

@@ -150,6 +150,33 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Trials_reported_while_still_pending_are_not_run_and_hold_no_place()
+    {
+        // A trial that ran before a coordinator move reports to the new activation while that one still has it pending
+        // (the state it loaded was written before the trial finished). The fixture's cluster has 2 places; trials 0 and 1
+        // take them, and trials 2 and 3 report before they are dispatched: they must be skipped, not run again and left
+        // holding both places (which stalled such a sweep with 4 and 5 never started).
+        var spec = Spec("early", "\"pruneRate\": [0.1, 0.3, 0.5, 0.7, 0.8, 0.9]", epochs: 3, extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
+        var plans = SearchSpace.Expand(spec);
+        string id = $"early-{Guid.NewGuid():N}";
+        var coordinator = Coordinator(id);
+        await coordinator.SubmitAsync(spec, []);
+        foreach (var plan in plans.Skip(2).Take(2))
+            await coordinator.ReportResultAsync(new TrialResult
+            {
+                TrialId = plan.TrialId, SweepId = id, Status = TrialStatus.Completed, Params = plan.Params,
+                Accuracy = 0.5, WeightSparsity = plan.Params.PruneRate, NodeSparsity = 0, Silo = "elsewhere", Attempts = 1,
+            });
+
+        var done = await WaitAsync(id, s => s.IsFinished);
+        Assert.Equal((6, 0), (done.Completed, done.Running));
+        var results = await ResultsAsync(id);
+        Assert.Equal(6, results.Select(r => r.TrialId).Distinct().Count());
+        foreach (var plan in plans.Skip(2).Take(2))
+            Assert.Equal("elsewhere", results.Single(r => r.TrialId == plan.TrialId).Silo);   // recorded once, not trained
+    }
+
+    [Fact]
     public async Task Completed_trials_handed_in_at_submit_are_kept_and_not_run_again()
     {
         var spec = Spec("keep", "\"pruneRate\": [0.5, 0.6, 0.7]", extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
