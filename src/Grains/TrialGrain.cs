@@ -30,6 +30,9 @@ public sealed class TrialGrainState
 /// coordinator starts them again elsewhere.
 /// </summary>
 [FreeSlotPlacement]   // only on silos with free training slots
+// A trained trial's result is in storage: its idle activation goes after 2 minutes, not Orleans' default 15, so a silo
+// that runs thousands of trials a minute does not hold them all. A running trial delays its own deactivation.
+[CollectionAgeLimit(Minutes = 2)]
 public sealed class TrialGrain(
     [PersistentState("trial", SweepStorage.Name)] IPersistentState<TrialGrainState> state,
     TrialSlotPool slots,
