@@ -185,13 +185,11 @@ public sealed class SweepCoordinatorGrain(
     public async Task ReportResultAsync(TrialResult result)
     {
         if (state.State.Spec is null || !_plans.ContainsKey(result.TrialId)) return;
-        if (_finished.ContainsKey(result.TrialId))
+        if (!Collect(result))
         {
-            // A second report of a recorded trial (it ran again after a coordinator move): it no longer runs.
-            if (_inFlight.Remove(result.TrialId)) { _version++; DispatchInBackground(); }
+            DispatchInBackground();   // its place may be free now
             return;
         }
-        Record(result);
         FinishIfDone();
         if (IsFinished || DateTime.UtcNow - _lastWrite >= WriteInterval) await WriteAsync();
         else ScheduleFlush();
@@ -221,6 +219,21 @@ public sealed class SweepCoordinatorGrain(
             if (!_finished.ContainsKey(p.TrialId)) _pending.Enqueue(p);
         _doneAtActivation = _finished.Count;
         _version++;
+    }
+
+    /// <summary>
+    /// Takes a trial's result: recorded the first time (true). A trial recorded already (it reported twice around a
+    /// coordinator move) only leaves the in-flight set, so it never holds a place for good.
+    /// </summary>
+    private bool Collect(TrialResult result)
+    {
+        if (!_finished.ContainsKey(result.TrialId))
+        {
+            Record(result);
+            return true;
+        }
+        if (_inFlight.Remove(result.TrialId)) _version++;
+        return false;
     }
 
     private void Record(TrialResult result)
@@ -307,15 +320,7 @@ public sealed class SweepCoordinatorGrain(
                 if (batch.Count == 0) continue;
                 _version++;
                 foreach (var stored in await Task.WhenAll(batch.Select(StartTrialAsync)))
-                {
-                    if (stored is null) continue;
-                    if (!_finished.ContainsKey(stored.TrialId))
-                    {
-                        Record(stored);
-                        FinishIfDone();
-                    }
-                    else _inFlight.Remove(stored.TrialId);   // finished meanwhile: it must not hold a place forever
-                }
+                    if (stored is not null && Collect(stored)) FinishIfDone();
             }
         }
         finally
@@ -398,11 +403,7 @@ public sealed class SweepCoordinatorGrain(
             }
         }).ToArray();
         foreach (var stored in await Task.WhenAll(calls))
-        {
-            if (stored is null || !_inFlight.ContainsKey(stored.TrialId)) continue;
-            if (!_finished.ContainsKey(stored.TrialId)) Record(stored);
-            else _inFlight.Remove(stored.TrialId);   // already recorded (reported twice around a coordinator move)
-        }
+            if (stored is not null && _inFlight.ContainsKey(stored.TrialId)) Collect(stored);
         FinishIfDone();
         await DispatchAsync();
     }
