@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Sweep.Grains;
 using Sweep.Grains.Models;
+using Sweep.Grains.Search;
 using Sweep.Training;
 
 namespace Sweep.Client.Cli;
@@ -20,32 +21,24 @@ public static class TrialCommand
         """;
 
     private static readonly string[] Values =
-    [
-        "model", "regularizer", "lambda", "prune-rate", "prune-method", "temperature", "interval", "ramp-fraction",
-        "epochs", "batch-size", "learning-rate", "momentum", "seed", "dataset", "images", "labels", "train-limit", "device", "threads",
-    ];
+        [.. TrialParameterTable.All.Select(d => d.Flag), "dataset", "images", "labels", "train-limit", "device", "threads"];
 
     public static int Run(IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
         var a = new CommandArgs("trial", argv, Values, ["json"]);
         a.NoMorePositional(0);
-        var defaults = new TrialParameters();
-        var p = new TrialParameters
+        var p = new TrialParameters();
+        foreach (var parameter in TrialParameterTable.All)
         {
-            Model = a.String("model", defaults.Model),
-            Regularizer = a.String("regularizer", defaults.Regularizer),
-            Lambda = a.Double("lambda", defaults.Lambda),
-            PruneRate = a.Double("prune-rate", defaults.PruneRate),
-            PruneMethod = a.String("prune-method", defaults.PruneMethod),
-            Temperature = a.Double("temperature", defaults.Temperature),
-            Interval = a.Int("interval", defaults.Interval),
-            RampFraction = a.Double("ramp-fraction", defaults.RampFraction),
-            Epochs = a.Int("epochs", defaults.Epochs),
-            BatchSize = a.Int("batch-size", defaults.BatchSize),
-            LearningRate = a.Double("learning-rate", defaults.LearningRate),
-            Momentum = a.Double("momentum", defaults.Momentum),
-            Seed = a.Long("seed", defaults.Seed),
-        };
+            if (!a.Has(parameter.Flag)) continue;
+            p = parameter.Kind switch
+            {
+                ParameterKind.Text => parameter.With(p, a.String(parameter.Flag)!),
+                ParameterKind.Real => parameter.With(p, a.Double(parameter.Flag, 0)),
+                // Integer fields of int width take int flags (out of range: a usage error, not an overflow).
+                _ => parameter.With(p, parameter.Domain!.Max <= int.MaxValue ? a.Int(parameter.Flag, 0) : a.Long(parameter.Flag, 0)),
+            };
+        }
         var dataset = DatasetFrom(a);
         int? trainLimit = a.Has("train-limit") ? a.Int("train-limit", 0) : null;
         int threads = a.Int("threads", 0);
@@ -64,7 +57,8 @@ public static class TrialCommand
         catch (InvalidSettingException e)
         {
             // Settings are validated before any training starts: name the flag that carries the field.
-            throw new UsageException($"--{Kebab(e.Field)}: {e.Message[(e.Field.Length + 2)..]}");
+            string flag = TrialParameterTable.Find(e.Field)?.Flag ?? Kebab(e.Field);
+            throw new UsageException($"--{flag}: {e.Message[(e.Field.Length + 2)..]}");
         }
         var result = TrialMapping.Completed($"trial-{Guid.NewGuid():N}"[..14], "", p, report, Environment.MachineName, 1);
         if (json)

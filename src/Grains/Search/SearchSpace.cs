@@ -158,35 +158,23 @@ public static class SearchSpace
 
     private static int Count(Dimension d)
     {
-        bool text = ParameterDomains.Names(d.Parameter) is not null;
-        int count = text ? d.Texts.Count : d.Numbers.Count;
+        int count = Parameter(d.Parameter).Kind == ParameterKind.Text ? d.Texts.Count : d.Numbers.Count;
         if (count == 0) throw new SpecException($"search.space.{d.Parameter}", $"empty list; give at least one value");
         return count;
     }
 
-    private static TrialParameters Apply(TrialParameters p, Dimension d, int index) =>
-        ParameterDomains.Names(d.Parameter) is not null ? Apply(p, d.Parameter, d.Texts[index]) : Apply(p, d.Parameter, d.Numbers[index]);
-
-    private static TrialParameters Apply(TrialParameters p, string parameter, string value) => parameter switch
+    private static TrialParameters Apply(TrialParameters p, Dimension d, int index)
     {
-        "model" => p with { Model = value },
-        "regularizer" => p with { Regularizer = value },
-        "pruneMethod" => p with { PruneMethod = value },
-        _ => throw Unknown(parameter),
-    };
+        var parameter = Parameter(d.Parameter);
+        return parameter.Kind == ParameterKind.Text ? parameter.With(p, d.Texts[index]) : parameter.With(p, d.Numbers[index]);
+    }
 
-    private static TrialParameters Apply(TrialParameters p, string parameter, double value) => parameter switch
-    {
-        "lambda" => p with { Lambda = value },
-        "pruneRate" => p with { PruneRate = value },
-        "temperature" => p with { Temperature = value },
-        "learningRate" => p with { LearningRate = value },
-        "epochs" => p with { Epochs = checked((int)value) },
-        _ => throw Unknown(parameter),
-    };
+    private static TrialParameters Apply(TrialParameters p, string parameter, double value) => Parameter(parameter).With(p, value);
 
-    private static SpecException Unknown(string parameter) =>
-        new($"search.space.{parameter}", $"unknown parameter (searchable: {string.Join(", ", ParameterDomains.Searchable)})");
+    private static TrialParameter Parameter(string name) =>
+        TrialParameterTable.Find(name) is { Searchable: true } parameter ? parameter
+            : throw new SpecException($"search.space.{name}",
+                $"unknown parameter (searchable: {string.Join(", ", TrialParameterTable.Searchable)})");
 
     private static string Format(double count) =>
         count < 1e15 ? count.ToString("0", CultureInfo.InvariantCulture) : count.ToString("R", CultureInfo.InvariantCulture);

@@ -32,11 +32,16 @@ public static partial class SpecParser
     private static readonly string[] TopKeys =
         ["name", "dataset", "model", "training", "pruning", "regularizer", "lambda", "pruneRate",
          "search", "seeds", "objectives", "referencePoint", "maxAttempts", "saveModels"];
-    private static readonly string[] TrainingKeys = ["epochs", "batchSize", "learningRate", "momentum", "trainLimit"];
-    private static readonly string[] PruningKeys = ["method", "temperature", "interval", "rampFraction"];
+    private static readonly string[] BaseSections = ["", "training", "pruning"];
+    private static readonly string[] TrainingKeys = [.. KeysIn("training"), "trainLimit"];
+    private static readonly string[] PruningKeys = KeysIn("pruning");
+    private static readonly NumericDomain TrainLimitDomain = NumericDomain.Int(1, int.MaxValue);
     private static readonly string[] DatasetKeys = ["images", "labels"];
     private static readonly string[] SearchKeys = ["strategy", "space", "trials", "seed"];
     private static readonly string[] RangeKinds = ["uniform", "logUniform", "int"];
+
+    private static string[] KeysIn(string section) =>
+        TrialParameterTable.All.Where(d => d.Section == section).Select(d => d.Key!).ToArray();
 
     // Integers arriving as doubles (1e3) are exact up to 2^53; beyond that they are not integers we can trust.
     private const double MaxExactInteger = 9_007_199_254_740_992d;
@@ -127,30 +132,28 @@ public static partial class SpecParser
             ? ParseDataset(datasetElement, baseDirectory)
             : DatasetRef.Mnist10k;
 
+        // Base values: each section is read (unknown keys refused) before the parameters the table places in it.
         var p = new TrialParameters();
-        if (root.TryGet("model", out var e)) p = p with { Model = KnownName(e, "model", "model") };
-        if (root.TryGet("regularizer", out e)) p = p with { Regularizer = KnownName(e, "regularizer", "regularizer") };
-        if (root.TryGet("lambda", out e)) p = p with { Lambda = Number(e, "lambda", ParameterDomains.Lambda) };
-        if (root.TryGet("pruneRate", out e)) p = p with { PruneRate = Number(e, "pruneRate", ParameterDomains.PruneRate) };
-
         int? trainLimit = null;
-        if (root.TryGet("training", out var trainingElement))
+        foreach (string sectionName in BaseSections)
         {
-            var training = Section.Read(trainingElement, "training", TrainingKeys);
-            if (training.TryGet("epochs", out e)) p = p with { Epochs = (int)Number(e, "training.epochs", ParameterDomains.Epochs) };
-            if (training.TryGet("batchSize", out e)) p = p with { BatchSize = (int)Number(e, "training.batchSize", ParameterDomains.BatchSize) };
-            if (training.TryGet("learningRate", out e)) p = p with { LearningRate = Number(e, "training.learningRate", ParameterDomains.LearningRate) };
-            if (training.TryGet("momentum", out e)) p = p with { Momentum = Number(e, "training.momentum", ParameterDomains.Momentum) };
-            if (training.TryGet("trainLimit", out e)) trainLimit = (int)Number(e, "training.trainLimit", ParameterDomains.TrainLimit);
+            Section section = root;
+            if (sectionName.Length > 0)
+            {
+                if (!root.TryGet(sectionName, out var sectionElement)) continue;
+                section = Section.Read(sectionElement, sectionName, sectionName == "training" ? TrainingKeys : PruningKeys);
+            }
+            foreach (var parameter in TrialParameterTable.All)
+            {
+                if (parameter.Section != sectionName || !section.TryGet(parameter.Key!, out var value)) continue;
+                p = parameter.Kind == ParameterKind.Text
+                    ? parameter.With(p, KnownName(value, parameter.JsonPath!, parameter))
+                    : parameter.With(p, Number(value, parameter.JsonPath!, parameter.Domain!));
+            }
+            if (sectionName == "training" && section.TryGet("trainLimit", out var limit))
+                trainLimit = (int)Number(limit, "training.trainLimit", TrainLimitDomain);
         }
-        if (root.TryGet("pruning", out var pruningElement))
-        {
-            var pruning = Section.Read(pruningElement, "pruning", PruningKeys);
-            if (pruning.TryGet("method", out e)) p = p with { PruneMethod = KnownName(e, "pruning.method", "pruneMethod") };
-            if (pruning.TryGet("temperature", out e)) p = p with { Temperature = Number(e, "pruning.temperature", ParameterDomains.Temperature) };
-            if (pruning.TryGet("interval", out e)) p = p with { Interval = (int)Number(e, "pruning.interval", ParameterDomains.Interval) };
-            if (pruning.TryGet("rampFraction", out e)) p = p with { RampFraction = Number(e, "pruning.rampFraction", ParameterDomains.RampFraction) };
-        }
+        JsonElement e;
 
         IReadOnlyList<long> seeds = root.TryGet("seeds", out e) ? ParseSeeds(e) : [0];
         IReadOnlyList<string> objectives = root.TryGet("objectives", out e) ? ParseObjectives(e) : ["accuracy", "weightSparsity"];
@@ -308,12 +311,12 @@ public static partial class SpecParser
         }
 
         if (!search.TryGet("space", out var spaceElement))
-            throw new SpecException("search.space", $"required: an object of parameters to vary ({string.Join(", ", ParameterDomains.Searchable)})");
+            throw new SpecException("search.space", $"required: an object of parameters to vary ({string.Join(", ", TrialParameterTable.Searchable)})");
         if (spaceElement.ValueKind != JsonValueKind.Object)
             throw new SpecException("search.space", $"expected an object of parameters to vary, got {Got(spaceElement)}");
-        var space = Section.Read(spaceElement, "search.space", ParameterDomains.Searchable);
+        var space = Section.Read(spaceElement, "search.space", TrialParameterTable.Searchable);
         if (space.Members.Count == 0)
-            throw new SpecException("search.space", $"empty; vary at least one of {string.Join(", ", ParameterDomains.Searchable)}");
+            throw new SpecException("search.space", $"empty; vary at least one of {string.Join(", ", TrialParameterTable.Searchable)}");
 
         var dimensions = space.Members.Select(m => ParseDimension(m.Value, m.Key, space.Child(m.Key), random)).ToArray();
         return new SearchSpec { Strategy = strategy, Space = dimensions, Trials = trials, Seed = seed };
@@ -321,8 +324,9 @@ public static partial class SpecParser
 
     private static Dimension ParseDimension(JsonElement e, string parameter, string field, bool random)
     {
-        var names = ParameterDomains.Names(parameter);
-        var domain = ParameterDomains.Numeric(parameter);
+        var descriptor = TrialParameterTable.Find(parameter)!;
+        var names = descriptor.Names;
+        var domain = descriptor.Domain;
         string listKind = names is null ? "numbers" : "names";
 
         if (e.ValueKind == JsonValueKind.Array)
@@ -334,7 +338,7 @@ public static partial class SpecParser
                 foreach (var item in e.EnumerateArray())
                 {
                     string itemField = $"{field}[{texts.Count}]";
-                    string text = KnownName(item, itemField, parameter);
+                    string text = KnownName(item, itemField, descriptor);
                     int previous = texts.IndexOf(text);
                     if (previous >= 0) throw new SpecException(itemField, $"duplicate value '{text}' (also at index {previous})");
                     texts.Add(text);
@@ -404,24 +408,19 @@ public static partial class SpecParser
         try { TrialMapping.ToSettings(p, dataset, trainLimit).Validate(); }
         catch (InvalidSettingException e)
         {
-            string field = e.Field switch
-            {
-                "pruneMethod" => "pruning.method",
-                "temperature" or "interval" or "rampFraction" => $"pruning.{e.Field}",
-                "epochs" or "batchSize" or "learningRate" or "momentum" or "trainLimit" => $"training.{e.Field}",
-                _ => e.Field,
-            };
+            string field = e.Field == "trainLimit" ? "training.trainLimit"
+                : TrialParameterTable.Find(e.Field)?.JsonPath ?? e.Field;
             string prefix = e.Field + ": ";
             throw new SpecException(field, e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message, e);
         }
     }
 
-    private static string KnownName(JsonElement e, string field, string parameter)
+    private static string KnownName(JsonElement e, string field, TrialParameter parameter)
     {
         string name = Text(e, field);
-        var known = ParameterDomains.Names(parameter)!;
+        var known = parameter.Names!;
         if (!known.Contains(name))
-            throw new SpecException(field, $"unknown {ParameterDomains.NameKind(parameter)} {Shorten(e.GetRawText())} (known: {string.Join(", ", known)})");
+            throw new SpecException(field, $"unknown {parameter.NameKind} {Shorten(e.GetRawText())} (known: {string.Join(", ", known)})");
         return name;
     }
 

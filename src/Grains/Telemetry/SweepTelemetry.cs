@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Sweep.Grains.Models;
+using Sweep.Grains.Search;
 
 namespace Sweep.Grains.Telemetry;
 
@@ -31,12 +32,8 @@ public static class SweepTelemetry
 
     public static void TagParameters(Activity activity, TrialParameters p)
     {
-        activity.SetTag("model", p.Model);
-        activity.SetTag("regularizer", p.Regularizer);
-        activity.SetTag("lambda", p.Lambda);
-        activity.SetTag("prune_rate", p.PruneRate);
-        activity.SetTag("prune_method", p.PruneMethod);
-        activity.SetTag("seed", p.Seed);
+        foreach (var parameter in TrialParameterTable.All)
+            if (parameter.TelemetryTag is { } tag) activity.SetTag(tag, parameter.Value(p));
     }
 
     /// <summary>An epoch span, recorded after the fact from the epoch's measured duration.</summary>
