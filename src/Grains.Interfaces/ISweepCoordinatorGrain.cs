@@ -52,21 +52,19 @@ public interface ISweepRegistryGrain : IGrainWithIntegerKey
     Task<IReadOnlyList<SweepSummary>> ListAsync();
 }
 
-/// <summary>A silo's training slots: how many, how many are training now, and for which sweeps.</summary>
+/// <summary>
+/// A silo's training slots: trial places (<see cref="Capacity"/> = slots × fusion width), how many are busy and for which
+/// sweeps, and the training slots themselves (threads of training).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Sweep.SiloSlots")]
 public sealed record SiloSlots(
     [property: Id(0)] int Capacity,
     [property: Id(1)] int Busy,
-    [property: Id(2)] IReadOnlyDictionary<string, int>? BusyBySweep = null,
-    [property: Id(3)] int Slots = 0)
+    [property: Id(2)] IReadOnlyDictionary<string, int> BusyBySweep,
+    [property: Id(3)] int TrainingSlots)
 {
-    /// <summary>Training slots (threads of training); Capacity counts trial places (slots × fusion width). 0 = not advertised: Capacity.</summary>
-    public int TrainingSlots => Slots > 0 ? Slots : Capacity;
-
-    public int Free => Math.Max(0, Capacity - Busy);
-
-    /// <summary>Slots busy for sweeps other than <paramref name="sweepId"/>.</summary>
-    public int BusyForOthers(string sweepId) => BusyBySweep is null ? Busy : BusyBySweep.Where(kv => kv.Key != sweepId).Sum(kv => kv.Value);
+    /// <summary>Places busy for sweeps other than <paramref name="sweepId"/>.</summary>
+    public int BusyForOthers(string sweepId) => BusyBySweep.Where(kv => kv.Key != sweepId).Sum(kv => kv.Value);
 }
 
 /// <summary>The cluster's training slots as the silos advertise them (key 0).</summary>

@@ -37,8 +37,4 @@ public interface ITrialGrain : IGrainWithStringKey
     /// <summary>Stops a running trial between optimizer steps; it then reports itself cancelled.</summary>
     [Alias("Cancel")]
     Task CancelAsync();
-
-    /// <summary>The stored result, or null while none exists.</summary>
-    [Alias("GetResult")]
-    Task<TrialResult?> GetResultAsync();
 }

@@ -62,8 +62,6 @@ public sealed class TrialGrain(
         return Task.CompletedTask;
     }
 
-    public Task<TrialResult?> GetResultAsync() => Task.FromResult(state.State.Result);
-
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         if (_run is not { IsCompleted: false } run) return;
