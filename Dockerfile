@@ -13,7 +13,7 @@ COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY src/ src/
 # tests/Deployment.Tests runs this exact publish command (with its own output folder) to check what the image copies.
 RUN --mount=type=cache,target=/root/.nuget/packages \
-    dotnet publish src/Client/Client.csproj -c Release -o /app -p:SweepTorch=${TORCH}
+    dotnet publish src/Cli/Cli.csproj -c Release -o /app -p:SweepTorch=${TORCH}
 
 FROM mcr.microsoft.com/dotnet/runtime:${DOTNET_VERSION}-noble AS runtime
 # libtorch is built with OpenMP (libgomp); the .NET runtime image does not have it.

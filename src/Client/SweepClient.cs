@@ -5,14 +5,11 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
+using Sweep.Core.Models;
+using Sweep.Core.Search;
+using Sweep.Core.Telemetry;
 using Sweep.Grains;
-using Sweep.Grains.Models;
 using Sweep.Grains.Resilience;
-using Sweep.Grains.Search;
-using Sweep.Silo;
-using Sweep.Training.Compaction;
-using Sweep.Training.Data;
-using Sweep.Training.Models;
 
 namespace Sweep.Client;
 
@@ -29,6 +26,11 @@ public sealed class SweepClientOptions
     public string? Redis { get; set; } = Environment.GetEnvironmentVariable("SWEEP_REDIS") is { Length: > 0 } r ? r : null;
     /// <summary>Retries of connecting and of each call.</summary>
     public SweepResilienceOptions Resilience { get; set; } = new();
+    /// <summary>
+    /// Adds services to the client's host, e.g. an OpenTelemetry exporter for the client's "submit" spans (the library
+    /// records them on the ActivitySource "Sweep" and exports nothing by itself).
+    /// </summary>
+    public Action<IServiceCollection, IConfiguration>? ConfigureServices { get; set; }
 }
 
 /// <summary>
@@ -70,7 +72,7 @@ public sealed class SweepClient : IAsyncDisposable
                 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
                 builder.Logging.ClearProviders();
                 builder.Configuration.AddEnvironmentVariables();
-                builder.Services.AddSweepTelemetry(builder.Configuration, "sweep-client");
+                options.ConfigureServices?.Invoke(builder.Services, builder.Configuration);
                 builder.UseOrleansClient(client =>
                 {
                     client.AddActivityPropagation();
@@ -115,25 +117,6 @@ public sealed class SweepClient : IAsyncDisposable
     public static string NewSweepId(string name) => $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}";
 
     /// <summary>
-    /// Compacts a trained model saved by a sweep with "saveModels": removes its dead hidden nodes (folding the constant
-    /// output of nodes dead by their inputs into the next layer's bias), saves the smaller dense network to
-    /// <paramref name="outputPath"/> (default <see cref="CompactedModelPath"/>), and compares both on the test split of
-    /// the trial's dataset: sizes, parameters, accuracy, largest logit difference, CPU latency (<paramref name="passes"/>
-    /// timed passes over the whole split). Runs in this process; no cluster is needed.
-    /// </summary>
-    /// <exception cref="ModelFileException">The model file or its description is missing or not a saved model.</exception>
-    /// <exception cref="DatasetException">The trial's dataset cannot be read here.</exception>
-    public static CompactionReport CompactModel(string modelPath, string? outputPath = null, int passes = 10) =>
-        CompactionReport.CompactFile(modelPath, outputPath ?? CompactedModelPath(modelPath), passes);
-
-    /// <summary>Where a compacted model goes by default: MODEL.compact.pt next to MODEL.pt.</summary>
-    public static string CompactedModelPath(string modelPath)
-    {
-        string full = Path.GetFullPath(modelPath);
-        return Path.Combine(Path.GetDirectoryName(full)!, Path.GetFileNameWithoutExtension(full) + ".compact.pt");
-    }
-
-    /// <summary>
     /// Submits a sweep and returns its id. Trials in <paramref name="completed"/> that match the plan are kept, not re-run.
     /// Submitting the same id again changes nothing.
     /// </summary>
@@ -143,7 +126,7 @@ public sealed class SweepClient : IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var done = (completed ?? []).ToArray();
         // The client's span is the root of the sweep's trace; Orleans carries its context to the coordinator.
-        using var span = Grains.Telemetry.SweepTelemetry.Source.StartActivity("submit", System.Diagnostics.ActivityKind.Client);
+        using var span = SweepTelemetry.Source.StartActivity("submit", System.Diagnostics.ActivityKind.Client);
         span?.SetTag("sweep_id", sweepId);
         span?.SetTag("sweep_name", spec.Name);
         // Orleans only injects a context when its own source is recorded; carry ours explicitly either way.

@@ -1,4 +1,4 @@
-using Sweep.Grains.Models;
+using Sweep.Core.Models;
 
 namespace Sweep.Grains;
 

@@ -1,11 +1,12 @@
+using Sweep.Core;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
-using Sweep.Grains.Models;
-using Sweep.Grains.Pareto;
+using Sweep.Core.Models;
+using Sweep.Core.Pareto;
 using Sweep.Grains.Resilience;
-using Sweep.Grains.Search;
-using Sweep.Grains.Telemetry;
+using Sweep.Core.Search;
+using Sweep.Core.Telemetry;
 
 namespace Sweep.Grains;
 
@@ -207,7 +208,7 @@ public sealed class SweepCoordinatorGrain(
         _front = new ParetoFront(spec.Objectives[0], spec.Objectives[1]);
         _nodeFront = new ParetoFront("accuracy", "nodeSparsity");
         foreach (var p in state.State.Plans) _plans[p.TrialId] = p;
-        _fuses = state.State.Plans.All(p => Sweep.Training.Fusion.FusedTraining.Supports(p.Params.Model));
+        _models = state.State.Plans.Select(p => p.Params.Model).Distinct().ToArray();
         for (int i = 0; i < state.State.Results.Count; i++)
         {
             var r = state.State.Results[i];
@@ -269,7 +270,7 @@ public sealed class SweepCoordinatorGrain(
         _sweepSpan.SetTag("sweep_id", SweepId);
         _sweepSpan.SetTag("sweep_name", spec.Name);
         _sweepSpan.SetTag("model", spec.Base.Model);
-        _sweepSpan.SetTag("strategy", spec.Search.Strategy);
+        _sweepSpan.SetTag("strategy", Vocabularies.Strategies.Name(spec.Search.Strategy));
         _sweepSpan.SetTag("trials", trials);
         _sweepSpan.SetTag("silo", silo.Name);
         state.State.TraceParent = _sweepSpan.Id;
@@ -419,7 +420,7 @@ public sealed class SweepCoordinatorGrain(
             var slots = await GrainFactory.GetGrain<ISlotRegistryGrain>(0).GetSlotsAsync();
             // Trials that fuse share a slot (a silo offers slots × fusion width places); trials of a model that does not
             // fuse take a slot each, so more of them in flight would only wait in the silos' queues.
-            int total = Fuses ? slots.Values.Sum(s => s.Capacity) : slots.Values.Sum(s => s.TrainingSlots);
+            int total = slots.Values.Sum(s => _models.All(s.Fuses) ? s.Capacity : s.TrainingSlots);
             int others = slots.Values.Sum(s => s.BusyForOthers(SweepId));
             _capacity = Math.Max(1, total - others);
             _capacityAt = DateTime.UtcNow;
@@ -427,8 +428,7 @@ public sealed class SweepCoordinatorGrain(
         return _capacity;
     }
 
-    private bool _fuses;   // every trial of the sweep is of a model that fuses (set when the plans are rebuilt)
-    private bool Fuses => _fuses;
+    private string[] _models = [];   // the sweep's models (set when the plans are rebuilt)
 
     private void ScheduleFlush()
     {

@@ -1,13 +1,14 @@
+using Sweep.Core.Search;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using Orleans.Runtime;
-using Sweep.Grains.Models;
+using Sweep.Core.Models;
 using Sweep.Grains.Resilience;
 using Sweep.Grains.Slots;
-using Sweep.Grains.Telemetry;
+using Sweep.Core.Telemetry;
 using Sweep.Training;
 using Sweep.Training.Data;
 
@@ -104,7 +105,7 @@ public sealed class TrialGrain(
     /// <summary>Runs attempts until one completes, a deterministic failure ends the trial, or the attempts are used up.</summary>
     private async Task<TrialResult> AttemptAsync(TrialRequest request, CancellationToken cancellationToken)
     {
-        var settings = TrialMapping.ToSettings(request.Params, request.Dataset, request.TrainLimit);
+        var settings = new TrialSettings(request.Params, request.Dataset, request.TrainLimit);
         var coordinator = GrainFactory.GetGrain<ISweepCoordinatorGrain>(request.SweepId);
         string siloName = silo.Name;
         int failuresBefore = state.State.AttemptErrors.Count;
@@ -188,10 +189,10 @@ public sealed class TrialGrain(
     private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, string? modelPath, ISweepCoordinatorGrain coordinator,
         string sweepId, string trialId, string siloName, ActivityContext trialSpan, CancellationToken cancellationToken)
     {
-        var epochs = Channel.CreateUnbounded<EpochReport>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        void OnEpoch(EpochReport e)
+        var epochs = Channel.CreateUnbounded<EpochRecord>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        void OnEpoch(EpochRecord e)
         {
-            SweepTelemetry.RecordEpoch(trialSpan, TrialMapping.ToRecord(e), slots.DeviceKind, siloName);
+            SweepTelemetry.RecordEpoch(trialSpan, e, slots.DeviceKind, siloName);
             epochs.Writer.TryWrite(e);
         }
         // The silo's slots train it (fused with compatible trials when they can), off the Orleans scheduler.
@@ -200,7 +201,7 @@ public sealed class TrialGrain(
         // Keep the activation while it trains, however long that takes.
         DelayDeactivation(TimeSpan.FromDays(1));
         await foreach (var e in epochs.Reader.ReadAllAsync(CancellationToken.None))
-            coordinator.ReportEpochAsync(trialId, TrialMapping.ToRecord(e), siloName).Ignore();
+            coordinator.ReportEpochAsync(trialId, e, siloName).Ignore();
         var report = await training;
         // Trained: from now on the activation is collected like any idle one (the result is in storage).
         DelayDeactivation(TimeSpan.FromSeconds(-1));

@@ -1,34 +1,11 @@
-using Sweep.Grains.Models;
+using Sweep.Core.Models;
 using Sweep.Training;
-using Sweep.Training.Data;
 
 namespace Sweep.Grains;
 
-/// <summary>Translates between the wire records and the training engine's own types.</summary>
+/// <summary>Turns what the engine measured into the result record a trial reports.</summary>
 public static class TrialMapping
 {
-    public static TrialSettings ToSettings(TrialParameters p, DatasetRef dataset, int? trainLimit = null) => new()
-    {
-        Model = p.Model,
-        Regularizer = p.Regularizer,
-        Lambda = p.Lambda,
-        PruneRate = p.PruneRate,
-        PruneMethod = p.PruneMethod,
-        Temperature = p.Temperature,
-        Interval = p.Interval,
-        RampFraction = p.RampFraction,
-        Epochs = p.Epochs,
-        BatchSize = p.BatchSize,
-        LearningRate = p.LearningRate,
-        Momentum = p.Momentum,
-        Seed = p.Seed,
-        Dataset = dataset.Name is { } name ? DatasetSource.Named(name) : DatasetSource.Files(dataset.Images!, dataset.Labels!),
-        TrainLimit = trainLimit,
-    };
-
-    public static EpochRecord ToRecord(EpochReport e) =>
-        new(e.Epoch, e.Loss, e.Accuracy, e.WeightSparsity, e.NodeSparsity, e.Seconds);
-
     public static TrialResult Completed(string trialId, string sweepId, TrialParameters p, TrialReport r, string silo, int attempts) => new()
     {
         TrialId = trialId,
@@ -38,8 +15,8 @@ public static class TrialMapping
         Accuracy = r.Accuracy,
         WeightSparsity = r.WeightSparsity,
         NodeSparsity = r.NodeSparsity,
-        Layers = r.Layers.Select(l => new LayerRecord(l.Name, l.Weights, l.ZeroWeights, l.Nodes, l.DeadNodes)).ToArray(),
-        Epochs = r.Epochs.Select(ToRecord).ToArray(),
+        Layers = r.Layers,
+        Epochs = r.Epochs,
         Seconds = r.Seconds,
         Device = r.Device,
         Silo = silo,

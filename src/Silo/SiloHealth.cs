@@ -1,3 +1,4 @@
+using Sweep.Training;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Hosting;

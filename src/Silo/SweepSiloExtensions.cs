@@ -1,3 +1,4 @@
+using Sweep.Training;
 using Microsoft.Extensions.Hosting;
 using System.Net;
 using Microsoft.Extensions.Configuration;
@@ -20,6 +21,7 @@ public static class SweepSiloExtensions
     {
         var options = silo.Services.AddOptions<TrialSlotOptions>().BindConfiguration("Sweep");
         if (slots is not null) options.Configure(slots);
+        options.PostConfigure<ILocalSiloDetails>((o, silo) => o.PoolName = silo.Name);
         silo.Services.AddOptions<SweepResilienceOptions>().BindConfiguration(SweepResilienceOptions.Section)
             .Validate(o => o.Validate() is null, "invalid Sweep:Resilience settings").ValidateOnStart();
         silo.Services.AddSingleton<SweepResilience>();

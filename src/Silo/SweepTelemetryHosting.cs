@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using Sweep.Grains.Telemetry;
+using Sweep.Core.Telemetry;
 
 namespace Sweep.Silo;
 

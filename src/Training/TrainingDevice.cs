@@ -1,3 +1,4 @@
+using Sweep.Core.Search;
 using TorchSharp;
 using static TorchSharp.torch;
 

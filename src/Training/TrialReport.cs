@@ -1,17 +1,14 @@
-using Sweep.Training.Metrics;
+using Sweep.Core.Models;
 
 namespace Sweep.Training;
-
-/// <summary>One epoch's record: training loss (penalty included), test accuracy, sparsity, seconds.</summary>
-public sealed record EpochReport(int Epoch, double Loss, double Accuracy, double WeightSparsity, double NodeSparsity, double Seconds);
 
 /// <summary>What a finished trial measured.</summary>
 public sealed record TrialReport(
     double Accuracy,
     double WeightSparsity,
     double NodeSparsity,
-    IReadOnlyList<LayerSparsity> Layers,
-    IReadOnlyList<EpochReport> Epochs,
+    IReadOnlyList<LayerRecord> Layers,
+    IReadOnlyList<EpochRecord> Epochs,
     double Seconds,
     string Device);
 

@@ -1,3 +1,4 @@
+using Sweep.Core.Models;
 using System.Diagnostics;
 using Sweep.Training.Data;
 using Sweep.Training.Fusion;
@@ -13,7 +14,7 @@ namespace Sweep.Training;
 /// <summary>Where and how a trial runs: the device ("auto", "cpu", "cuda", "cuda:N") and the intra-op thread budget (0 = leave as is); SaveModelPath: where to save the trained model at the end (<see cref="ModelFile"/>).</summary>
 public sealed record TrainingOptions(string? Device = null, int Threads = 0, string? SaveModelPath = null);
 
-/// <summary>Trains one trial exactly as docs/algorithm.md defines it.</summary>
+/// <summary>Trains one trial exactly as docs/algorithm.md defines it, with its model family's trainer.</summary>
 public static class TrialRunner
 {
     /// <summary>
@@ -21,47 +22,74 @@ public static class TrialRunner
     /// Cancellation is checked between optimizer steps. Same settings, seed and CPU: same result.
     /// </summary>
     public static TrialReport Run(TrialSettings settings, TrainingOptions? options = null,
-        Action<EpochReport>? onEpoch = null, CancellationToken cancellationToken = default)
+        Action<EpochRecord>? onEpoch = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         options ??= new TrainingOptions();
-        if (FusedTraining.Supports(settings.Model))
-        {
-            var outcome = FusedTraining.Run([new FusedTrial(settings, onEpoch, cancellationToken, options.SaveModelPath)], options)[0];
-            if (outcome.Error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(outcome.Error);
-            return outcome.Report!;
-        }
+        var family = ModelFamilies.Get(settings.Params.Model);
+        var outcome = family.Train([new FusedTrial(settings, onEpoch, cancellationToken, options.SaveModelPath)], options)[0];
+        if (outcome.Error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(outcome.Error);
+        return outcome.Report!;
+    }
+
+    /// <summary>Top-1 accuracy on a labelled set.</summary>
+    public static double Evaluate(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        long correct = model.forward(x).argmax(1).eq(y).sum().item<long>();
+        return (double)correct / y.shape[0];
+    }
+}
+
+/// <summary>
+/// The trainer of families that do not fuse: one trial, one network, autograd, SGD with momentum, the regularizer's
+/// gradient added to each weight's, permanent masks, pruning events along the schedule (docs/algorithm.md).
+/// </summary>
+internal static class SingleTrialTrainer
+{
+    /// <summary>Trains one trial; divergence and cancellation end it as an outcome, other errors are thrown.</summary>
+    public static FusedOutcome Run(FusedTrial trial, TrainingOptions options)
+    {
+        try { return new FusedOutcome(Train(trial.Settings, options, trial.OnEpoch, trial.Cancellation, trial.SaveModelPath), null); }
+        catch (Exception e) when (e is TrainingDivergedException or OperationCanceledException) { return new FusedOutcome(null, e); }
+    }
+
+    private static TrialReport Train(TrialSettings settings, TrainingOptions options, Action<EpochRecord>? onEpoch,
+        CancellationToken cancellationToken, string? saveModelPath)
+    {
         var total = Stopwatch.StartNew();
         var device = TrainingDevice.Resolve(options.Device);
         if (options.Threads > 0) torch.set_num_threads(options.Threads);
         var data = Dataset.Load(settings.Dataset).On(device);
 
-        using var generator = new Generator((ulong)settings.Seed, torch.CPU);
-        using var pruneGenerator = new Generator(FusedMlp.PruningSeed(settings.Seed), torch.CPU);
-        using var model = PrunableNetwork.Create(settings.Model);
+        using var generator = new Generator((ulong)settings.Params.Seed, torch.CPU);
+        using var pruneGenerator = new Generator(FusedMlp.PruningSeed(settings.Params.Seed), torch.CPU);
+        using var model = PrunableNetwork.Create(settings.Params.Model);
         model.Initialize(generator);
         model.to(device);
         var layers = model.Layers;
         var weights = layers.Select(l => (Tensor)l.Weight).ToArray();
         var masks = weights.Select(w => torch.ones_like(w)).ToArray();
-        var regularizer = new Regularizer(settings.Regularizer, settings.Lambda);
-        var pruner = Pruner.Create(settings.PruneMethod, settings.Temperature);
-        using var optimizer = torch.optim.SGD(model.parameters(), settings.LearningRate, settings.Momentum);
+        var regularizer = Regularizer.For(settings.Params);
+        var pruner = Pruner.For(settings.Params);
+        using var optimizer = torch.optim.SGD(model.parameters(), settings.Params.LearningRate, settings.Params.Momentum);
 
         var trainX = data.TrainX;
         var trainY = data.TrainY;
         long n = settings.TrainLimit is int limit ? Math.Min(limit, trainX.shape[0]) : trainX.shape[0];
         if (n < trainX.shape[0]) { trainX = trainX.narrow(0, 0, n); trainY = trainY.narrow(0, 0, n); }
-        int batch = settings.BatchSize;
+        int batch = settings.Params.BatchSize;
         long stepsPerEpoch = (n + batch - 1) / batch;
-        var schedule = new PruningSchedule(stepsPerEpoch * settings.Epochs, settings.RampFraction, settings.Interval, settings.PruneRate);
+        var schedule = new PruningSchedule(stepsPerEpoch * settings.Params.Epochs, settings.Params.RampFraction, settings.Params.Interval, settings.Params.PruneRate);
 
-        var epochs = new List<EpochReport>(settings.Epochs);
+        var epochs = new List<EpochRecord>(settings.Params.Epochs);
         SparsityReport? measured = null;
         long step = 0;
         try
         {
-            for (int epoch = 1; epoch <= settings.Epochs; epoch++)
+            for (int epoch = 1; epoch <= settings.Params.Epochs; epoch++)
             {
                 var clock = Stopwatch.StartNew();
                 double loss;
@@ -105,14 +133,14 @@ public static class TrialRunner
                 if (!double.IsFinite(loss)) throw new TrainingDivergedException(epoch, loss);
                 double accuracy = Evaluate(model, data.TestX, data.TestY);
                 measured = SparsityReport.Measure(Named(layers));
-                var record = new EpochReport(epoch, loss, accuracy, measured.WeightSparsity, measured.NodeSparsity, clock.Elapsed.TotalSeconds);
+                var record = new EpochRecord(epoch, loss, accuracy, measured.WeightSparsity, measured.NodeSparsity, clock.Elapsed.TotalSeconds);
                 epochs.Add(record);
                 onEpoch?.Invoke(record);
             }
 
             double finalAccuracy = epochs.Count > 0 ? epochs[^1].Accuracy : Evaluate(model, data.TestX, data.TestY);
             var final = measured ?? SparsityReport.Measure(Named(layers));   // the last epoch already measured the final weights
-            if (options.SaveModelPath is { } path) ModelFile.Save(model, settings, path);
+            if (saveModelPath is { } path) ModelFile.Save(model, settings, path);
             return new TrialReport(finalAccuracy, final.WeightSparsity, final.NodeSparsity, final.Layers, epochs,
                 total.Elapsed.TotalSeconds, device.ToString());
         }
@@ -122,14 +150,7 @@ public static class TrialRunner
         }
     }
 
-    /// <summary>Top-1 accuracy on a labelled set.</summary>
-    public static double Evaluate(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y)
-    {
-        using var scope = torch.NewDisposeScope();
-        using var _ = torch.no_grad();
-        long correct = model.forward(x).argmax(1).eq(y).sum().item<long>();
-        return (double)correct / y.shape[0];
-    }
+    private static double Evaluate(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y) => TrialRunner.Evaluate(model, x, y);
 
     private static (string, Tensor)[] Named(IReadOnlyList<PrunableLayer> layers) =>
         layers.Select(l => (l.Name, (Tensor)l.Weight)).ToArray();

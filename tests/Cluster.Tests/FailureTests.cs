@@ -1,6 +1,6 @@
 using Sweep.Client;
-using Sweep.Grains.Models;
-using Sweep.Grains.Search;
+using Sweep.Core.Models;
+using Sweep.Core.Search;
 using Xunit;
 
 namespace Sweep.Cluster.Tests;

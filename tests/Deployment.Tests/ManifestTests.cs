@@ -1,3 +1,4 @@
+using Sweep.Training;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Sweep.Client;

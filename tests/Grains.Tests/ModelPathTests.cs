@@ -1,3 +1,4 @@
+using Sweep.Training;
 using Sweep.Grains.Slots;
 using Xunit;
 

@@ -1,6 +1,7 @@
+using Sweep.Training;
 using Orleans.TestingHost;
-using Sweep.Grains.Models;
-using Sweep.Grains.Search;
+using Sweep.Core.Models;
+using Sweep.Core.Search;
 using Sweep.Silo;
 using Xunit;
 
@@ -69,7 +70,7 @@ public sealed class PlacementTests
         Assert.Single(silos);
         string withSlots = cluster.Silos.Select(s => s.SiloAddress).Select(a => cluster.GetSiloServiceProvider(a))
             .Select(sp => (Name: ((Orleans.Runtime.ILocalSiloDetails)sp.GetService(typeof(Orleans.Runtime.ILocalSiloDetails))!).Name,
-                           Pool: (Slots.TrialSlotPool)sp.GetService(typeof(Slots.TrialSlotPool))!))
+                           Pool: (TrialSlotPool)sp.GetService(typeof(TrialSlotPool))!))
             .Single(s => s.Pool.Capacity == 2).Name;
         Assert.Equal(withSlots, silos[0]);
     }
@@ -101,7 +102,7 @@ public sealed class PlacementTests
         Assert.Equal(4, largestGroup);           // all four trained together on the one slot
         foreach (var r in results)
         {
-            var alone = Sweep.Training.TrialRunner.Run(TrialMapping.ToSettings(r.Params, DatasetRef.Mnist10k, 1000), new("cpu", 1), cancellationToken: TestContext.Current.CancellationToken);
+            var alone = Sweep.Training.TrialRunner.Run(new Sweep.Training.TrialSettings(r.Params, DatasetRef.Mnist10k, 1000), new("cpu", 1), cancellationToken: TestContext.Current.CancellationToken);
             Assert.Equal(alone.WeightSparsity, r.WeightSparsity!.Value, 12);
             Assert.Equal(alone.Accuracy, r.Accuracy!.Value, 0.01);
             Assert.Equal(alone.Epochs[0].Loss, r.Epochs[0].Loss, 1e-3 * alone.Epochs[0].Loss);

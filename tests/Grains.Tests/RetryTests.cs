@@ -1,5 +1,6 @@
-using Sweep.Grains.Models;
-using Sweep.Grains.Search;
+using Sweep.Training.Data;
+using Sweep.Core.Models;
+using Sweep.Core.Search;
 using Xunit;
 
 namespace Sweep.Grains.Tests;
@@ -25,7 +26,7 @@ public sealed class RetryTests(ClusterFixture fixture) : IDisposable
     public async Task A_trial_that_keeps_failing_stops_after_max_attempts_with_each_reason()
     {
         // A dataset file that vanishes after the spec was checked: a node-local fault, so it is retried.
-        var (images, labels) = Training.Data.DatasetSource.Named("mnist10k").Resolve();
+        var (images, labels) = Sweep.Core.Models.DatasetRef.Mnist10k.Resolve();
         string myImages = Path.Combine(_dir, "images.gz"), myLabels = Path.Combine(_dir, "labels.gz");
         File.Copy(images, myImages);
         File.Copy(labels, myLabels);

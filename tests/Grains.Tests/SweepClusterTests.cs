@@ -1,6 +1,7 @@
-using Sweep.Grains.Models;
-using Sweep.Grains.Pareto;
-using Sweep.Grains.Search;
+using Sweep.Core;
+using Sweep.Core.Models;
+using Sweep.Core.Pareto;
+using Sweep.Core.Search;
 using Xunit;
 
 namespace Sweep.Grains.Tests;

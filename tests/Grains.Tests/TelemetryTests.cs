@@ -3,9 +3,9 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Sweep.Client;
-using Sweep.Grains.Models;
-using Sweep.Grains.Search;
-using Sweep.Grains.Telemetry;
+using Sweep.Core.Models;
+using Sweep.Core.Search;
+using Sweep.Core.Telemetry;
 using Xunit;
 
 namespace Sweep.Grains.Tests;

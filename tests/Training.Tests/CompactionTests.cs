@@ -1,3 +1,6 @@
+using Sweep.Core.Search;
+using Sweep.Core.Models;
+using Sweep.Core;
 using Sweep.Training.Compaction;
 using Sweep.Training.Data;
 using Sweep.Training.Metrics;
@@ -13,16 +16,16 @@ public sealed class CompactionTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static DeviceTensors Mnist => Dataset.Load(DatasetSource.Named(DatasetSource.Mnist10k)).On(CPU);
+    private static DeviceTensors Mnist => Dataset.Load(DatasetRef.Mnist10k).On(CPU);
 
-    private static (string, Tensor)[] Named(DenseNetwork network) => network.Layers.Select(l => (l.Name, (Tensor)l.Weight)).ToArray();
+    private static (string, Tensor)[] Named(PrunableNetwork network) => network.Layers.Select(l => (l.Name, (Tensor)l.Weight)).ToArray();
 
     /// <summary>
     /// The reference the compaction is checked against, by the definition and with plain loops: which units of each hidden
     /// layer are alive (some incoming and some outgoing weight nonzero), and how many nonzero weights join alive units
     /// (the inputs and the outputs always count as alive).
     /// </summary>
-    private static (bool[][] Alive, long NonzeroBetweenAlive) Reference(DenseNetwork network)
+    private static (bool[][] Alive, long NonzeroBetweenAlive) Reference(PrunableNetwork network)
     {
         var layers = network.Layers.Select(l =>
         {
@@ -77,7 +80,7 @@ public sealed class CompactionTests : IDisposable
     public void A_trained_pruned_mlp_compacts_to_its_alive_nodes_with_the_same_outputs()
     {
         string path = Path.Combine(_dir, "mlp.pt");
-        var settings = new TrialSettings { Model = "mlp", Regularizer = "l1", Lambda = 1e-4, PruneRate = 0.9, Epochs = 2, TrainLimit = 4_000 };
+        var settings = new TrialSettings { Params = new() { Model = "mlp", Regularizer = "l1", Lambda = 1e-4, PruneRate = 0.9, Epochs = 2 }, TrainLimit = 4_000 };
         var report = TrialRunner.Run(settings, new TrainingOptions("cpu", SaveModelPath: path), cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(report.Layers.Sum(l => l.DeadNodes) > 0, "the trial left no dead node: nothing to compact");
         var data = Mnist;
@@ -132,7 +135,7 @@ public sealed class CompactionTests : IDisposable
     public void CompactFile_saves_the_compacted_model_and_reports_sizes_accuracy_agreement_and_latency()
     {
         string path = Path.Combine(_dir, "m.pt");
-        var settings = new TrialSettings { Model = "mlp", Regularizer = "l1", Lambda = 1e-4, PruneRate = 0.9, Epochs = 1, TrainLimit = 2_000 };
+        var settings = new TrialSettings { Params = new() { Model = "mlp", Regularizer = "l1", Lambda = 1e-4, PruneRate = 0.9, Epochs = 1 }, TrainLimit = 2_000 };
         var trained = TrialRunner.Run(settings, new TrainingOptions("cpu", SaveModelPath: path), cancellationToken: TestContext.Current.CancellationToken);
 
         var report = CompactionReport.CompactFile(path, Path.Combine(_dir, "out", "small.pt"), passes: 2);
@@ -158,7 +161,7 @@ public sealed class CompactionTests : IDisposable
     public void Lenet5_nodes_dead_by_inputs_are_folded_into_the_next_bias_in_conv_and_linear_layers()
     {
         string path = Path.Combine(_dir, "lenet5.pt");
-        var settings = new TrialSettings { Model = "lenet5", Regularizer = "l2", Lambda = 1e-4, PruneRate = 0.5, Epochs = 1, TrainLimit = 2_000 };
+        var settings = new TrialSettings { Params = new() { Model = "lenet5", Regularizer = "l2", Lambda = 1e-4, PruneRate = 0.5, Epochs = 1 }, TrainLimit = 2_000 };
         TrialRunner.Run(settings, new TrainingOptions("cpu", SaveModelPath: path), cancellationToken: TestContext.Current.CancellationToken);
         using var saved = ModelFile.Load(path);
         var net = saved.Network;
@@ -217,7 +220,7 @@ public sealed class CompactionTests : IDisposable
     [Fact]
     public void A_layer_whose_every_node_is_dead_keeps_one_zero_node_and_the_network_its_constant_output()
     {
-        using var net = new DenseNetwork(new NetworkShape("mlp", [4, 3]));
+        using var net = new NetworkShape("mlp", [4, 3]).Build();
         var layers = net.Layers;
         using (no_grad())
         {
@@ -239,7 +242,7 @@ public sealed class CompactionTests : IDisposable
     [Fact]
     public void A_dense_network_loses_no_node()
     {
-        using var net = new DenseNetwork(NetworkShape.Full("lenet5"));
+        using var net = NetworkShape.Full("lenet5").Build();
         using var compact = NodeCompaction.Compact(net);
         Assert.Equal(NetworkShape.Full("lenet5"), compact.ShapeAfter);
         Assert.Equal(compact.Before, compact.After);
@@ -270,7 +273,7 @@ public sealed class CompactionTests : IDisposable
 
         // A lenet5's weights under an mlp's description.
         string lenet = Path.Combine(_dir, "lenet.pt");
-        using (var net = new DenseNetwork(NetworkShape.Full("lenet5"))) ModelFile.Save(net, new ModelDescription(), lenet);
+        using (var net = NetworkShape.Full("lenet5").Build()) ModelFile.Save(net, new ModelDescription(), lenet);
         File.WriteAllText(Path.Combine(_dir, "lenet.json"), "{ \"format\": \"sweep-model/1\", \"model\": \"mlp\", \"widths\": [300, 100] }");
         Assert.Equal(lenet, Assert.Throws<ModelFileException>(() => ModelFile.Load(lenet)).Path);
 

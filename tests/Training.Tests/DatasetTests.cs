@@ -1,3 +1,5 @@
+using Sweep.Core.Models;
+using Sweep.Core;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using Sweep.Training.Data;
@@ -87,8 +89,8 @@ public sealed class DatasetTests : IDisposable
     [Fact]
     public void The_built_in_split_is_deterministic_disjoint_and_80_20()
     {
-        var a = Dataset.Load(DatasetSource.Named("mnist10k"));
-        var (images, labels) = DatasetSource.Named("mnist10k").Resolve();
+        var a = Dataset.Load(DatasetRef.Mnist10k);
+        var (images, labels) = DatasetRef.Mnist10k.Resolve();
         var b = Dataset.Read("again", images, labels);
         Assert.Equal(10_000, a.Count);
         Assert.Equal(8_000, a.TrainIndices.Length);

@@ -1,3 +1,6 @@
+using Sweep.Core.Search;
+using Sweep.Core.Models;
+using Sweep.Core;
 using Sweep.Training.Fusion;
 using Xunit;
 
@@ -10,8 +13,8 @@ public sealed class FusionTests
 
     private static TrialSettings Small(string regularizer, double lambda, double rate, string method = "stochastic") => new()
     {
-        Regularizer = regularizer, Lambda = lambda, PruneRate = rate, PruneMethod = method,
-        Epochs = 2, TrainLimit = 2_000, Interval = 10, Seed = 5,
+        Params = new() { Regularizer = regularizer, Lambda = lambda, PruneRate = rate, PruneMethod = method, Epochs = 2, Interval = 10, Seed = 5 },
+        TrainLimit = 2_000,
     };
 
     private static readonly TrialSettings[] Mixed =
@@ -55,7 +58,7 @@ public sealed class FusionTests
     [Fact]
     public void The_sparse_cpu_path_matches_the_device_independent_tensor_path()
     {
-        var trials = Mixed.Take(2).Select(s => new FusedTrial(s with { Epochs = 1 })).ToArray();
+        var trials = Mixed.Take(2).Select(s => new FusedTrial(s with { Params = s.Params with { Epochs = 1 } })).ToArray();
         var sparse = FusedTraining.Run(trials, Cpu);
         var tensors = FusedTraining.Run(trials, Cpu, tensorOps: true);
         for (int i = 0; i < trials.Length; i++) AssertSame(tensors[i].Report!, sparse[i].Report!);
@@ -83,12 +86,12 @@ public sealed class FusionTests
     public void Only_trials_with_the_same_key_fuse()
     {
         var a = Small("l1", 1e-4, 0.9);
-        Assert.Equal(FusedTraining.Key(a), FusedTraining.Key(a with { Regularizer = "l2", Lambda = 1e-2, PruneRate = 0.5, PruneMethod = "magnitude", Temperature = 2 }));
-        Assert.NotEqual(FusedTraining.Key(a), FusedTraining.Key(a with { Seed = 6 }));
-        Assert.NotEqual(FusedTraining.Key(a), FusedTraining.Key(a with { Epochs = 3 }));
-        Assert.NotEqual(FusedTraining.Key(a), FusedTraining.Key(a with { LearningRate = 0.1 }));
-        Assert.Null(FusedTraining.Key(a with { Model = "lenet5" }));
-        Assert.Throws<ArgumentException>(() => FusedTraining.Run([new FusedTrial(a), new FusedTrial(a with { Seed = 6 })], Cpu));
+        Assert.Equal(FusedTraining.Key(a), FusedTraining.Key(a with { Params = a.Params with { Regularizer = "l2", Lambda = 1e-2, PruneRate = 0.5, PruneMethod = "magnitude", Temperature = 2 } }));
+        Assert.NotEqual(FusedTraining.Key(a), FusedTraining.Key(a with { Params = a.Params with { Seed = 6 } }));
+        Assert.NotEqual(FusedTraining.Key(a), FusedTraining.Key(a with { Params = a.Params with { Epochs = 3 } }));
+        Assert.NotEqual(FusedTraining.Key(a), FusedTraining.Key(a with { Params = a.Params with { LearningRate = 0.1 } }));
+        Assert.Null(FusedTraining.Key(a with { Params = a.Params with { Model = "lenet5" } }));
+        Assert.Throws<ArgumentException>(() => FusedTraining.Run([new FusedTrial(a), new FusedTrial(a with { Params = a.Params with { Seed = 6 } })], Cpu));
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Sweep.Core.Models;
+using Sweep.Core;
 using Sweep.Training.Metrics;
 using Xunit;
 using static TorchSharp.torch;
@@ -25,8 +27,8 @@ public sealed class NodeSparsityTests
         });
         var report = SparsityReport.Measure([("fc1", w1), ("fc2", w2)]);
 
-        Assert.Equal(new LayerSparsity("fc1", 12, 8, 4, 2), report.Layers[0]);
-        Assert.Equal(new LayerSparsity("fc2", 8, 5, 0, 0), report.Layers[1]);
+        Assert.Equal(new LayerRecord("fc1", 12, 8, 4, 2), report.Layers[0]);
+        Assert.Equal(new LayerRecord("fc2", 8, 5, 0, 0), report.Layers[1]);
         Assert.Equal(2 / 4.0, report.NodeSparsity, 12);
         Assert.Equal(13 / 20.0, report.WeightSparsity, 12);
     }

@@ -1,3 +1,4 @@
+using Sweep.Training;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
@@ -14,7 +15,7 @@ public sealed class SlotAdvertiser(IGrainFactory grains, ILocalSiloDetails silo,
 
     protected override async Task TickAsync(CancellationToken stop)
     {
-        await grains.GetGrain<ISlotRegistryGrain>(0).AdvertiseAsync(silo.SiloAddress.ToParsableString(), new SiloSlots(pool.Capacity, pool.Busy, pool.BusyBySweep(), pool.Slots));
+        await grains.GetGrain<ISlotRegistryGrain>(0).AdvertiseAsync(silo.SiloAddress.ToParsableString(), new SiloSlots(pool.Capacity, pool.Busy, pool.BusyBySweep(), pool.Slots, pool.FusingModels));
         HasAdvertised = true;
     }
 }

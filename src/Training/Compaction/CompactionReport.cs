@@ -1,3 +1,4 @@
+using Sweep.Core.Models;
 using System.Diagnostics;
 using Sweep.Training.Data;
 using Sweep.Training.Models;
@@ -94,6 +95,13 @@ public sealed record CompactionReport
     /// <summary>libtorch's intra-op threads during the timing.</summary>
     public int Threads { get; init; }
 
+    /// <summary>Where a compacted model goes by default: MODEL.compact.pt next to MODEL.pt.</summary>
+    public static string DefaultOutputPath(string modelPath)
+    {
+        string full = Path.GetFullPath(modelPath);
+        return Path.Combine(Path.GetDirectoryName(full)!, Path.GetFileNameWithoutExtension(full) + ".compact.pt");
+    }
+
     /// <summary>
     /// Loads a saved model (<see cref="ModelFile"/>), compacts it (<see cref="NodeCompaction"/>), saves the compacted model to
     /// <paramref name="outputPath"/> (with its description: compacted, from which file, the trial's settings), and compares
@@ -101,12 +109,13 @@ public sealed record CompactionReport
     /// </summary>
     /// <exception cref="ModelFileException">The model file or its description is missing or unreadable.</exception>
     /// <exception cref="DatasetException">The trial's dataset cannot be found or read.</exception>
-    public static CompactionReport CompactFile(string modelPath, string outputPath, int passes = 10)
+    public static CompactionReport CompactFile(string modelPath, string? outputPath = null, int passes = 10)
     {
+        outputPath ??= DefaultOutputPath(modelPath);
         using var saved = ModelFile.Load(modelPath);
         string output = Path.GetFullPath(outputPath);
         if (output == saved.Path) throw new ArgumentException($"{output}: the compacted model would overwrite the model it comes from");
-        var source = saved.Description.Settings?.Dataset ?? DatasetSource.Named(DatasetSource.Mnist10k);
+        var source = saved.Description.Settings?.Dataset ?? DatasetRef.Mnist10k;
         var data = Data.Dataset.Load(source).On(CPU);
         using var compaction = NodeCompaction.Compact(saved.Network);
         ModelFile.Save(compaction.Network, saved.Description with { Compacted = true, CompactedFrom = saved.Path }, output);

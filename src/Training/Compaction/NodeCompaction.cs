@@ -23,11 +23,11 @@ public sealed record LayerCompaction(
     long NonzeroWeightsAfter);
 
 /// <summary>A compacted network and what compaction removed. Dispose it to free the network.</summary>
-public sealed class CompactionResult(DenseNetwork network, NetworkShape shapeBefore, IReadOnlyList<LayerCompaction> layers,
+public sealed class CompactionResult(PrunableNetwork network, NetworkShape shapeBefore, IReadOnlyList<LayerCompaction> layers,
     ParameterCount before, ParameterCount after) : IDisposable
 {
     /// <summary>The smaller dense network; on the CPU.</summary>
-    public DenseNetwork Network { get; } = network;
+    public PrunableNetwork Network { get; } = network;
     public NetworkShape ShapeBefore { get; } = shapeBefore;
     public NetworkShape ShapeAfter => Network.Shape;
     public IReadOnlyList<LayerCompaction> Layers { get; } = layers;
@@ -55,11 +55,11 @@ public sealed class CompactionResult(DenseNetwork network, NetworkShape shapeBef
 /// </summary>
 public static class NodeCompaction
 {
-    /// <summary>Compacts a trained network (e.g. the one <see cref="TrialRunner"/> just trained). The input is not changed.</summary>
-    public static CompactionResult Compact(PrunableNetwork network) => Compact(NetworkShape.Of(network).Model, network.Layers);
-
-    /// <summary>Compacts a loaded network (<see cref="ModelFile.Load"/>); compacting a compacted network again changes nothing. The input is not changed.</summary>
-    public static CompactionResult Compact(DenseNetwork network) => Compact(network.Shape.Model, network.Layers);
+    /// <summary>
+    /// Compacts a network: a trained one, or one loaded by <see cref="ModelFile.Load"/>; compacting a compacted network
+    /// again changes nothing. The input is not changed.
+    /// </summary>
+    public static CompactionResult Compact(PrunableNetwork network) => Compact(network.Shape.Model, network.Layers);
 
     private static CompactionResult Compact(string model, IReadOnlyList<PrunableLayer> layers)
     {
@@ -132,7 +132,7 @@ public static class NodeCompaction
             }
         }
 
-        var network = new DenseNetwork(new NetworkShape(model, widths));
+        var network = new NetworkShape(model, widths).Build();
         try
         {
             using var _ = torch.no_grad();

@@ -1,25 +1,22 @@
 using System.Collections.Concurrent;
+using Sweep.Core;
+using Sweep.Core.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Sweep.Training.Data;
 
-/// <summary>Where a dataset comes from: the built-in name or a pair of IDX files.</summary>
-public sealed record DatasetSource(string? BuiltIn, string? ImagesPath, string? LabelsPath)
+/// <summary>Where a dataset's files are.</summary>
+public static class DatasetFiles
 {
-    public const string Mnist10k = "mnist10k";
-
-    public static DatasetSource Named(string name) => new(name, null, null);
-    public static DatasetSource Files(string images, string labels) => new(null, images, labels);
-
-    public override string ToString() => BuiltIn ?? $"{ImagesPath} + {LabelsPath}";
-
-    /// <summary>Resolves the two IDX paths (the built-in dataset lives in the repository's data/ folder).</summary>
-    public (string Images, string Labels) Resolve()
+    /// <summary>Resolves the two IDX paths of a dataset (the built-in one lives in the repository's data/ folder).</summary>
+    public static (string Images, string Labels) Resolve(this DatasetRef source)
     {
-        if (BuiltIn is null) return (ImagesPath!, LabelsPath!);
-        if (BuiltIn != Mnist10k) throw new DatasetException(BuiltIn, $"unknown built-in dataset (known: {Mnist10k})");
-        string dir = DataDirectory.Find(Mnist10k);
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Name is null) return (source.Images!, source.Labels!);
+        if (source.Name != DatasetRef.Mnist10k.Name)
+            throw new DatasetException(source.Name, $"unknown built-in dataset (known: {DatasetRef.Mnist10k.Name})");
+        string dir = DataDirectory.Find(source.Name);
         return (System.IO.Path.Combine(dir, "mnist10k-images-idx3-ubyte.gz"), System.IO.Path.Combine(dir, "mnist10k-labels-idx1-ubyte.gz"));
     }
 }
@@ -72,7 +69,7 @@ public sealed class Dataset
     }
 
     /// <summary>Loads (once per process) and validates a dataset.</summary>
-    public static Dataset Load(DatasetSource source)
+    public static Dataset Load(DatasetRef source)
     {
         var (images, labels) = source.Resolve();
         string key = System.IO.Path.GetFullPath(images) + "|" + System.IO.Path.GetFullPath(labels);

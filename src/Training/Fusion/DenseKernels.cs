@@ -160,7 +160,7 @@ internal static unsafe class FusedSparsity
             outgoingAlive[i] = outAlive;
             zeros[i] = z;
         }
-        var result = new Metrics.LayerSparsity[n];
+        var result = new Sweep.Core.Models.LayerRecord[n];
         long weights = 0, zeroWeights = 0, nodes = 0, dead = 0;
         for (int i = 0; i < n; i++)
         {
@@ -172,7 +172,7 @@ internal static unsafe class FusedSparsity
                 for (int u = 0; u < rows; u++)
                     if (!(incomingAlive[i][u] && outgoingAlive[i + 1][u])) deadUnits++;
             }
-            result[i] = new Metrics.LayerSparsity(name, (long)rows * cols, zeros[i], units, deadUnits);
+            result[i] = new Sweep.Core.Models.LayerRecord(name, (long)rows * cols, zeros[i], units, deadUnits);
             weights += (long)rows * cols; zeroWeights += zeros[i]; nodes += units; dead += deadUnits;
         }
         return new Metrics.SparsityReport(weights == 0 ? 0 : (double)zeroWeights / weights, nodes == 0 ? 0 : (double)dead / nodes, result);

@@ -1,3 +1,5 @@
+using Sweep.Core;
+using Sweep.Core.Models;
 using System.Diagnostics;
 using Sweep.Training.Data;
 using Sweep.Training.Metrics;
@@ -9,7 +11,7 @@ using static TorchSharp.torch;
 namespace Sweep.Training.Fusion;
 
 /// <summary>One trial of a fused group: its settings, where its epochs go, its own cancellation, and where its trained model is saved (null: nowhere).</summary>
-public sealed record FusedTrial(TrialSettings Settings, Action<EpochReport>? OnEpoch = null, CancellationToken Cancellation = default,
+public sealed record FusedTrial(TrialSettings Settings, Action<EpochRecord>? OnEpoch = null, CancellationToken Cancellation = default,
     string? SaveModelPath = null);
 
 /// <summary>How one trial of a fused group ended: a report, or the exception that ended it (diverged, cancelled).</summary>
@@ -24,9 +26,11 @@ public sealed record FusedOutcome(TrialReport? Report, Exception? Error);
 /// </summary>
 internal static class FusedMlp
 {
-    private const int In = 784;
-    private static readonly int[] Units = [300, 100, 10];
-    private static readonly string[] Names = ["fc1", "fc2", "fc3"];
+    // The one mlp definition: its input, full widths and output (MlpFamily), and its layer names.
+    private static readonly MlpFamily Family = new();
+    private const int In = MlpFamily.Inputs;
+    private static readonly int[] Units = [.. Family.FullWidths.Select(w => (int)w), MlpFamily.Classes];
+    private static readonly string[] Names = [.. Family.LayerNames];
 
     public static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions options, bool tensorOps = false)
     {
@@ -37,13 +41,13 @@ internal static class FusedMlp
         if (options.Threads > 0) torch.set_num_threads(options.Threads);
         var data = Dataset.Load(first.Dataset).On(device);
         var outcomes = new FusedOutcome?[k];
-        var epochs = Enumerable.Range(0, k).Select(_ => new List<EpochReport>(first.Epochs)).ToArray();
+        var epochs = Enumerable.Range(0, k).Select(_ => new List<EpochRecord>(first.Params.Epochs)).ToArray();
         var measured = new SparsityReport?[k];
 
         using var scope = torch.NewDisposeScope();
-        using var generator = new Generator((ulong)first.Seed, torch.CPU);
-        var pruneGenerators = trials.Select(t => new Generator(PruningSeed(t.Settings.Seed), torch.CPU)).ToArray();
-        var pruners = trials.Select(t => Pruner.Create(t.Settings.PruneMethod, t.Settings.Temperature)).ToArray();
+        using var generator = new Generator((ulong)first.Params.Seed, torch.CPU);
+        var pruneGenerators = trials.Select(t => new Generator(PruningSeed(t.Settings.Params.Seed), torch.CPU)).ToArray();
+        var pruners = trials.Select(t => Pruner.For(t.Settings.Params)).ToArray();
 
         // The shared initialization, drawn exactly as one unfused trial draws it, then copied K times.
         var (weights, biases) = Initialize(generator, k, device);
@@ -56,14 +60,14 @@ internal static class FusedMlp
         var sparseBatch = new SparseBatch();
         long n = first.TrainLimit is int limit ? Math.Min(limit, trainX.shape[0]) : trainX.shape[0];
         if (n < trainX.shape[0]) { trainX = trainX.narrow(0, 0, n); trainY = trainY.narrow(0, 0, n); }
-        int batch = first.BatchSize;
+        int batch = first.Params.BatchSize;
         long stepsPerEpoch = (n + batch - 1) / batch;
-        long totalSteps = stepsPerEpoch * first.Epochs;
-        var schedules = trials.Select(t => new PruningSchedule(totalSteps, t.Settings.RampFraction, t.Settings.Interval, t.Settings.PruneRate)).ToArray();
+        long totalSteps = stepsPerEpoch * first.Params.Epochs;
+        var schedules = trials.Select(t => new PruningSchedule(totalSteps, t.Settings.Params.RampFraction, t.Settings.Params.Interval, t.Settings.Params.PruneRate)).ToArray();
         var schedule = schedules[0];
 
         long step = 0;
-        for (int epoch = 1; epoch <= first.Epochs && outcomes.Any(o => o is null); epoch++)
+        for (int epoch = 1; epoch <= first.Params.Epochs && outcomes.Any(o => o is null); epoch++)
         {
             var clock = Stopwatch.StartNew();
             var losses = new double[k];
@@ -118,7 +122,7 @@ internal static class FusedMlp
                 if (!double.IsFinite(loss)) { outcomes[t] = new FusedOutcome(null, new TrainingDivergedException(epoch, loss)); continue; }
                 using var measureScope = torch.NewDisposeScope();
                 measured[t] = Measure(weights, t, device);
-                var record = new EpochReport(epoch, loss, accuracy[t], measured[t]!.WeightSparsity, measured[t]!.NodeSparsity, seconds);
+                var record = new EpochRecord(epoch, loss, accuracy[t], measured[t]!.WeightSparsity, measured[t]!.NodeSparsity, seconds);
                 epochs[t].Add(record);
                 trials[t].OnEpoch?.Invoke(record);
             }
@@ -172,11 +176,11 @@ internal static class FusedMlp
         return (weights, biases);
     }
 
-    /// <summary>Saves trial t as an ordinary <see cref="Mlp"/> (<see cref="ModelFile"/>): the first layer transposed back to [out, in].</summary>
+    /// <summary>Saves trial t as an ordinary <see cref="MlpNetwork"/> (<see cref="ModelFile"/>): the first layer transposed back to [out, in].</summary>
     private static void Save(Tensor[] weights, Tensor[] biases, int t, TrialSettings settings, string path)
     {
         using var scope = torch.NewDisposeScope();
-        using var mlp = new Mlp();
+        using var mlp = PrunableNetwork.Create(Family.Name);
         using (torch.no_grad())
         {
             var layers = mlp.Layers;

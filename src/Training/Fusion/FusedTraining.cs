@@ -1,3 +1,6 @@
+using Sweep.Core.Search;
+using Sweep.Training.Models;
+
 namespace Sweep.Training.Fusion;
 
 /// <summary>
@@ -7,15 +10,16 @@ namespace Sweep.Training.Fusion;
 /// </summary>
 public static class FusedTraining
 {
-    /// <summary>Models that fuse; any other model trains one trial at a time.</summary>
-    public static bool Supports(string model) => model == "mlp";
+    /// <summary>Whether the model's family fuses; any other model trains one trial at a time.</summary>
+    public static bool Supports(string model) => ModelFamilies.Find(model)?.Fuses == true;
 
     /// <summary>
-    /// Trials with equal keys can be trained together: same model, data, epochs, batches, optimizer, pruning schedule
-    /// and seed (the seed fixes the shared initialization and batch order). Null when the model does not fuse.
+    /// Trials with equal keys can be trained together: the same dataset and train limit, and the same value of every
+    /// parameter the table marks as not fusing (model, seed, epochs, batch size, optimizer, pruning schedule; the seed
+    /// fixes the shared initialization and batch order). Null when the model does not fuse.
     /// </summary>
-    public static string? Key(TrialSettings s) => Supports(s.Model)
-        ? FormattableString.Invariant($"{s.Model}|{s.Dataset}|{s.TrainLimit}|{s.Epochs}|{s.BatchSize}|{s.LearningRate:R}|{s.Momentum:R}|{s.Interval}|{s.RampFraction:R}|{s.Seed}")
+    public static string? Key(TrialSettings s) => Supports(s.Params.Model)
+        ? string.Join('|', TrialParameterTable.All.Where(d => !d.Fuses).Select(d => d.Canonical(s.Params))) + $"|{s.Dataset}|{s.TrainLimit}"
         : null;
 
     /// <summary>
@@ -26,7 +30,7 @@ public static class FusedTraining
     {
         try
         {
-            if (!Supports(settings.Model)) return;
+            if (!Supports(settings.Params.Model)) return;
             var data = Data.Dataset.Load(settings.Dataset).On(TorchSharp.torch.CPU);
             SparseRows.Of(data.TrainX);
             SparseRows.Of(data.TestX);
@@ -48,7 +52,7 @@ public static class FusedTraining
     {
         if (trials.Count == 0) return [];
         foreach (var t in trials) t.Settings.Validate();
-        var key = Key(trials[0].Settings) ?? throw new ArgumentException($"model '{trials[0].Settings.Model}' does not fuse");
+        var key = Key(trials[0].Settings) ?? throw new ArgumentException($"model '{trials[0].Settings.Params.Model}' does not fuse");
         if (trials.Any(t => Key(t.Settings) != key)) throw new ArgumentException("fused trials must share model, data, training, schedule and seed");
         return FusedMlp.Run(trials, options ?? new TrainingOptions(), tensorOps);
     }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Sweep.Training.Regularization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,7 +28,7 @@ internal sealed class StackedState : IDisposable
         _cpu = device.type == DeviceType.CPU && !forceTensorOps && Avx2.IsSupported && Fma.IsSupported;
         // Optimizer state only when there are steps to take (0-epoch trials only evaluate); the CPU path never stores
         // the first layer's weight gradient (the sparse kernel applies it row by row).
-        bool training = trials[0].Settings.Epochs > 0;
+        bool training = trials[0].Settings.Params.Epochs > 0;
         Tensor Buffer(Tensor like, bool needed) => needed ? torch.zeros_like(like) : torch.empty(0, device: device);
         _w = weights; _b = biases; _mask = masks;
         // The CPU kernels read masks as bytes (a fifth of the float traffic); MaskChanged keeps them in step.
@@ -39,13 +40,13 @@ internal sealed class StackedState : IDisposable
         _gb = biases.Select(b => Buffer(b, training)).ToArray();
         _vw = weights.Select(w => Buffer(w, training)).ToArray();
         _vb = biases.Select(b => Buffer(b, training)).ToArray();
-        _l1 = trials.Select(t => t.Settings.Regularizer is "l1" or "l1l2" ? t.Settings.Lambda : 0).ToArray();
-        _l2 = trials.Select(t => t.Settings.Regularizer is "l2" or "l1l2" ? t.Settings.Lambda : 0).ToArray();
+        _l1 = trials.Select(t => Regularizer.HasL1(t.Settings.Params.RegularizerKind) ? t.Settings.Params.Lambda : 0).ToArray();
+        _l2 = trials.Select(t => Regularizer.HasL2(t.Settings.Params.RegularizerKind) ? t.Settings.Params.Lambda : 0).ToArray();
         _l1Column = torch.tensor(_l1.Select(x => (float)x).ToArray(), device: device).view(-1, 1, 1);
         _l2Column = torch.tensor(_l2.Select(x => (float)x).ToArray(), device: device).view(-1, 1, 1);
-        _lr = (float)trials[0].Settings.LearningRate;
-        _mu = (float)trials[0].Settings.Momentum;
-        _batch = trials[0].Settings.BatchSize;
+        _lr = (float)trials[0].Settings.Params.LearningRate;
+        _mu = (float)trials[0].Settings.Params.Momentum;
+        _batch = trials[0].Settings.Params.BatchSize;
         _fc2T = Enumerable.Range(0, _k).Select(t => _w[1][t].t()).ToArray();
         _fc2W = Enumerable.Range(0, _k).Select(t => _w[1][t]).ToArray();
         _fc2G = training ? Enumerable.Range(0, _k).Select(t => _gw[1][t]).ToArray() : [];

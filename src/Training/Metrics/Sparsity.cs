@@ -1,13 +1,11 @@
+using Sweep.Core.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Sweep.Training.Metrics;
 
-/// <summary>Weight and node counts of one prunable layer. Output layers have no nodes (their units are the outputs).</summary>
-public sealed record LayerSparsity(string Name, long Weights, long ZeroWeights, long Nodes, long DeadNodes);
-
 /// <summary>Weight and node sparsity of a network, overall and per layer.</summary>
-public sealed record SparsityReport(double WeightSparsity, double NodeSparsity, IReadOnlyList<LayerSparsity> Layers)
+public sealed record SparsityReport(double WeightSparsity, double NodeSparsity, IReadOnlyList<LayerRecord> Layers)
 {
     /// <summary>
     /// Measures sparsity. A hidden unit of layer i (a row of a Linear weight or an output channel of a Conv) is dead when
@@ -18,7 +16,7 @@ public sealed record SparsityReport(double WeightSparsity, double NodeSparsity, 
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
-        var result = new LayerSparsity[layers.Count];
+        var result = new LayerRecord[layers.Count];
         long weights = 0, zeros = 0, nodes = 0, dead = 0;
         for (int i = 0; i < layers.Count; i++)
         {
@@ -36,7 +34,7 @@ public sealed record SparsityReport(double WeightSparsity, double NodeSparsity, 
                 var outgoingAlive = next.reshape(next.shape[0], units, -1).ne(0).any(2).any(0);
                 deadUnits = units - incomingAlive.logical_and(outgoingAlive).sum().item<long>();
             }
-            result[i] = new LayerSparsity(name, n, z, units, deadUnits);
+            result[i] = new LayerRecord(name, n, z, units, deadUnits);
             weights += n; zeros += z; nodes += units; dead += deadUnits;
         }
         return new SparsityReport(weights == 0 ? 0 : (double)zeros / weights, nodes == 0 ? 0 : (double)dead / nodes, result);

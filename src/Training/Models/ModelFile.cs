@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Sweep.Training.Compaction;
 using TorchSharp;
@@ -12,7 +13,11 @@ namespace Sweep.Training.Models;
 /// </summary>
 public sealed record ModelDescription
 {
-    public const string CurrentFormat = "sweep-model/1";
+    /// <summary>The format this code writes. Version 1 (settings as one flat object) is still read.</summary>
+    public const string CurrentFormat = "sweep-model/2";
+
+    /// <summary>The first format: "settings" held the trial parameters, "dataset" ({builtIn, imagesPath, labelsPath}) and "trainLimit" side by side.</summary>
+    public const string FormatVersion1 = "sweep-model/1";
 
     public string Format { get; init; } = CurrentFormat;
     /// <summary>"mlp" or "lenet5".</summary>
@@ -27,11 +32,11 @@ public sealed record ModelDescription
 }
 
 /// <summary>A model loaded from its file: the network (on the CPU) and its description. Dispose it to free the network.</summary>
-public sealed class SavedModel(string path, DenseNetwork network, ModelDescription description) : IDisposable
+public sealed class SavedModel(string path, PrunableNetwork network, ModelDescription description) : IDisposable
 {
     /// <summary>The absolute path of the weights file.</summary>
     public string Path { get; } = path;
-    public DenseNetwork Network { get; } = network;
+    public PrunableNetwork Network { get; } = network;
     public ModelDescription Description { get; } = description;
 
     public void Dispose() => Network.Dispose();
@@ -66,13 +71,13 @@ public static class ModelFile
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(settings);
-        var shape = NetworkShape.Of(network);
-        if (shape.Model != settings.Model) throw new ArgumentException($"the network is a {shape.Model}, but the settings name a {settings.Model}");
+        var shape = network.Shape;
+        if (shape.Model != settings.Params.Model) throw new ArgumentException($"the network is a {shape.Model}, but the settings name a {settings.Params.Model}");
         Write(network, new ModelDescription { Model = shape.Model, Widths = shape.Widths, Settings = settings }, path);
     }
 
     /// <summary>Saves a dense network (e.g. a compacted one); its model and widths replace those of <paramref name="description"/>.</summary>
-    public static void Save(DenseNetwork network, ModelDescription description, string path)
+    public static void Save(PrunableNetwork network, ModelDescription description, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(description);
@@ -101,7 +106,7 @@ public static class ModelFile
         if (!File.Exists(descriptionPath))
             throw new ModelFileException(full, $"not a saved Sweep model (its description {System.IO.Path.GetFileName(descriptionPath)} is missing)");
         ModelDescription? description;
-        try { description = JsonSerializer.Deserialize<ModelDescription>(File.ReadAllText(descriptionPath), Json); }
+        try { description = Upgrade(JsonNode.Parse(File.ReadAllText(descriptionPath)))?.Deserialize<ModelDescription>(Json); }
         catch (Exception e) when (e is JsonException or NotSupportedException)
         {
             throw new ModelFileException(descriptionPath, $"not a Sweep model description ({FirstLine(e.Message)})", e);
@@ -115,14 +120,14 @@ public static class ModelFile
         return description;
     }
 
-    /// <summary>Loads a model saved by <see cref="Save(PrunableNetwork, TrialSettings, string)"/> or <see cref="Save(DenseNetwork, ModelDescription, string)"/>, on the CPU.</summary>
+    /// <summary>Loads a model saved by <see cref="Save(PrunableNetwork, TrialSettings, string)"/> or <see cref="Save(PrunableNetwork, ModelDescription, string)"/>, on the CPU.</summary>
     /// <exception cref="ModelFileException">The file or its description is missing, or the weights do not fit the description.</exception>
     public static SavedModel Load(string path)
     {
         var description = Describe(path);
         string full = System.IO.Path.GetFullPath(path);
         var shape = new NetworkShape(description.Model, description.Widths);
-        var network = new DenseNetwork(shape);
+        var network = shape.Build();
         try
         {
             network.load(full);
@@ -153,6 +158,33 @@ public static class ModelFile
                 : "is a JSON file, not a saved model (a model is MODEL.pt with its description MODEL.json next to it)");
         }
         return full;
+    }
+
+    /// <summary>A version-1 description rewritten in the current format (other formats are left as they are).</summary>
+    private static JsonNode? Upgrade(JsonNode? node)
+    {
+        if (node is not JsonObject description || (string?)description["format"] != FormatVersion1) return node;
+        description["format"] = ModelDescription.CurrentFormat;
+        if (description["settings"] is JsonObject flat)
+        {
+            var dataset = flat["dataset"] as JsonObject;
+            var trainLimit = flat["trainLimit"]?.DeepClone();
+            var parameters = (JsonObject)flat.DeepClone();
+            parameters.Remove("dataset");
+            parameters.Remove("trainLimit");
+            description["settings"] = new JsonObject
+            {
+                ["params"] = parameters,
+                ["dataset"] = new JsonObject
+                {
+                    ["name"] = dataset?["builtIn"]?.DeepClone(),
+                    ["images"] = dataset?["imagesPath"]?.DeepClone(),
+                    ["labels"] = dataset?["labelsPath"]?.DeepClone(),
+                },
+                ["trainLimit"] = trainLimit,
+            };
+        }
+        return description;
     }
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();

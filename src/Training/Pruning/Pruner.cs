@@ -1,3 +1,5 @@
+using Sweep.Core;
+using Sweep.Core.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,15 +11,19 @@ namespace Sweep.Training.Pruning;
 /// </summary>
 public abstract class Pruner
 {
-    public static readonly IReadOnlyList<string> Known = ["stochastic", "magnitude", "none"];
-
-    public static Pruner Create(string method, double temperature) => method switch
+    public static Pruner Create(PruneMethod method, double temperature) => method switch
     {
-        "stochastic" => new StochasticPruner(temperature),
-        "magnitude" => new MagnitudePruner(),
-        "none" => new NoPruner(),
-        _ => throw new ArgumentException($"unknown prune method '{method}' (known: {string.Join(", ", Known)})"),
+        PruneMethod.Stochastic => new StochasticPruner(temperature),
+        PruneMethod.Magnitude => new MagnitudePruner(),
+        PruneMethod.None => new NoPruner(),
+        _ => throw new ArgumentOutOfRangeException(nameof(method), method, "unknown prune method"),
     };
+
+    /// <summary>A pruner by its name in specs ("stochastic", "magnitude", "none"); an unknown name throws.</summary>
+    public static Pruner Create(string method, double temperature) => Create(Vocabularies.PruneMethods.Parse(method), temperature);
+
+    /// <summary>The trial's pruner.</summary>
+    public static Pruner For(TrialParameters p) => Create(p.PruneMethodKind, p.Temperature);
 
     public virtual bool Prunes => true;
 

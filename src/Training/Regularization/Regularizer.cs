@@ -1,3 +1,5 @@
+using Sweep.Core;
+using Sweep.Core.Models;
 using static TorchSharp.torch;
 
 namespace Sweep.Training.Regularization;
@@ -9,25 +11,29 @@ namespace Sweep.Training.Regularization;
 /// </summary>
 public sealed class Regularizer
 {
-    public static readonly IReadOnlyList<string> Known = ["none", "l1", "l2", "l1l2"];
-
-    public string Kind { get; }
+    public RegularizerKind Kind { get; }
     public double Lambda { get; }
     private readonly bool _l1, _l2;
 
-    public Regularizer(string kind, double lambda)
+    public Regularizer(RegularizerKind kind, double lambda)
     {
-        (_l1, _l2) = kind switch
-        {
-            "none" => (false, false),
-            "l1" => (true, false),
-            "l2" => (false, true),
-            "l1l2" => (true, true),
-            _ => throw new ArgumentException($"unknown regularizer '{kind}' (known: {string.Join(", ", Known)})"),
-        };
         Kind = kind;
         Lambda = lambda;
+        _l1 = HasL1(kind);
+        _l2 = HasL2(kind);
     }
+
+    /// <summary>A regularizer by its name in specs ("none", "l1", "l2", "l1l2"); an unknown name throws.</summary>
+    public Regularizer(string kind, double lambda) : this(Vocabularies.Regularizers.Parse(kind), lambda) { }
+
+    /// <summary>The trial's regularizer.</summary>
+    public static Regularizer For(TrialParameters p) => new(p.RegularizerKind, p.Lambda);
+
+    /// <summary>Whether the kind has an L1 term (λ·Σ|w|).</summary>
+    public static bool HasL1(RegularizerKind kind) => kind is RegularizerKind.L1 or RegularizerKind.L1L2;
+
+    /// <summary>Whether the kind has an L2 term ((λ/2)·Σw²).</summary>
+    public static bool HasL2(RegularizerKind kind) => kind is RegularizerKind.L2 or RegularizerKind.L1L2;
 
     public bool IsActive => (_l1 || _l2) && Lambda != 0;
 

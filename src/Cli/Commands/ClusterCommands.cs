@@ -1,0 +1,131 @@
+using Sweep.Core;
+using Sweep.Client;
+using Sweep.Silo;
+using System.Globalization;
+using System.Text.Json;
+using Sweep.Cli.Output;
+using Sweep.Grains;
+using Sweep.Core.Models;
+
+namespace Sweep.Cli.Commands;
+
+/// <summary>The commands that talk to a running cluster: submit, status, watch, front, export, cancel, list.</summary>
+public static class ClusterCommands
+{
+    public const string Help = """
+        usage: sweep submit SPEC.json          submit to a running cluster; prints the sweep id
+               sweep status ID [--json]        counts, timing and hypervolume of a sweep
+               sweep watch ID                  a live progress bar until the sweep finishes
+               sweep front ID [--json]         the Pareto fronts (tables, or front.json)
+               sweep export ID --out DIR       writes spec.json, trials.jsonl, front.json, front.svg
+               sweep cancel ID                 stops the sweep's trials
+               sweep resume ID                 wakes a sweep after a cluster restart (any command on it does too)
+               sweep list                      the sweeps the cluster knows
+        common: --redis HOST:PORT (or SWEEP_REDIS) for a Redis-clustered deployment,
+                --gateway PORT[,PORT…] for a localhost cluster (default 30000: the first `sweep silo`), --cluster-id ID
+        """;
+
+    private static readonly string[] Common = ["gateway", "cluster-id", "redis"];
+
+    public static async Task<int> RunAsync(string command, IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    {
+        string[] values = command == "export" ? [.. Common, "out"] : Common;
+        string[] flags = command is "status" or "front" ? ["json"] : [];
+        var a = new CommandArgs(command, argv, values, flags);
+        int positional = command == "list" ? 0 : 1;
+        a.NoMorePositional(positional);
+
+        SweepSpec? spec = null;
+        if (command == "submit") spec = SweepClient.LoadSpec(a.RequirePositional(0, "a spec file (sweep submit SPEC.json)"));
+        string id = positional == 1 ? a.RequirePositional(0, "a sweep id (see: sweep list)") : "";
+        if (command == "export" && a.String("out") is null) throw new UsageException("--out: export needs an output folder");
+
+        await using var client = await SweepClient.ConnectAsync(Options(a), cancellationToken);
+        switch (command)
+        {
+            case "submit":
+                Console.WriteLine(await client.SubmitAsync(spec!, cancellationToken: cancellationToken));
+                return 0;
+            case "status":
+            {
+                var s = await client.GetStatusAsync(id, cancellationToken);
+                Console.WriteLine(a.Has("json") ? JsonSerializer.Serialize(s, SweepJson.Indented) : Describe(s));
+                return 0;
+            }
+            case "watch":
+            {
+                var progress = new ProgressLine();
+                SweepStatus? last = null;
+                await foreach (var s in client.WatchAsync(id, cancellationToken: cancellationToken)) { progress.Update(s); last = s; }
+                progress.Finish();
+                if (last is not null) Console.WriteLine(Describe(last));
+                return 0;
+            }
+            case "front":
+            {
+                var front = await client.GetFrontAsync(id, cancellationToken);
+                Console.Write(a.Has("json") ? JsonSerializer.Serialize(front, SweepJson.Indented) + "\n" : FrontTable.Render(front));
+                return 0;
+            }
+            case "export":
+            {
+                var dir = new RunDirectory(a.String("out")!);
+                var sweepSpec = await client.GetSpecAsync(id, cancellationToken);
+                var results = await client.GetResultsAsync(id, 0, cancellationToken);
+                var front = await client.GetFrontAsync(id, cancellationToken);
+                dir.WriteSpec(sweepSpec);
+                dir.ResetTrials(results);
+                dir.WriteFront(front);
+                dir.WritePlot(FrontPlot.Svg(sweepSpec.Name, results, front));
+                Console.WriteLine($"wrote {results.Count} trial(s) and the fronts to {dir.Path}");
+                return 0;
+            }
+            case "resume":
+                Console.WriteLine(Describe(await client.GetStatusAsync(id, cancellationToken)));
+                return 0;
+            case "cancel":
+                Console.WriteLine(Describe(await client.CancelAsync(id, cancellationToken)));
+                return 0;
+            default:
+                var sweeps = await client.ListAsync(cancellationToken);
+                if (sweeps.Count == 0) Console.WriteLine("no sweeps");
+                foreach (var s in sweeps)
+                {
+                    var st = await client.GetStatusAsync(s.SweepId, cancellationToken);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{s.SweepId,-44} {st.State.ToString().ToLowerInvariant(),-10} {st.Done,5}/{st.Total,-5} created {s.CreatedAt:yyyy-MM-dd HH:mm:ss}Z"));
+                }
+                return 0;
+        }
+    }
+
+    public static string Describe(SweepStatus s) => string.Create(CultureInfo.InvariantCulture,
+        $"{s.SweepId}: {s.State.ToString().ToLowerInvariant()}, {s.Done}/{s.Total} done ({s.Completed} completed, {s.Failed} failed, {s.Cancelled} cancelled), " +
+        $"{s.Running} running, {s.Pending} pending; hypervolume {s.Hypervolume:F4}, node hypervolume {s.NodeHypervolume:F4}; " +
+        $"elapsed {ProgressLine.Duration(s.ElapsedSeconds)}{(s.EtaSeconds is { } e && !s.IsFinished ? $", ETA {ProgressLine.Duration(e)}" : "")}");
+
+    public static SweepClientOptions Options(CommandArgs a)
+    {
+        var options = new SweepClientOptions { ConfigureServices = (services, configuration) => services.AddSweepTelemetry(configuration, "sweep-client") };
+        if (a.String("gateway") is { } g)
+        {
+            var ports = new List<int>();
+            foreach (var part in g.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int p) || p is < 1 or > 65535)
+                    throw new UsageException($"--gateway: '{part}' is not a TCP port");
+                ports.Add(p);
+            }
+            if (ports.Count == 0) throw new UsageException("--gateway: no port given");
+            options.GatewayPorts = ports;
+        }
+        if (a.String("cluster-id") is { } c) options.ClusterId = c;
+        if (a.String("redis") is { } redis)
+        {
+            try { _ = StackExchange.Redis.ConfigurationOptions.Parse(redis); }
+            catch (Exception e) { throw new UsageException($"--redis: '{redis}' is not a Redis address ({e.Message})"); }
+            options.Redis = redis;
+        }
+        return options;
+    }
+}

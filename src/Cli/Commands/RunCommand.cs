@@ -1,0 +1,131 @@
+using Sweep.Core;
+using Sweep.Client;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Sweep.Cli.Output;
+using Sweep.Grains;
+using Sweep.Core.Models;
+using Sweep.Core.Search;
+using Sweep.Silo;
+
+namespace Sweep.Cli.Commands;
+
+/// <summary>`sweep run SPEC`: the embedded default — an in-process silo and client run the whole sweep.</summary>
+public static class RunCommand
+{
+    public const string Help = """
+        usage: sweep run SPEC.json [--out DIR] [--json] [--slots N] [--threads N] [--fuse N] [--device auto|cpu|cuda] [--dashboard]
+        Runs the whole sweep in this process (an embedded silo and client) with a live progress bar, and writes DIR
+        (default runs/<name>): spec.json, trials.jsonl, front.json, front.svg, and with "saveModels": true in the spec
+        models/<trialId>.pt (+ .json) per trial (see sweep compact). Running again with the same DIR keeps
+        the completed trials and runs only the rest. --json prints front.json to stdout instead of the tables.
+        --slots: training slots (default: one per core); --threads: threads per slot (default: cores / slots);
+        --fuse: up to N compatible trials train together in one slot as one batched model (default 4; 1: off).
+        --dashboard: start the Aspire dashboard (if not running) and send the sweep's traces and metrics to it.
+        Telemetry otherwise goes wherever OTEL_EXPORTER_OTLP_ENDPOINT points (nothing is exported when it is unset).
+        """;
+
+    private static bool SameData(RunDirectory dir, SweepSpec spec, string specPath)
+    {
+        if (!File.Exists(dir.SpecPath) || !File.Exists(dir.TrialsPath)) return true;
+        try
+        {
+            var earlier = SpecParser.Parse(File.ReadAllText(dir.SpecPath), Path.GetDirectoryName(Path.GetFullPath(specPath)));
+            if (earlier.Dataset == spec.Dataset && earlier.TrainLimit == spec.TrainLimit) return true;
+        }
+        catch (SpecException) { }
+        Console.Error.WriteLine($"sweep: {dir.SpecPath} names another dataset or train limit: its trials are not reused");
+        return false;
+    }
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    {
+        var a = new CommandArgs("run", argv, ["out", "slots", "threads", "device", "fuse"], ["json", "dashboard"]);
+        string specPath = a.RequirePositional(0, "a spec file (sweep run SPEC.json)");
+        a.NoMorePositional(1);
+        int? slots = a.Has("slots") ? a.Int("slots", 0) : null;
+        int threads = a.Int("threads", 0);
+        if (slots < 1) throw new UsageException($"--slots: must be ≥ 1, got {slots}");
+        if (threads < 0) throw new UsageException($"--threads: must be ≥ 0, got {threads}");
+        int? fuse = a.Has("fuse") ? a.Int("fuse", 0) : null;
+        if (fuse is < 1 or > 256) throw new UsageException($"--fuse: must be in [1, 256], got {fuse}");
+        string device = a.String("device", "auto");
+        bool json = a.Has("json");
+
+        var spec = SweepClient.LoadSpec(specPath);
+        var plans = SearchSpace.Expand(spec);
+        var dir = new RunDirectory(a.String("out") ?? Path.Combine("runs", spec.Name));
+        // Trial ids cover the trial parameters only: results from another dataset or train limit are not reusable.
+        var previous = SameData(dir, spec, specPath) ? dir.ReadTrials() : [];
+        var planned = plans.ToDictionary(p => p.TrialId, p => p.Params);
+        var kept = previous
+            .Where(r => r.Status == TrialStatus.Completed && planned.TryGetValue(r.TrialId, out var p) && p == r.Params)
+            // A spec that asks for models runs again the trials whose model is missing.
+            .Where(r => !spec.SaveModels || (r.ModelPath is { } model && File.Exists(model)))
+            .DistinctBy(r => r.TrialId)
+            .ToList();
+        string sweepId = kept.Count > 0 ? kept[0].SweepId : SweepClient.NewSweepId(spec.Name);
+        dir.WriteSpec(spec);
+        dir.ResetTrials(kept);
+        if (kept.Count > 0) Console.Error.WriteLine($"sweep: {dir.Path}: keeping {kept.Count} completed trial(s), running the other {plans.Count - kept.Count}");
+
+        if (a.Has("dashboard"))
+        {
+            var started = DashboardCommand.EnsureRunning();
+            Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317");
+            Console.Error.WriteLine($"sweep: traces and metrics go to the dashboard at http://127.0.0.1:18888{(started is null ? "" : $" (started, pid {started.Id}; it keeps running)")}");
+        }
+        // Load libtorch and the data on the other core while the silo starts (about a third of a second saved).
+        if (device != "cuda" && plans.Count > kept.Count)
+            _ = Task.Run(() => Sweep.Training.Fusion.FusedTraining.Prepare(new Sweep.Training.TrialSettings(plans[0].Params, spec.Dataset, spec.TrainLimit)));
+        using var host = await SweepHosts.StartEmbeddedAsync(o =>
+        {
+            o.Slots = slots;
+            o.ThreadsPerSlot = threads;
+            o.Device = device;
+            if (fuse is int f) o.FusionWidth = f;
+            o.ModelsDirectory = dir.ModelsPath;
+            o.ModelsPerSweep = false;
+        }, cancellationToken);
+        await using var client = new SweepClient(host.Services.GetRequiredService<IClusterClient>());
+        await client.SubmitAsync(spec, kept, sweepId, CancellationToken.None);
+        var progress = new ProgressLine();
+        int written = kept.Count;
+        bool interrupted = false;
+        SweepStatus status;
+        while (true)
+        {
+            if (cancellationToken.IsCancellationRequested && !interrupted)
+            {
+                // Ctrl+C: stop the trials, then still write what finished.
+                interrupted = true;
+                await client.CancelAsync(sweepId, CancellationToken.None);
+            }
+            status = await client.GetStatusAsync(sweepId, CancellationToken.None);
+            var fresh = await client.GetResultsAsync(sweepId, written, CancellationToken.None);
+            if (fresh.Count > 0)
+            {
+                dir.AppendTrials(fresh);
+                written += fresh.Count;
+            }
+            progress.Update(status);
+            // A cancelled sweep is finished at once, but its running trials still report; wait for them.
+            if (status.IsFinished && status.Running == 0 && written >= status.Done) break;
+            await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);   // in-process calls: cheap
+        }
+        progress.Finish();
+
+        var front = await client.GetFrontAsync(sweepId, CancellationToken.None);
+        dir.WriteFront(front);
+        dir.WritePlot(FrontPlot.Svg(spec.Name, dir.ReadTrials(), front));
+        using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10))) await host.StopAsync(stop.Token);
+
+        if (json) Console.WriteLine(JsonSerializer.Serialize(front, SweepJson.Indented));
+        else
+        {
+            Console.Write(FrontTable.Render(front));
+            Console.WriteLine($"{status.Completed} completed, {status.Failed} failed, {status.Cancelled} cancelled of {status.Total} trials in {ProgressLine.Duration(status.ElapsedSeconds)}; wrote {dir.Path}");
+        }
+        return interrupted ? 130 : 0;
+    }
+}

@@ -1,0 +1,48 @@
+using Sweep.Core;
+using System.Text.Json.Serialization;
+
+namespace Sweep.Core.Models;
+
+/// <summary>The point of a sweep one trial trains: model, regularizer, λ, prune rate and the training settings.</summary>
+[GenerateSerializer, Immutable, Alias("Sweep.TrialParameters")]
+public sealed record TrialParameters
+{
+    [Id(0)] public string Model { get; init; } = "mlp";
+    [Id(1)] public string Regularizer { get; init; } = "l2";
+    [Id(2)] public double Lambda { get; init; } = 1e-4;
+    [Id(3)] public double PruneRate { get; init; } = 0.9;
+    [Id(4)] public string PruneMethod { get; init; } = "stochastic";
+    [Id(5)] public double Temperature { get; init; } = 0.5;
+    [Id(6)] public long Seed { get; init; }
+    [Id(7)] public int Epochs { get; init; } = 5;
+    [Id(8)] public int BatchSize { get; init; } = 64;
+    [Id(9)] public double LearningRate { get; init; } = 0.05;
+    [Id(10)] public double Momentum { get; init; } = 0.9;
+    [Id(11)] public int Interval { get; init; } = 50;
+    [Id(12)] public double RampFraction { get; init; } = 0.7;
+
+    /// <summary><see cref="Regularizer"/> as its enum (the name must be a known one).</summary>
+    [JsonIgnore] public RegularizerKind RegularizerKind => Vocabularies.Regularizers.Parse(Regularizer);
+
+    /// <summary><see cref="PruneMethod"/> as its enum (the name must be a known one).</summary>
+    [JsonIgnore] public PruneMethod PruneMethodKind => Vocabularies.PruneMethods.Parse(PruneMethod);
+
+    /// <summary>Whether the trial has a regularizer: without one, λ means nothing (the search space records it as 0).</summary>
+    [JsonIgnore] public bool IsRegularized => Regularizer != Vocabularies.Regularizers.Name(RegularizerKind.None);
+
+    /// <summary>Whether the trial prunes: with prune method "none", its prune rate means nothing.</summary>
+    [JsonIgnore] public bool IsPruned => PruneMethod != Vocabularies.PruneMethods.Name(Core.PruneMethod.None);
+}
+
+/// <summary>A dataset: the built-in name, or a pair of IDX files (absolute paths once a spec is resolved).</summary>
+[GenerateSerializer, Immutable, Alias("Sweep.DatasetRef")]
+public sealed record DatasetRef
+{
+    [Id(0)] public string? Name { get; init; }
+    [Id(1)] public string? Images { get; init; }
+    [Id(2)] public string? Labels { get; init; }
+
+    public static DatasetRef Mnist10k { get; } = new() { Name = "mnist10k" };
+
+    public override string ToString() => Name ?? $"{Images} + {Labels}";
+}

@@ -1,0 +1,57 @@
+using Sweep.Core.Models;
+using Sweep.Training;
+using Sweep.Training.Compaction;
+using Sweep.Training.Models;
+using Xunit;
+
+namespace Sweep.Training.Tests;
+
+public sealed class ModelFileTests
+{
+    [Fact]
+    public void A_description_in_the_first_format_still_loads_with_its_trial_and_dataset()
+    {
+        string dir = Directory.CreateTempSubdirectory("sweep-model-v1-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "t1.pt");
+            using (var net = NetworkShape.Full("mlp").Build()) ModelFile.Save(net, new TrialSettings(), path);
+            // What the first release wrote next to the weights: the settings as one flat object.
+            File.WriteAllText(ModelFile.DescriptionPath(path), """
+                { "format": "sweep-model/1", "model": "mlp", "widths": [300, 100], "compacted": false,
+                  "settings": { "model": "mlp", "regularizer": "l1", "lambda": 0.001, "pruneRate": 0.8, "pruneMethod": "magnitude",
+                    "temperature": 0.5, "interval": 50, "rampFraction": 0.7, "epochs": 3, "batchSize": 64, "learningRate": 0.05,
+                    "momentum": 0.9, "seed": 7, "dataset": { "builtIn": null, "imagesPath": "/d/x.gz", "labelsPath": "/d/y.gz" },
+                    "trainLimit": 500 } }
+                """);
+
+            var description = ModelFile.Describe(path);
+
+            Assert.Equal(ModelDescription.CurrentFormat, description.Format);
+            var settings = description.Settings!;
+            Assert.Equal(new TrialParameters { Regularizer = "l1", Lambda = 0.001, PruneRate = 0.8, PruneMethod = "magnitude", Epochs = 3, Seed = 7 },
+                settings.Params);
+            Assert.Equal(new DatasetRef { Images = "/d/x.gz", Labels = "/d/y.gz" }, settings.Dataset);
+            Assert.Equal(500, settings.TrainLimit);
+            using var loaded = ModelFile.Load(path);
+            Assert.Equal(NetworkShape.Full("mlp"), loaded.Network.Shape);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Every_model_name_of_the_vocabulary_has_one_family_and_only_mlp_fuses()
+    {
+        Assert.Equal(Sweep.Core.Vocabularies.Models, ModelFamilies.All.Select(f => f.Name));
+        Assert.Equal(["mlp"], ModelFamilies.Fusing);
+        foreach (var family in ModelFamilies.All)
+        {
+            using var network = NetworkShape.Full(family.Name).Build();
+            Assert.Equal(family.LayerNames, network.Layers.Select(l => l.Name));
+            Assert.Equal(family.FullWidths, network.Layers.SkipLast(1).Select(l => l.OutUnits));
+        }
+    }
+}
