@@ -163,7 +163,7 @@ public static class ModelFile
     /// <summary>A version-1 description rewritten in the current format (other formats are left as they are).</summary>
     private static JsonNode? Upgrade(JsonNode? node)
     {
-        if (node is not JsonObject description || (string?)description["format"] != FormatVersion1) return node;
+        if (node is not JsonObject description || (string?)description["format"] != ModelDescription.FormatVersion1) return node;
         description["format"] = ModelDescription.CurrentFormat;
         if (description["settings"] is JsonObject flat)
         {
