@@ -111,7 +111,7 @@ public sealed class SweepClient : IAsyncDisposable
     }
 
     /// <summary>Reads and validates a spec file; throws <see cref="SpecException"/> naming the field at fault.</summary>
-    public static SweepSpec LoadSpec(string path) => SpecParser.Load(path) with { Source = File.ReadAllText(path) };
+    public static SweepSpec LoadSpec(string path) => SpecParser.Load(path);
 
     /// <summary>A new sweep id: the spec's name, the UTC time and a random suffix.</summary>
     public static string NewSweepId(string name) => $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}";

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using Sweep.Core.Models;
-using Sweep.Core.Pareto;
+using Sweep.Core.Sweeps;
 using Sweep.Grains.Resilience;
 using Sweep.Core.Search;
 using Sweep.Core.Telemetry;
@@ -46,14 +46,7 @@ public sealed class SweepCoordinatorGrain(
     private static readonly TimeSpan WatchdogCallTimeout = TimeSpan.FromSeconds(10);
     private const string KeepAliveReminder = "sweep-keepalive";
 
-    private readonly Dictionary<string, TrialPlan> _plans = new();
-    private readonly Dictionary<string, int> _finished = new();           // trial id → index in Results
-    private readonly Queue<TrialPlan> _pending = new();
-    private readonly Dictionary<string, TrialProgress> _inFlight = new();
-    private readonly int[] _counts = new int[Enum.GetValues<TrialStatus>().Length];   // finished trials by status, kept as they arrive
-    private ParetoFront _front = null!;
-    private ParetoFront _nodeFront = null!;
-    private long _version;
+    private SweepBook _book = null!;   // set from the durable state on activation and on submit
     private int _capacity = 1;
     private DateTime _capacityAt = DateTime.MinValue;
     private DateTime _lastWrite = DateTime.MinValue;
@@ -74,7 +67,7 @@ public sealed class SweepCoordinatorGrain(
         Rebuild();
         if (!IsFinished)
         {
-            logger.LogInformation("Sweep {Sweep} resumes on {Silo}: {Done} of {Total} trials finished", SweepId, silo.Name, _finished.Count, _plans.Count);
+            logger.LogInformation("Sweep {Sweep} resumes on {Silo}: {Done} of {Total} trials finished", SweepId, silo.Name, _book.Finished, _book.Total);
             StartWatchdog();
             await DispatchAsync();
         }
@@ -110,16 +103,12 @@ public sealed class SweepCoordinatorGrain(
         state.State.Spec = spec;
         state.State.Plans = plans.ToList();
         state.State.CreatedAt = DateTimeOffset.UtcNow;
-        var byId = plans.ToDictionary(p => p.TrialId);
-        foreach (var r in completed)
-            if (r.Status == TrialStatus.Completed && byId.TryGetValue(r.TrialId, out var plan) && plan.Params == r.Params
-                && state.State.Results.All(x => x.TrialId != r.TrialId))
-                state.State.Results.Add(r with { SweepId = SweepId });
+        state.State.Results = SweepBook.Reusable(plans, completed, SweepId);
         Rebuild();
         FinishIfDone();   // every trial may have been handed in already
         await WriteAsync();
         await GrainFactory.GetGrain<ISweepRegistryGrain>(0).AddAsync(new SweepSummary(SweepId, spec.Name, state.State.CreatedAt));
-        logger.LogInformation("Sweep {Sweep} ({Name}) submitted: {Total} trials, {Kept} already completed", SweepId, spec.Name, plans.Count, _finished.Count);
+        logger.LogInformation("Sweep {Sweep} ({Name}) submitted: {Total} trials, {Kept} already completed", SweepId, spec.Name, plans.Count, _book.Finished);
         if (!IsFinished)
         {
             await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
@@ -133,21 +122,8 @@ public sealed class SweepCoordinatorGrain(
 
     public Task<SweepSpec?> GetSpecAsync() => Task.FromResult(state.State.Spec);
 
-    public Task<FrontReport?> GetFrontAsync()
-    {
-        if (state.State.Spec is not { } spec) return Task.FromResult<FrontReport?>(null);
-        var main = _front.ToFront(spec.ReferencePoint);
-        var node = _nodeFront.ToFront(NodeReference(spec));
-        return Task.FromResult<FrontReport?>(new FrontReport
-        {
-            SweepId = SweepId,
-            Objectives = main.Objectives,
-            ReferencePoint = main.ReferencePoint,
-            Hypervolume = main.Hypervolume,
-            Points = main.Points,
-            NodeFront = node,
-        });
-    }
+    public Task<FrontReport?> GetFrontAsync() =>
+        Task.FromResult(state.State.Spec is null ? null : _book.FrontReport(SweepId));
 
     public Task<IReadOnlyList<TrialResult>> GetResultsAsync(int from, int max)
     {
@@ -163,9 +139,8 @@ public sealed class SweepCoordinatorGrain(
         if (IsFinished) return Status();
         state.State.Cancelled = true;
         // Pending trials never start; they are recorded as cancelled so every planned trial has one outcome.
-        while (_pending.TryDequeue(out var plan))
-            Record(new TrialResult { TrialId = plan.TrialId, SweepId = SweepId, Status = TrialStatus.Cancelled, Params = plan.Params, Error = "sweep cancelled" });
-        var running = _inFlight.Keys.ToArray();
+        if (_book.CancelPending(SweepId) > 0) _dirty = true;
+        var running = _book.InFlight.Select(t => t.TrialId).ToArray();
         await Task.WhenAll(running.Select(id => GrainFactory.GetGrain<ITrialGrain>(TrialRequest.TrialKey(SweepId, id)).CancelAsync()));
         FinishIfDone();
         await WriteAsync();
@@ -175,17 +150,13 @@ public sealed class SweepCoordinatorGrain(
 
     public Task ReportEpochAsync(string trialId, EpochRecord epoch, string silo)
     {
-        if (_inFlight.TryGetValue(trialId, out var progress))
-        {
-            _inFlight[trialId] = progress with { Epoch = epoch.Epoch, Silo = silo };
-            _version++;
-        }
+        if (state.State.Spec is not null) _book.Progress(trialId, epoch.Epoch, silo);
         return Task.CompletedTask;
     }
 
     public async Task ReportResultAsync(TrialResult result)
     {
-        if (state.State.Spec is null || !_plans.ContainsKey(result.TrialId)) return;
+        if (state.State.Spec is null || !_book.IsPlanned(result.TrialId)) return;
         if (!Collect(result))
         {
             DispatchInBackground();   // its place may be free now
@@ -199,61 +170,20 @@ public sealed class SweepCoordinatorGrain(
 
     private bool IsFinished => state.State.FinishedAt is not null;
 
-    /// <summary>Rebuilds the in-memory view (fronts, queues) from the durable state.</summary>
+    /// <summary>Rebuilds the in-memory book (queues, fronts) from the durable state.</summary>
     private void Rebuild()
     {
-        var spec = state.State.Spec!;
-        _plans.Clear(); _finished.Clear(); _pending.Clear(); _inFlight.Clear();
-        Array.Clear(_counts);
-        _front = new ParetoFront(spec.Objectives[0], spec.Objectives[1]);
-        _nodeFront = new ParetoFront("accuracy", "nodeSparsity");
-        foreach (var p in state.State.Plans) _plans[p.TrialId] = p;
-        _models = state.State.Plans.Select(p => p.Params.Model).Distinct().ToArray();
-        for (int i = 0; i < state.State.Results.Count; i++)
-        {
-            var r = state.State.Results[i];
-            _finished[r.TrialId] = i;
-            _counts[(int)r.Status]++;
-            AddToFronts(r);
-        }
-        foreach (var p in state.State.Plans)
-            if (!_finished.ContainsKey(p.TrialId)) _pending.Enqueue(p);
-        _doneAtActivation = _finished.Count;
-        _version++;
+        _book = new SweepBook(state.State.Spec!, state.State.Plans, state.State.Results);
+        _doneAtActivation = _book.Finished;
+        _book.Touch();
     }
 
-    /// <summary>
-    /// Takes a trial's result: recorded the first time (true). A trial recorded already (it reported twice around a
-    /// coordinator move) only leaves the in-flight set, so it never holds a place for good.
-    /// </summary>
+    /// <summary>Takes a trial's result into the book; true the first time (then the state must be written).</summary>
     private bool Collect(TrialResult result)
     {
-        if (!_finished.ContainsKey(result.TrialId))
-        {
-            Record(result);
-            return true;
-        }
-        if (_inFlight.Remove(result.TrialId)) _version++;
-        return false;
-    }
-
-    private void Record(TrialResult result)
-    {
-        _inFlight.Remove(result.TrialId);
-        _finished[result.TrialId] = state.State.Results.Count;
-        state.State.Results.Add(result);
-        _counts[(int)result.Status]++;
-        AddToFronts(result);
+        if (!_book.Collect(result)) return false;
         _dirty = true;
-        _version++;
-    }
-
-    private void AddToFronts(TrialResult r)
-    {
-        if (r.Status != TrialStatus.Completed || r.Accuracy is not { } acc || r.WeightSparsity is not { } ws || r.NodeSparsity is not { } ns) return;
-        var point = new FrontPoint(r.TrialId, r.Params, acc, ws, ns);
-        _front.Add(point);
-        _nodeFront.Add(point);
+        return true;
     }
 
     /// <summary>
@@ -278,20 +208,20 @@ public sealed class SweepCoordinatorGrain(
 
     private void FinishIfDone()
     {
-        if (!IsFinished && _finished.Count == _plans.Count)
+        if (!IsFinished && _book.AllFinished)
         {
             state.State.FinishedAt = DateTimeOffset.UtcNow;
             if (_sweepSpan is not null)
             {
-                _sweepSpan.SetTag("completed", _counts[(int)TrialStatus.Completed]);
-                _sweepSpan.SetTag("failed", _counts[(int)TrialStatus.Failed]);
+                _sweepSpan.SetTag("completed", _book.CountOf(TrialStatus.Completed));
+                _sweepSpan.SetTag("failed", _book.CountOf(TrialStatus.Failed));
                 _sweepSpan.SetTag("status", state.State.Cancelled ? "cancelled" : "completed");
                 _sweepSpan.Stop();
                 _sweepSpan = null;
             }
-            _version++;
+            _book.Touch();
             logger.LogInformation("Sweep {Sweep} finished: {Completed} completed, {Failed} failed", SweepId,
-                _counts[(int)TrialStatus.Completed], _counts[(int)TrialStatus.Failed]);
+                _book.CountOf(TrialStatus.Completed), _book.CountOf(TrialStatus.Failed));
         }
     }
 
@@ -305,21 +235,12 @@ public sealed class SweepCoordinatorGrain(
         _dispatching = true;
         try
         {
-            while (!state.State.Cancelled && !IsFinished && _pending.Count > 0)
+            while (!state.State.Cancelled && !IsFinished && _book.Pending > 0)
             {
-                int room = await CapacityAsync() - _inFlight.Count;
+                int room = await CapacityAsync() - _book.Running;
                 if (room <= 0) break;
-                var batch = new List<TrialPlan>(Math.Min(room, _pending.Count));
-                while (batch.Count < room && _pending.Count > 0)
-                {
-                    var plan = _pending.Dequeue();
-                    // A trial can report while it still waits here (it ran before a coordinator move): not again.
-                    if (_finished.ContainsKey(plan.TrialId)) continue;
-                    _inFlight[plan.TrialId] = new TrialProgress(plan.TrialId, 0, plan.Params.Epochs, "");
-                    batch.Add(plan);
-                }
+                var batch = _book.Start(room);
                 if (batch.Count == 0) continue;
-                _version++;
                 foreach (var stored in await Task.WhenAll(batch.Select(StartTrialAsync)))
                     if (stored is not null && Collect(stored)) FinishIfDone();
             }
@@ -390,7 +311,7 @@ public sealed class SweepCoordinatorGrain(
             _watchdog = null;
             return;
         }
-        var calls = _inFlight.Keys.Select(id => _plans[id]).Select(async plan =>
+        var calls = _book.InFlight.Select(t => _book.Plan(t.TrialId)).ToArray().Select(async plan =>
         {
             var request = RequestFor(plan);
             try
@@ -404,7 +325,7 @@ public sealed class SweepCoordinatorGrain(
             }
         }).ToArray();
         foreach (var stored in await Task.WhenAll(calls))
-            if (stored is not null && _inFlight.ContainsKey(stored.TrialId)) Collect(stored);
+            if (stored is not null && _book.IsInFlight(stored.TrialId)) Collect(stored);
         FinishIfDone();
         await DispatchAsync();
     }
@@ -420,7 +341,7 @@ public sealed class SweepCoordinatorGrain(
             var slots = await GrainFactory.GetGrain<ISlotRegistryGrain>(0).GetSlotsAsync();
             // Trials that fuse share a slot (a silo offers slots × fusion width places); trials of a model that does not
             // fuse take a slot each, so more of them in flight would only wait in the silos' queues.
-            int total = slots.Values.Sum(s => _models.All(s.Fuses) ? s.Capacity : s.TrainingSlots);
+            int total = slots.Values.Sum(s => _book.Models.All(s.Fuses) ? s.Capacity : s.TrainingSlots);
             int others = slots.Values.Sum(s => s.BusyForOthers(SweepId));
             _capacity = Math.Max(1, total - others);
             _capacityAt = DateTime.UtcNow;
@@ -428,7 +349,6 @@ public sealed class SweepCoordinatorGrain(
         return _capacity;
     }
 
-    private string[] _models = [];   // the sweep's models (set when the plans are rebuilt)
 
     private void ScheduleFlush()
     {
@@ -448,7 +368,8 @@ public sealed class SweepCoordinatorGrain(
     private SweepStatus Status()
     {
         var s = state.State;
-        int completed = _counts[(int)TrialStatus.Completed], failed = _counts[(int)TrialStatus.Failed], cancelled = _counts[(int)TrialStatus.Cancelled];
+        int completed = _book.CountOf(TrialStatus.Completed), failed = _book.CountOf(TrialStatus.Failed);
+        int cancelled = _book.CountOf(TrialStatus.Cancelled);
         int done = completed + failed + cancelled;
         var now = DateTimeOffset.UtcNow;
         double elapsed = ((s.FinishedAt ?? now) - s.CreatedAt).TotalSeconds;
@@ -458,7 +379,7 @@ public sealed class SweepCoordinatorGrain(
         else if (doneHere > 0)
         {
             double rate = doneHere / Math.Max(1e-3, (DateTime.UtcNow - _activatedAt).TotalSeconds);
-            eta = (_plans.Count - done) / rate;
+            eta = (_book.Total - done) / rate;
         }
         var spec = s.Spec!;
         return new SweepStatus
@@ -466,29 +387,22 @@ public sealed class SweepCoordinatorGrain(
             SweepId = SweepId,
             Name = spec.Name,
             State = s.Cancelled ? SweepState.Cancelled : IsFinished ? SweepState.Completed : SweepState.Running,
-            Total = _plans.Count,
-            Pending = _pending.Count,
-            Running = _inFlight.Count,
+            Total = _book.Total,
+            Pending = _book.Pending,
+            Running = _book.Running,
             Completed = completed,
             Failed = failed,
             Cancelled = cancelled,
-            Version = _version,
+            Version = _book.Version,
             CreatedAt = s.CreatedAt,
             FinishedAt = s.FinishedAt,
             ElapsedSeconds = elapsed,
             EtaSeconds = eta,
-            Hypervolume = _front.ToFront(spec.ReferencePoint).Hypervolume,
-            NodeHypervolume = _nodeFront.ToFront(NodeReference(spec)).Hypervolume,
+            Hypervolume = _book.Front.Hypervolume,
+            NodeHypervolume = _book.NodeFront.Hypervolume,
             InFlightLimit = _capacity,
-            RunningTrials = _inFlight.Values.ToArray(),
+            RunningTrials = _book.InFlight.ToArray(),
             CoordinatorSilo = silo.Name,
         };
-    }
-
-    /// <summary>The node front's reference point: the spec's accuracy reference, sparsity 0.</summary>
-    private static IReadOnlyList<double> NodeReference(SweepSpec spec)
-    {
-        double accuracyReference = spec.Objectives[0] == "accuracy" ? spec.ReferencePoint[0] : spec.Objectives[1] == "accuracy" ? spec.ReferencePoint[1] : 0;
-        return [accuracyReference, 0];
     }
 }

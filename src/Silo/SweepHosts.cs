@@ -20,7 +20,7 @@ public static class SweepHosts
         var builder = Host.CreateApplicationBuilder([]);
         var silo = SweepSiloExtensions.ReadSiloOptions(builder.Configuration);
         overrides?.Invoke(silo);
-        silo.Validate();
+        silo.ThrowIfInvalid();
         // Checked here, before the host exists, so a bad setting is one line naming it rather than a failed start-up.
         var trialSlots = builder.Configuration.GetSection("Sweep").Get<TrialSlotOptions>() ?? new TrialSlotOptions();
         slots?.Invoke(trialSlots);

@@ -1,3 +1,5 @@
+using Sweep.Core;
+using Microsoft.Extensions.Options;
 using Sweep.Training;
 using Microsoft.Extensions.Hosting;
 using System.Net;
@@ -19,11 +21,12 @@ public static class SweepSiloExtensions
     /// <summary>Adds the training slots, their advertiser, and the resilience pipelines; binds "Sweep" and "Sweep:Resilience".</summary>
     public static ISiloBuilder AddSweep(this ISiloBuilder silo, Action<TrialSlotOptions>? slots = null)
     {
-        var options = silo.Services.AddOptions<TrialSlotOptions>().BindConfiguration("Sweep");
+        var options = silo.Services.AddOptions<TrialSlotOptions>().BindConfiguration("Sweep").ValidateOnStart();
         if (slots is not null) options.Configure(slots);
         options.PostConfigure<ILocalSiloDetails>((o, silo) => o.PoolName = silo.Name);
-        silo.Services.AddOptions<SweepResilienceOptions>().BindConfiguration(SweepResilienceOptions.Section)
-            .Validate(o => o.Validate() is null, "invalid Sweep:Resilience settings").ValidateOnStart();
+        silo.Services.AddOptions<SweepResilienceOptions>().BindConfiguration(SweepResilienceOptions.Section).ValidateOnStart();
+        silo.Services.AddSingleton<IValidateOptions<TrialSlotOptions>, SelfValidation<TrialSlotOptions>>();
+        silo.Services.AddSingleton<IValidateOptions<SweepResilienceOptions>, SelfValidation<SweepResilienceOptions>>();
         silo.Services.AddSingleton<SweepResilience>();
         silo.Services.AddSingleton<TrialSlotPool>();
         silo.Services.AddSingleton<SlotAdvertiser>();
@@ -42,7 +45,7 @@ public static class SweepSiloExtensions
     /// </summary>
     public static ISiloBuilder UseSweepClustering(this ISiloBuilder silo, SweepSiloOptions o)
     {
-        o.Validate();
+        o.ThrowIfInvalid();
         silo.Configure<SiloOptions>(s => s.SiloName = o.EffectiveSiloName);
         if (o.Redis is null)
         {
@@ -89,4 +92,11 @@ public static class SweepSiloExtensions
         if (configuration["Sweep:AdvertisedIp"] is null && Environment.GetEnvironmentVariable("POD_IP") is { Length: > 0 } podIp) o.AdvertisedIp = podIp;
         return o;
     }
+}
+
+/// <summary>Runs an options class's own <see cref="IValidatedOptions.Validate"/> when the host validates its options.</summary>
+public sealed class SelfValidation<T> : IValidateOptions<T> where T : class, IValidatedOptions
+{
+    public ValidateOptionsResult Validate(string? name, T options) =>
+        options.Validate() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }

@@ -1,9 +1,10 @@
+using Sweep.Core;
 using System.Net;
 
 namespace Sweep.Silo;
 
 /// <summary>How a Sweep silo joins its cluster (bound from configuration section "Sweep" and SWEEP_* flags).</summary>
-public sealed class SweepSiloOptions
+public sealed class SweepSiloOptions : IValidatedOptions
 {
     public const string Section = "Sweep";
 
@@ -34,28 +35,32 @@ public sealed class SweepSiloOptions
     /// <summary>How long a stopping silo waits for its trials to hand themselves back and for grains to deactivate.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Checks ports; the message names the setting.</summary>
-    public void Validate()
+    /// <summary>Null when valid, else the first problem, naming the setting.</summary>
+    public string? Validate()
     {
-        static void Port(string name, int value)
-        {
-            if (value is < 1 or > 65535) throw new ArgumentException($"Sweep:{name} must be a TCP port (1–65535), got {value}");
-        }
-        Port(nameof(SiloPort), SiloPort);
-        Port(nameof(GatewayPort), GatewayPort);
-        Port(nameof(PrimarySiloPort), PrimarySiloPort);
-        if (EffectiveHealthPort != 0) Port(nameof(HealthPort), EffectiveHealthPort);
-        if (SiloPort == GatewayPort) throw new ArgumentException($"Sweep:SiloPort and Sweep:GatewayPort must differ (both {SiloPort})");
-        if (string.IsNullOrWhiteSpace(ClusterId)) throw new ArgumentException("Sweep:ClusterId must not be empty");
-        if (string.IsNullOrWhiteSpace(ServiceId)) throw new ArgumentException("Sweep:ServiceId must not be empty");
+        static string? Port(string name, int value) =>
+            value is < 1 or > 65535 ? $"Sweep:{name} must be a TCP port (1–65535), got {value}" : null;
+        string? port = Port(nameof(SiloPort), SiloPort) ?? Port(nameof(GatewayPort), GatewayPort)
+            ?? Port(nameof(PrimarySiloPort), PrimarySiloPort) ?? (EffectiveHealthPort != 0 ? Port(nameof(HealthPort), EffectiveHealthPort) : null);
+        if (port is not null) return port;
+        if (SiloPort == GatewayPort) return $"Sweep:SiloPort and Sweep:GatewayPort must differ (both {SiloPort})";
+        if (string.IsNullOrWhiteSpace(ClusterId)) return "Sweep:ClusterId must not be empty";
+        if (string.IsNullOrWhiteSpace(ServiceId)) return "Sweep:ServiceId must not be empty";
         if (Redis is not null)
         {
-            if (string.IsNullOrWhiteSpace(Redis)) throw new ArgumentException("Sweep:Redis (--redis, SWEEP_REDIS) must not be empty");
+            if (string.IsNullOrWhiteSpace(Redis)) return "Sweep:Redis (--redis, SWEEP_REDIS) must not be empty";
             try { _ = StackExchange.Redis.ConfigurationOptions.Parse(Redis); }
-            catch (Exception e) { throw new ArgumentException($"Sweep:Redis (--redis, SWEEP_REDIS) is not a Redis address: {e.Message}"); }
+            catch (Exception e) { return $"Sweep:Redis (--redis, SWEEP_REDIS) is not a Redis address: {e.Message}"; }
         }
-        if (!IPAddress.TryParse(AdvertisedIp, out _)) throw new ArgumentException($"Sweep:AdvertisedIp must be an IP address, got '{AdvertisedIp}'");
-        if (ShutdownTimeout <= TimeSpan.Zero) throw new ArgumentException("Sweep:ShutdownTimeout must be positive");
+        if (!IPAddress.TryParse(AdvertisedIp, out _)) return $"Sweep:AdvertisedIp must be an IP address, got '{AdvertisedIp}'";
+        if (ShutdownTimeout <= TimeSpan.Zero) return "Sweep:ShutdownTimeout must be positive";
+        return null;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> with the first problem (<see cref="Validate"/>).</summary>
+    public void ThrowIfInvalid()
+    {
+        if (Validate() is { } problem) throw new ArgumentException(problem);
     }
 
     public string EffectiveSiloName => SiloName ?? Environment.GetEnvironmentVariable("POD_NAME") ?? $"{Environment.MachineName}-{SiloPort}";

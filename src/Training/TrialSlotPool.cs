@@ -1,3 +1,4 @@
+using Sweep.Core;
 using Sweep.Core.Models;
 using Microsoft.Extensions.Logging;
 using System.Collections.Concurrent;
@@ -11,7 +12,7 @@ using Sweep.Training.Models;
 namespace Sweep.Training;
 
 /// <summary>How a silo trains: how many trials at once, how many threads each, on which device, and where trained models go.</summary>
-public sealed class TrialSlotOptions
+public sealed class TrialSlotOptions : IValidatedOptions
 {
     /// <summary>Training slots; null = one per GPU (× TrialsPerGpu), or one per core on the CPU; 0 = this silo trains nothing.</summary>
     public int? Slots { get; set; }

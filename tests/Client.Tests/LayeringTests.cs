@@ -38,7 +38,7 @@ public sealed class LayeringTests
     public void The_client_project_file_references_only_core_and_the_grain_interfaces()
     {
         var project = XDocument.Load(Path.Combine(RepositoryRoot(), "src", "Client", "Client.csproj"));
-        var projects = project.Descendants("ProjectReference").Select(e => Path.GetFileName((string)e.Attribute("Include")!.Value)).Order().ToArray();
+        var projects = project.Descendants("ProjectReference").Select(e => Path.GetFileName(e.Attribute("Include")!.Value.Replace('\\', '/'))).Order().ToArray();
         Assert.Equal(["Core.csproj", "Grains.Interfaces.csproj"], projects);
         var packages = project.Descendants("PackageReference").Select(e => (string)e.Attribute("Include")!).ToArray();
         Assert.DoesNotContain(packages, p => p.Contains("torch", StringComparison.OrdinalIgnoreCase) || p.Contains("Orleans.Server", StringComparison.Ordinal)

@@ -202,7 +202,7 @@ public sealed class ManifestTests
         string key = args[1][((string)mount["mountPath"]!).Length..].TrimStart('/');
         string file = Path.Combine(Path.GetTempPath(), $"sweep-spec-{Guid.NewGuid():N}.json");
         File.WriteAllText(file, (string)configMap["data"]![key]!);
-        try { Assert.True(SweepClient.LoadSpec(file).Source.Length > 0); }
+        try { Assert.False(string.IsNullOrEmpty(SweepClient.LoadSpec(file).Source)); }
         finally { File.Delete(file); }
         Assert.Contains(container["env"]!.AsArray(), e => (string?)e!["name"] == "SWEEP_REDIS");
     }

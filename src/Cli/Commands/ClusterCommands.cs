@@ -73,10 +73,7 @@ public static class ClusterCommands
                 var sweepSpec = await client.GetSpecAsync(id, cancellationToken);
                 var results = await client.GetResultsAsync(id, 0, cancellationToken);
                 var front = await client.GetFrontAsync(id, cancellationToken);
-                dir.WriteSpec(sweepSpec);
-                dir.ResetTrials(results);
-                dir.WriteFront(front);
-                dir.WritePlot(FrontPlot.Svg(sweepSpec.Name, results, front));
+                dir.WriteAll(sweepSpec, results, front);
                 Console.WriteLine($"wrote {results.Count} trial(s) and the fronts to {dir.Path}");
                 return 0;
             }

@@ -1,3 +1,4 @@
+using Sweep.Core.Sweeps;
 using Sweep.Core;
 using Sweep.Client;
 using System.Text.Json;
@@ -57,14 +58,11 @@ public static class RunCommand
         var dir = new RunDirectory(a.String("out") ?? Path.Combine("runs", spec.Name));
         // Trial ids cover the trial parameters only: results from another dataset or train limit are not reusable.
         var previous = SameData(dir, spec, specPath) ? dir.ReadTrials() : [];
-        var planned = plans.ToDictionary(p => p.TrialId, p => p.Params);
-        var kept = previous
-            .Where(r => r.Status == TrialStatus.Completed && planned.TryGetValue(r.TrialId, out var p) && p == r.Params)
-            // A spec that asks for models runs again the trials whose model is missing.
-            .Where(r => !spec.SaveModels || (r.ModelPath is { } model && File.Exists(model)))
-            .DistinctBy(r => r.TrialId)
-            .ToList();
-        string sweepId = kept.Count > 0 ? kept[0].SweepId : SweepClient.NewSweepId(spec.Name);
+        // A spec that asks for models runs again the trials whose model is missing.
+        var withModels = previous.Where(r => !spec.SaveModels || (r.ModelPath is { } model && File.Exists(model)));
+        // The coordinator keeps the same results by the same rule; they are written first, so the folder never loses them.
+        string sweepId = previous.FirstOrDefault(r => r.Status == TrialStatus.Completed)?.SweepId ?? SweepClient.NewSweepId(spec.Name);
+        var kept = SweepBook.Reusable(plans, withModels, sweepId);
         dir.WriteSpec(spec);
         dir.ResetTrials(kept);
         if (kept.Count > 0) Console.Error.WriteLine($"sweep: {dir.Path}: keeping {kept.Count} completed trial(s), running the other {plans.Count - kept.Count}");
@@ -116,8 +114,7 @@ public static class RunCommand
         progress.Finish();
 
         var front = await client.GetFrontAsync(sweepId, CancellationToken.None);
-        dir.WriteFront(front);
-        dir.WritePlot(FrontPlot.Svg(spec.Name, dir.ReadTrials(), front));
+        dir.WriteFronts(spec.Name, dir.ReadTrials(), front);
         using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10))) await host.StopAsync(stop.Token);
 
         if (json) Console.WriteLine(JsonSerializer.Serialize(front, SweepJson.Indented));

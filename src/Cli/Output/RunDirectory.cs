@@ -65,9 +65,20 @@ public sealed class RunDirectory
     public void WriteSpec(SweepSpec spec) =>
         WriteAtomically(SpecPath, spec.Source ?? JsonSerializer.Serialize(spec, SweepJson.Indented));
 
-    public void WriteFront(FrontReport front) => WriteAtomically(FrontPath, JsonSerializer.Serialize(front, SweepJson.Indented) + "\n");
+    /// <summary>front.json and its picture front.svg, from a sweep's trials and fronts.</summary>
+    public void WriteFronts(string title, IReadOnlyList<TrialResult> trials, FrontReport front)
+    {
+        WriteAtomically(FrontPath, JsonSerializer.Serialize(front, SweepJson.Indented) + "\n");
+        WriteAtomically(PlotPath, FrontPlot.Svg(title, trials, front));
+    }
 
-    public void WritePlot(string svg) => WriteAtomically(PlotPath, svg);
+    /// <summary>The whole folder of a finished (or exported) sweep: spec.json, trials.jsonl, front.json, front.svg.</summary>
+    public void WriteAll(SweepSpec spec, IReadOnlyList<TrialResult> trials, FrontReport front)
+    {
+        WriteSpec(spec);
+        ResetTrials(trials);
+        WriteFronts(spec.Name, trials, front);
+    }
 
     private static void WriteAtomically(string path, string text)
     {

@@ -75,7 +75,8 @@ public static partial class SpecParser
         catch (UnauthorizedAccessException e) { throw new SpecException("spec", $"{full}: cannot read (permission denied)", e); }
         catch (IOException e) { throw new SpecException("spec", $"{full}: cannot read ({OneLine(e.Message)})", e); }
         if (bytes.Length > MaxBytes) throw TooLarge(bytes.Length);
-        return ParseUtf8(bytes, Path.GetDirectoryName(full));
+        // The text as given travels with the spec (written back as spec.json), read from the same bytes.
+        return ParseUtf8(bytes, Path.GetDirectoryName(full)) with { Source = Encoding.UTF8.GetString(bytes) };
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Sweep.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -8,7 +9,7 @@ using Polly.Retry;
 namespace Sweep.Grains.Resilience;
 
 /// <summary>Retry settings for the places where transient faults happen (section "Sweep:Resilience").</summary>
-public sealed class SweepResilienceOptions
+public sealed class SweepResilienceOptions : IValidatedOptions
 {
     public const string Section = "Sweep:Resilience";
 
