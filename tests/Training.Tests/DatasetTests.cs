@@ -43,7 +43,7 @@ public sealed class DatasetTests : IDisposable
         var data = Dataset.Read("tiny", images, labels);
         Assert.Equal((5, 2, 3), (data.Count, data.Rows, data.Columns));
         Assert.Equal(4, data.TrainIndices.Length);
-        Assert.Equal(1, data.TestIndices.Length);
+        Assert.Single(data.TestIndices);
         Assert.Equal(pixels, IdxReader.ReadImages(images).Pixels);
     }
 
