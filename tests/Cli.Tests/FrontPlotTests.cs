@@ -54,24 +54,25 @@ public sealed class FrontPlotTests
     [Fact]
     public void The_plot_is_well_formed_svg_with_both_axis_titles_and_a_legend()
     {
-        var doc = XDocument.Parse(FrontPlot.Svg("mnist-grid", Trials, Report(Trials)));
+        var doc = XDocument.Parse(FrontPlot.Svg("mnist-grid", Trials));
         Assert.Equal(Svg + "svg", doc.Root!.Name);
         var texts = doc.Descendants(Svg + "text").Select(t => t.Value).ToArray();
         Assert.Contains("weight sparsity", texts);
         Assert.Contains("node sparsity", texts);
         Assert.Contains("accuracy", texts);
-        Assert.Contains("trials", texts);
+        Assert.Contains("l1", texts);   // the legend: one entry per regularizer, then the front
+        Assert.Contains("l2", texts);
         Assert.Contains("Pareto front", texts);
-        Assert.Contains("mnist-grid", texts);
+        Assert.Contains("mnist-grid: Pareto fronts of accuracy and sparsity", texts);
         Assert.Contains("0.2", texts);   // a sparsity tick label
     }
 
     [Fact]
-    public void Every_completed_trial_is_one_grey_circle_in_each_panel()
+    public void Every_completed_trial_is_one_point_in_each_panel()
     {
-        var doc = XDocument.Parse(FrontPlot.Svg("t", Trials, Report(Trials)));
+        var doc = XDocument.Parse(FrontPlot.Svg("t", Trials));
         var completed = Trials.Count(t => t.Status == TrialStatus.Completed);
-        Assert.Equal(2 * completed, Circles(doc, "trial").Count());
+        Assert.Equal(2 * completed, Circles(doc, "point").Count());
     }
 
     [Fact]
@@ -79,7 +80,7 @@ public sealed class FrontPlotTests
     {
         var report = Report(Trials);
         Assert.True(report.Points.Count > 1 && report.NodeFront.Points.Count > 1);
-        var doc = XDocument.Parse(FrontPlot.Svg("t", Trials, report));
+        var doc = XDocument.Parse(FrontPlot.Svg("t", Trials));
         var front = Circles(doc, "front").ToArray();
         Assert.Equal(report.Points.Count + report.NodeFront.Points.Count, front.Length);
         Assert.All(front, c =>
@@ -88,6 +89,7 @@ public sealed class FrontPlotTests
             Assert.Contains("λ 0.0001", hover);
             Assert.Contains("rate ", hover);
             Assert.Matches("^l[12], ", hover);
+            Assert.Matches(@"\([ab][123]\)$", hover);   // the trial id
         });
         Assert.Equal(2, doc.Descendants(Svg + "path").Count());   // one line per front
     }
@@ -102,7 +104,7 @@ public sealed class FrontPlotTests
             var comma = (System.Globalization.CultureInfo)System.Globalization.CultureInfo.InvariantCulture.Clone();
             comma.NumberFormat.NumberDecimalSeparator = ",";
             System.Globalization.CultureInfo.CurrentCulture = comma;
-            var svg = FrontPlot.Svg("t", Trials, Report(Trials));
+            var svg = FrontPlot.Svg("t", Trials);
             var doc = XDocument.Parse(svg);
             Assert.All(doc.Descendants(Svg + "circle"), c => Assert.DoesNotContain(",", (string)c.Attribute("cx")! + (string)c.Attribute("cy")!));
             Assert.Contains("λ 0.0001", svg);
@@ -116,8 +118,8 @@ public sealed class FrontPlotTests
     [Fact]
     public void No_trials_still_give_valid_svg_with_empty_axes()
     {
-        var doc = XDocument.Parse(FrontPlot.Svg("empty", [], new FrontReport()));
-        Assert.Empty(Circles(doc, "trial"));
+        var doc = XDocument.Parse(FrontPlot.Svg("empty", []));
+        Assert.Empty(Circles(doc, "point"));
         Assert.Empty(Circles(doc, "front"));
         var texts = doc.Descendants(Svg + "text").Select(t => t.Value).ToArray();
         Assert.Contains("weight sparsity", texts);
@@ -128,14 +130,14 @@ public sealed class FrontPlotTests
     public void Titles_are_xml_escaped()
     {
         const string title = "a<b & \"c\" 'd'>";
-        var doc = XDocument.Parse(FrontPlot.Svg(title, Trials, Report(Trials)));
-        Assert.Equal(title, doc.Root!.Element(Svg + "title")!.Value);
+        var doc = XDocument.Parse(FrontPlot.Svg(title, Trials));
+        Assert.Equal(title + ": Pareto fronts of accuracy and sparsity", doc.Root!.Element(Svg + "title")!.Value);
     }
 
     [Fact]
     public void The_accuracy_axis_starts_at_the_minimum_rounded_down_to_a_tenth()
     {
-        var doc = XDocument.Parse(FrontPlot.Svg("t", Trials, Report(Trials)));
+        var doc = XDocument.Parse(FrontPlot.Svg("t", Trials));
         var labels = doc.Descendants(Svg + "text").Where(t => (string?)t.Attribute("text-anchor") == "end").Select(t => t.Value).ToArray();
         Assert.Equal("0.6", labels.First());   // lowest accuracy 0.62
         Assert.Equal("1", labels.Last());

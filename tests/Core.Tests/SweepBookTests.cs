@@ -63,12 +63,12 @@ public sealed class SweepBookTests
         book.Start(6);
         book.Collect(Completed(Plans[0], 0.95, 0.5, 0.0));
         book.Collect(Completed(Plans[1], 0.90, 0.9, 0.3));
-        book.Collect(Completed(Plans[2], 0.80, 0.5, 0.1));   // dominated on the main front, not on the node front
+        book.Collect(Completed(Plans[2], 0.80, 0.5, 0.4));   // dominated on the main front, not on the node front
         book.Collect(new TrialResult { TrialId = Plans[3].TrialId, Status = TrialStatus.Failed, Params = Plans[3].Params, Error = "x" });
 
         Assert.Equal([Plans[0].TrialId, Plans[1].TrialId], book.Front.Points.Select(p => p.TrialId));
         Assert.Equal(0.95 * 0.5 + 0.90 * 0.4, book.Front.Hypervolume, 12);
-        Assert.Equal([Plans[0].TrialId, Plans[2].TrialId, Plans[1].TrialId], book.NodeFront.Points.Select(p => p.TrialId));
+        Assert.Equal([Plans[0].TrialId, Plans[1].TrialId, Plans[2].TrialId], book.NodeFront.Points.Select(p => p.TrialId));
         Assert.Equal(1, book.CountOf(TrialStatus.Failed));
         var report = book.FrontReport("s");
         Assert.Equal(book.Front.Hypervolume, report.Hypervolume);

@@ -125,6 +125,7 @@ public static class PlotData
                     X = ordered.Select(p => Objectives.Of(p, sparsity)).ToArray(),
                     Y = ordered.Select(p => p.Accuracy).ToArray(),
                     TrialIds = ordered.Select(p => p.TrialId).ToArray(),
+                    PointLabels = ordered.Select(p => Settings(p.Params)).ToArray(),
                 });
             }
             var front = ParetoFront.NonDominated(shown, "accuracy", sparsity)
@@ -139,6 +140,7 @@ public static class PlotData
                     X = front.Select(p => Objectives.Of(p, sparsity)).ToArray(),
                     Y = front.Select(p => p.Accuracy).ToArray(),
                     TrialIds = front.Select(p => p.TrialId).ToArray(),
+                    PointLabels = front.Select(p => Settings(p.Params)).ToArray(),
                 });
             }
             panels.Add(new PlotPanel
@@ -292,6 +294,11 @@ public static class PlotData
         "weightSparsity" => t.WeightSparsity,
         _ => t.Accuracy,
     }) ?? double.NaN;
+
+    /// <summary>A trial's search point in words: "l2, λ 0.0001, rate 0.9" (λ left out without a regularizer).</summary>
+    private static string Settings(TrialParameters p) => p.IsRegularized
+        ? string.Create(Invariant, $"{p.Regularizer}, λ {p.Lambda:G6}, rate {p.PruneRate:G6}")
+        : string.Create(Invariant, $"{p.Regularizer}, rate {p.PruneRate:G6}");
 
     private static string Titled(string title, string what) => string.IsNullOrWhiteSpace(title) ? what : $"{title}: {what}";
 

@@ -82,6 +82,11 @@ public sealed record PlotSeries
     /// in point order; otherwise every trial the series averages, ordered by id.
     /// </summary>
     public IReadOnlyList<string> TrialIds { get; init; } = [];
+    /// <summary>
+    /// For <see cref="SeriesStyle.Points"/> and <see cref="SeriesStyle.Front"/> of the front plot: each point's trial
+    /// settings in words ("l2, λ 0.0001, rate 0.9"), shown on hover; null elsewhere.
+    /// </summary>
+    public IReadOnlyList<string>? PointLabels { get; init; }
 }
 
 /// <summary>One panel: two axes and the series drawn in them.</summary>

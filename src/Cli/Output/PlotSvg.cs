@@ -154,6 +154,8 @@ public static class PlotSvg
     private static string Hover(PlotPanel panel, PlotSeries s, int i)
     {
         string x = panel.X.Scale == AxisScale.Log ? PlotData.FormatLambda(s.X[i]) : s.X[i].ToString("0.####", Invariant);
+        if (s.PointLabels is { } labels && i < labels.Count && i < s.TrialIds.Count)
+            return string.Create(Invariant, $"{labels[i]}: {panel.X.Label} {x}, {panel.Y.Label} {s.Y[i]:0.####} ({s.TrialIds[i]})");
         var text = new StringBuilder(s.Style is SeriesStyle.Points or SeriesStyle.Front && i < s.TrialIds.Count ? $"{s.TrialIds[i]} ({s.Name})" : s.Name);
         text.Append(Invariant, $": {panel.X.Label} {x}, {panel.Y.Label} {s.Y[i]:0.####}");
         if (s.YMin is { } lo && s.YMax is { } hi && s.Count is { } count && i < lo.Count && i < hi.Count && i < count.Count)

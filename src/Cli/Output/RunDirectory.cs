@@ -69,7 +69,7 @@ public sealed class RunDirectory
     public void WriteFronts(string title, IReadOnlyList<TrialResult> trials, FrontReport front)
     {
         WriteAtomically(FrontPath, JsonSerializer.Serialize(front, SweepJson.Indented) + "\n");
-        WriteAtomically(PlotPath, FrontPlot.Svg(title, trials, front));
+        WriteAtomically(PlotPath, FrontPlot.Svg(title, trials));
     }
 
     /// <summary>The whole folder of a finished (or exported) sweep: spec.json, trials.jsonl, front.json, front.svg.</summary>
