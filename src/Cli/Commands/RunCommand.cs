@@ -73,7 +73,7 @@ public static class RunCommand
             Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317");
             Console.Error.WriteLine($"sweep: traces and metrics go to the dashboard at http://127.0.0.1:18888{(started is null ? "" : $" (started, pid {started.Id}; it keeps running)")}");
         }
-        // Load libtorch and the data on the other core while the silo starts (about a third of a second saved).
+        // Load libtorch and the data on the other core while the silo starts (bench/RESULTS.md has the saving).
         if (device != "cuda" && plans.Count > kept.Count)
             _ = Task.Run(() => Sweep.Training.Fusion.FusedTraining.Prepare(new Sweep.Training.TrialSettings(plans[0].Params, spec.Dataset, spec.TrainLimit)));
         using var host = await SweepHosts.StartEmbeddedAsync(o =>

@@ -1,3 +1,5 @@
+using Sweep.Core;
+using Sweep.Core.Search;
 using Sweep.Client;
 using System.Globalization;
 using Sweep.Core.Models;
@@ -26,8 +28,9 @@ public static class PlotData
     /// <summary>The most prune rates that get a panel each; beyond this they share one panel.</summary>
     public const int MaxRatePanels = 6;
 
-    private static readonly string[] RegularizerOrder = ["l1", "l2", "l1l2", "none"];
-    private static readonly string[] MethodOrder = ["stochastic", "magnitude", "none"];
+    // Legend order: the regularizers with a penalty first, unregularized last; the prune methods as the vocabulary lists them.
+    private static readonly string[] RegularizerOrder = [.. Vocabularies.Regularizers.Names.Skip(1), Vocabularies.Regularizers.Names[0]];
+    private static readonly string[] MethodOrder = [.. Vocabularies.PruneMethods.Names];
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     /// <summary>
@@ -74,8 +77,8 @@ public static class PlotData
                     Style = SeriesStyle.Line,
                     Regularizer = p.Regularizer,
                     PruneMethod = p.PruneMethod,
-                    Lambda = p.Regularizer == "none" ? null : p.Lambda,
-                    PruneRate = p.PruneMethod == "none" ? null : p.PruneRate,
+                    Lambda = !p.IsRegularized ? null : p.Lambda,
+                    PruneRate = !p.IsPruned ? null : p.PruneRate,
                     X = points.Select(q => q.X).ToArray(),
                     Y = points.Select(q => q.Stats.Mean).ToArray(),
                     YMin = perTrial ? null : points.Select(q => q.Stats.Min).ToArray(),
@@ -193,7 +196,7 @@ public static class PlotData
             {
                 var members = facet.Members(completed).Where(t => double.IsFinite(FinalValue(t, metric))).ToArray();
                 var series = new List<PlotSeries>();
-                var groups = members.Where(t => IsRegularized(t) || t.Params.Regularizer == "none")
+                var groups = members.Where(t => IsRegularized(t) || !t.Params.IsRegularized)
                     .GroupBy(t => Configuration(t.Params) with { Lambda = 0 })
                     .OrderBy(g => g.Key, ParameterOrder.Instance);
                 foreach (var group in groups)
@@ -205,10 +208,10 @@ public static class PlotData
                         Name = varying.Describe(p, withLambda: false),
                         Regularizer = p.Regularizer,
                         PruneMethod = p.PruneMethod,
-                        PruneRate = p.PruneMethod == "none" ? null : p.PruneRate,
+                        PruneRate = !p.IsPruned ? null : p.PruneRate,
                         TrialIds = ids,
                     };
-                    if (p.Regularizer == "none")
+                    if (!p.IsRegularized)
                     {
                         var s = Stats.Of(group.Select(t => FinalValue(t, metric)));
                         series.Add(common with
@@ -275,11 +278,11 @@ public static class PlotData
     private static TrialParameters Configuration(TrialParameters p) => p with
     {
         Seed = 0,
-        Lambda = p.Regularizer == "none" ? 0 : p.Lambda,
-        PruneRate = p.PruneMethod == "none" ? 0 : p.PruneRate,
+        Lambda = !p.IsRegularized ? 0 : p.Lambda,
+        PruneRate = !p.IsPruned ? 0 : p.PruneRate,
     };
 
-    private static bool IsRegularized(TrialResult t) => t.Params.Regularizer != "none" && t.Params.Lambda > 0 && double.IsFinite(t.Params.Lambda);
+    private static bool IsRegularized(TrialResult t) => t.Params.IsRegularized && t.Params.Lambda > 0 && double.IsFinite(t.Params.Lambda);
 
     private static double EpochValue(EpochRecord e, string metric) => metric switch
     {
@@ -323,14 +326,15 @@ public static class PlotData
         return i < 0 ? order.Length : i;
     }
 
-    private static string RegularizerLabel(string regularizer) => regularizer == "none" ? "no regularizer" : regularizer;
+    private static string RegularizerLabel(string regularizer) =>
+        regularizer == Vocabularies.Regularizers.Name(RegularizerKind.None) ? "no regularizer" : regularizer;
 
     /// <summary>A panel: one model (when several are present) and one prune rate (or all rates, or no pruning).</summary>
     private sealed record Facet(string? Model, double? Rate, bool AllRates, string Title)
     {
         public TrialResult[] Members(IEnumerable<TrialResult> trials) => trials.Where(t =>
             (Model is null || t.Params.Model == Model)
-            && (AllRates || t.Params.PruneMethod == "none" || (Rate is { } r && t.Params.PruneRate == r))).ToArray();
+            && (AllRates || !t.Params.IsPruned || (Rate is { } r && t.Params.PruneRate == r))).ToArray();
     }
 
     private sealed record FacetSet(IReadOnlyList<Facet> All, bool ByRate);
@@ -340,7 +344,7 @@ public static class PlotData
         var models = trials.Select(t => t.Params.Model).Distinct().Order(StringComparer.Ordinal).ToArray();
         bool byModel = models.Length > 1;
         string?[] panelModels = byModel ? [.. models] : [null];
-        var pruning = trials.Where(t => t.Params.PruneMethod != "none").ToArray();
+        var pruning = trials.Where(t => t.Params.IsPruned).ToArray();
         bool byRate = pruning.Select(t => t.Params.PruneRate).Distinct().Count() <= MaxRatePanels;
         var facets = new List<Facet>();
         foreach (var model in panelModels)
@@ -355,31 +359,26 @@ public static class PlotData
     }
 
     /// <summary>Which trial parameters differ across the figure's trials, and so belong in series names.</summary>
-    private sealed record Varying(bool Method, bool Rate, bool Temperature, bool LearningRate, bool Epochs, bool BatchSize,
-        bool Momentum, bool Interval, bool RampFraction)
+    /// <summary>What a legend names besides the regularizer: the parameters whose values differ between the trials.</summary>
+    private sealed record Varying(bool Method, bool Rate, IReadOnlyList<TrialParameter> Others)
     {
         public static Varying Of(IReadOnlyList<TrialResult> trials, bool rateIsPanel)
         {
-            bool Varies<T>(Func<TrialParameters, T> field) => trials.Select(t => field(t.Params)).Distinct().Skip(1).Any();
-            return new Varying(Varies(p => p.PruneMethod), !rateIsPanel && Varies(p => p.PruneRate), Varies(p => p.Temperature),
-                Varies(p => p.LearningRate), Varies(p => p.Epochs), Varies(p => p.BatchSize), Varies(p => p.Momentum),
-                Varies(p => p.Interval), Varies(p => p.RampFraction));
+            bool Varies(TrialParameter parameter) => trials.Select(t => parameter.Value(t.Params)).Distinct().Skip(1).Any();
+            var method = TrialParameterTable.Find("pruneMethod")!;
+            var rate = TrialParameterTable.Find("pruneRate")!;
+            return new Varying(Varies(method), !rateIsPanel && Varies(rate),
+                TrialParameterTable.All.Where(d => d.Legend is not null && Varies(d)).ToArray());
         }
 
         /// <summary>E.g. "l1, λ 1e-4, stochastic": the regularizer always, then what varies (the panel's own keys left out).</summary>
         public string Describe(TrialParameters p, bool withLambda)
         {
             var parts = new List<string> { RegularizerLabel(p.Regularizer) };
-            if (withLambda && p.Regularizer != "none") parts.Add($"λ {FormatLambda(p.Lambda)}");
-            if (Method) parts.Add(p.PruneMethod == "none" ? "no pruning" : p.PruneMethod);
-            if (Rate && p.PruneMethod != "none") parts.Add(string.Create(Invariant, $"rate {p.PruneRate:G4}"));
-            if (Temperature) parts.Add(string.Create(Invariant, $"τ {p.Temperature:G4}"));
-            if (LearningRate) parts.Add(string.Create(Invariant, $"lr {p.LearningRate:G4}"));
-            if (Epochs) parts.Add(string.Create(Invariant, $"{p.Epochs} epochs"));
-            if (BatchSize) parts.Add(string.Create(Invariant, $"batch {p.BatchSize}"));
-            if (Momentum) parts.Add(string.Create(Invariant, $"momentum {p.Momentum:G4}"));
-            if (Interval) parts.Add(string.Create(Invariant, $"interval {p.Interval}"));
-            if (RampFraction) parts.Add(string.Create(Invariant, $"ramp {p.RampFraction:G4}"));
+            if (withLambda && p.IsRegularized) parts.Add($"λ {FormatLambda(p.Lambda)}");
+            if (Method) parts.Add(p.IsPruned ? p.PruneMethod : "no pruning");
+            if (Rate && p.IsPruned) parts.Add(string.Create(Invariant, $"rate {p.PruneRate:G4}"));
+            parts.AddRange(Others.Select(d => d.Legend!(p)));
             return string.Join(", ", parts);
         }
     }

@@ -26,6 +26,11 @@ public sealed class TrialParameter
     /// <summary>Trials that differ only in fusing parameters share initialization and batches, so they can train as one group.</summary>
     public bool Fuses { get; init; }
     public string? TelemetryTag { get; init; }
+    /// <summary>
+    /// How a plot legend names a value of this parameter when it varies across a plot's series ("τ 0.5", "20 epochs");
+    /// null for parameters legends treat on their own (regularizer, λ, prune method and rate) or never show (seed).
+    /// </summary>
+    public Func<TrialParameters, string>? Legend { get; init; }
     /// <summary>Text parameters: the allowed names, and what they are called in messages.</summary>
     public IReadOnlyList<string>? Names { get; init; }
     public string? NameKind { get; init; }
@@ -87,6 +92,7 @@ public static class TrialParameterTable
     [
         new() { Name = "model", Kind = ParameterKind.Text, Section = "", Key = "model", Flag = "model", Searchable = true,
             TelemetryTag = "model", Names = Vocabularies.Models, NameKind = "model",
+            Legend = p => p.Model,
             GetText = p => p.Model, SetText = (p, v) => p with { Model = v } },
         new() { Name = "regularizer", Kind = ParameterKind.Text, Section = "", Key = "regularizer", Flag = "regularizer",
             Searchable = true, Fuses = true, TelemetryTag = "regularizer", Names = Vocabularies.Regularizers.Names, NameKind = "regularizer",
@@ -102,6 +108,7 @@ public static class TrialParameterTable
             GetText = p => p.PruneMethod, SetText = (p, v) => p with { PruneMethod = v } },
         new() { Name = "temperature", Kind = ParameterKind.Real, Section = "pruning", Key = "temperature", Flag = "temperature",
             Searchable = true, Fuses = true, Domain = NumericDomain.Real(0, false, double.PositiveInfinity, false),
+            Legend = p => Invariant($"τ {p.Temperature:G4}"),
             GetReal = p => p.Temperature, SetReal = (p, v) => p with { Temperature = v } },
         // The seed comes from the spec's "seeds" list, one trial per seed.
         new() { Name = "seed", Kind = ParameterKind.Integer, Flag = "seed", TelemetryTag = "seed",
@@ -109,23 +116,31 @@ public static class TrialParameterTable
             GetInteger = p => p.Seed, SetInteger = (p, v) => p with { Seed = v } },
         new() { Name = "epochs", Kind = ParameterKind.Integer, Section = "training", Key = "epochs", Flag = "epochs",
             Searchable = true, Domain = NumericDomain.Int(0, 10_000),
+            Legend = p => Invariant($"{p.Epochs} epochs"),
             GetInteger = p => p.Epochs, SetInteger = (p, v) => p with { Epochs = checked((int)v) } },
         new() { Name = "batchSize", Kind = ParameterKind.Integer, Section = "training", Key = "batchSize", Flag = "batch-size",
             Domain = NumericDomain.Int(1, 65_536),
+            Legend = p => Invariant($"batch {p.BatchSize}"),
             GetInteger = p => p.BatchSize, SetInteger = (p, v) => p with { BatchSize = checked((int)v) } },
         new() { Name = "learningRate", Kind = ParameterKind.Real, Section = "training", Key = "learningRate", Flag = "learning-rate",
             Searchable = true, Domain = NumericDomain.Real(0, false, double.PositiveInfinity, false),
+            Legend = p => Invariant($"lr {p.LearningRate:G4}"),
             GetReal = p => p.LearningRate, SetReal = (p, v) => p with { LearningRate = v } },
         new() { Name = "momentum", Kind = ParameterKind.Real, Section = "training", Key = "momentum", Flag = "momentum",
             Domain = NumericDomain.Real(0, true, 1, false),
+            Legend = p => Invariant($"momentum {p.Momentum:G4}"),
             GetReal = p => p.Momentum, SetReal = (p, v) => p with { Momentum = v } },
         new() { Name = "interval", Kind = ParameterKind.Integer, Section = "pruning", Key = "interval", Flag = "interval",
             Domain = NumericDomain.Int(1, int.MaxValue),
+            Legend = p => Invariant($"interval {p.Interval}"),
             GetInteger = p => p.Interval, SetInteger = (p, v) => p with { Interval = checked((int)v) } },
         new() { Name = "rampFraction", Kind = ParameterKind.Real, Section = "pruning", Key = "rampFraction", Flag = "ramp-fraction",
             Domain = NumericDomain.Real(0, false, 1, true),
+            Legend = p => Invariant($"ramp {p.RampFraction:G4}"),
             GetReal = p => p.RampFraction, SetReal = (p, v) => p with { RampFraction = v } },
     ];
+
+    private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 
     private static readonly Dictionary<string, TrialParameter> ByName = All.ToDictionary(d => d.Name, StringComparer.Ordinal);
 
