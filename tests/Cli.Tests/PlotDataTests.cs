@@ -259,4 +259,16 @@ public sealed class PlotDataTests
         public bool Equals(double x, double y) => Math.Round(x, digits) == Math.Round(y, digits);
         public int GetHashCode(double v) => Math.Round(v, digits).GetHashCode();
     }
+
+    [Fact]
+    public void Legends_name_every_parameter_that_varies_and_no_other()
+    {
+        var trials = Replicated.Select((t, i) => t with { Params = t.Params with { LearningRate = i % 2 == 0 ? 0.05 : 0.1, Model = "mlp" } }).ToArray();
+
+        var names = PlotData.Dynamics(trials, perTrial: true).Panels[0].Series.Select(s => s.Name).ToArray();
+
+        Assert.Equal(4, names.Length);
+        Assert.All(names, n => Assert.Matches(@", lr 0\.(05|1), seed \d$", n));
+        Assert.DoesNotContain(names, n => n.Contains("mlp", StringComparison.Ordinal) || n.Contains("epochs", StringComparison.Ordinal));
+    }
 }
