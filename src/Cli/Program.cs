@@ -29,7 +29,11 @@ public static class Program
         using var cancel = new CancellationTokenSource();
         // Ctrl+C and SIGTERM ask the command to stop cleanly; a second one ends the process at once.
         Console.CancelKeyPress += (_, e) => { e.Cancel = !cancel.IsCancellationRequested; cancel.Cancel(); };
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = !cancel.IsCancellationRequested; cancel.Cancel(); });
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = !cancel.IsCancellationRequested;
+            cancel.Cancel();
+        });
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             Console.WriteLine(Usage);
@@ -63,7 +67,9 @@ public static class Program
                 "dashboard" => await DashboardCommand.RunAsync(rest, cancel.Token),
                 "plot" => await PlotCommand.RunAsync(rest, cancel.Token),
                 _ when ClusterCommandNames.Contains(command) => await ClusterCommands.RunAsync(command, rest, cancel.Token),
-                _ => throw new UsageException($"unknown command '{command}' (commands: trial, compact, run, silo, dashboard, plot, {string.Join(", ", ClusterCommandNames)})"),
+                _ => throw new UsageException(
+                    $"unknown command '{command}' (commands: trial, compact, run, silo, dashboard, plot, "
+                    + $"{string.Join(", ", ClusterCommandNames)})"),
             };
         }
         catch (UsageException e) { return Fail(2, e.Message); }

@@ -22,7 +22,9 @@ public sealed class SweepClientOptions
     public string ClusterId { get; set; } = "sweep";
     /// <summary>The service id the silos were started with.</summary>
     public string ServiceId { get; set; } = "sweep";
-    /// <summary>Redis of a Redis-clustered deployment ("host:port" or a StackExchange.Redis configuration string); null = localhost gateways.</summary>
+    /// <summary>
+    /// Redis of a Redis-clustered deployment ("host:port" or a StackExchange.Redis configuration string); null = localhost gateways.
+    /// </summary>
     public string? Redis { get; set; } = Environment.GetEnvironmentVariable("SWEEP_REDIS") is { Length: > 0 } r ? r : null;
     /// <summary>Retries of connecting and of each call.</summary>
     public SweepResilienceOptions Resilience { get; set; } = new();
@@ -50,7 +52,8 @@ public sealed class SweepClient : IAsyncDisposable
         _calls = new SweepResilience(Options.Create(resilience ?? new SweepResilienceOptions())).ClientCall;
     }
 
-    private SweepClient(IHost host, SweepResilienceOptions resilience) : this(host.Services.GetRequiredService<IClusterClient>(), resilience) => _host = host;
+    private SweepClient(IHost host, SweepResilienceOptions resilience)
+        : this(host.Services.GetRequiredService<IClusterClient>(), resilience) => _host = host;
 
     /// <summary>
     /// Connects to a running cluster, retrying while silos start (Resilience.ClientConnectAttempts); throws
@@ -76,11 +79,20 @@ public sealed class SweepClient : IAsyncDisposable
                 builder.UseOrleansClient(client =>
                 {
                     client.AddActivityPropagation();
-                    if (options.Redis is null) client.UseLocalhostClustering(options.GatewayPorts.ToArray(), options.ServiceId, options.ClusterId);
+                    if (options.Redis is null)
+                        client.UseLocalhostClustering(options.GatewayPorts.ToArray(), options.ServiceId, options.ClusterId);
                     else
                     {
-                        client.Configure<Orleans.Configuration.ClusterOptions>(c => { c.ClusterId = options.ClusterId; c.ServiceId = options.ServiceId; });
-                        client.UseRedisClustering(r => { r.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis); r.ConfigurationOptions.AbortOnConnectFail = false; });
+                        client.Configure<Orleans.Configuration.ClusterOptions>(c =>
+                        {
+                            c.ClusterId = options.ClusterId;
+                            c.ServiceId = options.ServiceId;
+                        });
+                        client.UseRedisClustering(r =>
+                        {
+                            r.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis);
+                            r.ConfigurationOptions.AbortOnConnectFail = false;
+                        });
                     }
                 });
                 var h = builder.Build();
@@ -106,7 +118,8 @@ public sealed class SweepClient : IAsyncDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new ClusterUnreachableException($"cannot reach a Sweep cluster at {where} (start one with: ./sweep silo): {e.Message}", e);
+            throw new ClusterUnreachableException(
+                $"cannot reach a Sweep cluster at {where} (start one with: ./sweep silo): {e.Message}", e);
         }
     }
 
@@ -120,7 +133,8 @@ public sealed class SweepClient : IAsyncDisposable
     /// Submits a sweep and returns its id. Trials in <paramref name="completed"/> that match the plan are kept, not re-run.
     /// Submitting the same id again changes nothing.
     /// </summary>
-    public async Task<string> SubmitAsync(SweepSpec spec, IEnumerable<TrialResult>? completed = null, string? sweepId = null, CancellationToken cancellationToken = default)
+    public async Task<string> SubmitAsync(
+        SweepSpec spec, IEnumerable<TrialResult>? completed = null, string? sweepId = null, CancellationToken cancellationToken = default)
     {
         sweepId ??= NewSweepId(spec.Name);
         cancellationToken.ThrowIfCancellationRequested();
@@ -155,7 +169,8 @@ public sealed class SweepClient : IAsyncDisposable
         await Call(c => c.GetSpecAsync(), sweepId, cancellationToken) ?? throw NotFound(sweepId);
 
     /// <summary>Finished trials in the order they finished, starting at <paramref name="from"/>.</summary>
-    public async Task<IReadOnlyList<TrialResult>> GetResultsAsync(string sweepId, int from = 0, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<TrialResult>> GetResultsAsync(
+        string sweepId, int from = 0, CancellationToken cancellationToken = default)
     {
         var all = new List<TrialResult>();
         while (true)

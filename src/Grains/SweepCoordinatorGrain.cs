@@ -67,7 +67,8 @@ public sealed class SweepCoordinatorGrain(
         Rebuild();
         if (!IsFinished)
         {
-            logger.LogInformation("Sweep {Sweep} resumes on {Silo}: {Done} of {Total} trials finished", SweepId, silo.Name, _book.Finished, _book.Total);
+            logger.LogInformation("Sweep {Sweep} resumes on {Silo}: {Done} of {Total} trials finished",
+                SweepId, silo.Name, _book.Finished, _book.Total);
             StartWatchdog();
             await DispatchAsync();
         }
@@ -108,7 +109,8 @@ public sealed class SweepCoordinatorGrain(
         FinishIfDone();   // every trial may have been handed in already
         await WriteAsync();
         await GrainFactory.GetGrain<ISweepRegistryGrain>(0).AddAsync(new SweepSummary(SweepId, spec.Name, state.State.CreatedAt));
-        logger.LogInformation("Sweep {Sweep} ({Name}) submitted: {Total} trials, {Kept} already completed", SweepId, spec.Name, plans.Count, _book.Finished);
+        logger.LogInformation("Sweep {Sweep} ({Name}) submitted: {Total} trials, {Kept} already completed",
+            SweepId, spec.Name, plans.Count, _book.Finished);
         if (!IsFinished)
         {
             await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
@@ -279,7 +281,11 @@ public sealed class SweepCoordinatorGrain(
         async Task DispatchSafelyAsync()
         {
             try { await DispatchAsync(); }
-            catch (Exception e) { logger.LogWarning("Sweep {Sweep}: dispatching failed ({Reason}); the watchdog and the next report retry", SweepId, e.Message); }
+            catch (Exception e)
+            {
+                logger.LogWarning("Sweep {Sweep}: dispatching failed ({Reason}); the watchdog and the next report retry",
+                    SweepId, e.Message);
+            }
         }
     }
 
@@ -297,7 +303,8 @@ public sealed class SweepCoordinatorGrain(
     }
 
     private void StartWatchdog() =>
-        _watchdog ??= this.RegisterGrainTimer(WatchInFlightAsync, new GrainTimerCreationOptions(WatchdogPeriod, WatchdogPeriod) { Interleave = false, KeepAlive = true });
+        _watchdog ??= this.RegisterGrainTimer(WatchInFlightAsync,
+            new GrainTimerCreationOptions(WatchdogPeriod, WatchdogPeriod) { Interleave = false, KeepAlive = true });
 
     /// <summary>
     /// Asks every in-flight trial to start: a running one ignores it, a finished one answers with its result (a lost report),
@@ -316,7 +323,8 @@ public sealed class SweepCoordinatorGrain(
             var request = RequestFor(plan);
             try
             {
-                return await GrainFactory.GetGrain<ITrialGrain>(request.GrainKey).StartAsync(request).WaitAsync(WatchdogCallTimeout, cancellationToken);
+                return await GrainFactory.GetGrain<ITrialGrain>(request.GrainKey).StartAsync(request)
+                    .WaitAsync(WatchdogCallTimeout, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {

@@ -69,7 +69,8 @@ public sealed class TrialGrain(
         // The silo is stopping (or the grain is moved): stop between steps and leave no result, so it runs again elsewhere.
         _handingBack = true;
         _cancel?.Cancel();
-        await run.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        await run.WaitAsync(cancellationToken)
+            .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         logger.LogInformation("Trial {Trial} handed back ({Reason})", this.GetPrimaryKeyString(), reason.Description);
     }
 
@@ -117,7 +118,8 @@ public sealed class TrialGrain(
             {
                 // The trial is still worth its result; the result says why there is no model.
                 modelError = $"not saved: silo {siloName} has no models directory (Sweep:ModelsDirectory)";
-                logger.LogWarning("Trial {Trial}: the spec asks to save models, but this silo has no Sweep:ModelsDirectory", request.TrialId);
+                logger.LogWarning("Trial {Trial}: the spec asks to save models, but this silo has no Sweep:ModelsDirectory",
+                    request.TrialId);
             }
         }
         var attempts = resilience.TrialAttempts(request.MaxAttempts - failuresBefore, Retryable, request.TrialId);
@@ -127,7 +129,8 @@ public sealed class TrialGrain(
             {
                 state.State.Attempts++;
                 await resilience.StorageWrite.RunOnGrainAsync(_ => state.WriteStateAsync(), CancellationToken.None);
-                using var span = SweepTelemetry.Source.StartActivity("trial", ActivityKind.Internal, SweepTelemetry.Parent(request.TraceParent));
+                using var span = SweepTelemetry.Source.StartActivity("trial", ActivityKind.Internal,
+                    SweepTelemetry.Parent(request.TraceParent));
                 if (span is not null)
                 {
                     SweepTelemetry.TagParameters(span, request.Params);
@@ -140,7 +143,8 @@ public sealed class TrialGrain(
                 SweepTelemetry.TrialsInFlight.Add(1);
                 try
                 {
-                    var trained = await TrainInSlotAsync(settings, modelPath, coordinator, request.SweepId, request.TrialId, siloName, span?.Context ?? default, ct);
+                    var trained = await TrainInSlotAsync(settings, modelPath, coordinator, request.SweepId, request.TrialId, siloName,
+                        span?.Context ?? default, ct);
                     span?.SetTag("status", "completed");
                     span?.SetTag("device", trained.Device);
                     span?.SetTag("accuracy", trained.Accuracy);
@@ -184,7 +188,8 @@ public sealed class TrialGrain(
     /// Divergence and bad settings are deterministic (the same seed diverges again); everything else may be transient,
     /// including a dataset file missing on one node but present on another.
     /// </summary>
-    private static bool Retryable(Exception e) => e is not (TrainingDivergedException or InvalidSettingException or OperationCanceledException);
+    private static bool Retryable(Exception e) =>
+        e is not (TrainingDivergedException or InvalidSettingException or OperationCanceledException);
 
     private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, string? modelPath, ISweepCoordinatorGrain coordinator,
         string sweepId, string trialId, string siloName, ActivityContext trialSpan, CancellationToken cancellationToken)
@@ -218,7 +223,8 @@ public sealed class TrialGrain(
         catch (Exception e)
         {
             // The result is stored: the coordinator's watchdog asks for it again.
-            logger.LogWarning("Trial {Trial}: reporting to the coordinator failed ({Reason}); it will be collected later", result.TrialId, e.Message);
+            logger.LogWarning("Trial {Trial}: reporting to the coordinator failed ({Reason}); it will be collected later",
+                result.TrialId, e.Message);
         }
     }
 

@@ -6,7 +6,8 @@ namespace Sweep.Grains;
 /// <summary>Turns what the engine measured into the result record a trial reports.</summary>
 public static class TrialMapping
 {
-    public static TrialResult Completed(string trialId, string sweepId, TrialParameters p, TrialReport r, string silo, int attempts) => new()
+    public static TrialResult Completed(
+        string trialId, string sweepId, TrialParameters p, TrialReport r, string silo, int attempts) => new()
     {
         TrialId = trialId,
         SweepId = sweepId,

@@ -12,7 +12,8 @@ namespace Sweep.Silo;
 /// Kubernetes probes on Sweep:HealthPort (all interfaces): /healthz/live (the process answers), /healthz/startup and
 /// /healthz/ready (the silo is active in the cluster and the registry has its training slots). 200 when true, 503 when not.
 /// </summary>
-public sealed class SiloHealth(int port, ISiloStatusOracle status, SlotAdvertiser advertiser, TrialSlotPool slots, ILogger<SiloHealth> logger)
+public sealed class SiloHealth(
+    int port, ISiloStatusOracle status, SlotAdvertiser advertiser, TrialSlotPool slots, ILogger<SiloHealth> logger)
     : BackgroundService
 {
     private readonly HttpListener _listener = new();
@@ -51,7 +52,8 @@ public sealed class SiloHealth(int port, ISiloStatusOracle status, SlotAdvertise
             "/healthz/live" => (200, "live"),
             "/healthz/ready" or "/healthz/startup" => IsReady
                 ? (200, $"ready: {status.CurrentStatus}, {slots.Slots} slot(s), {slots.Capacity} trial place(s), {slots.Busy} busy")
-                : (503, $"not ready: silo {status.CurrentStatus}, slots {(advertiser.HasAdvertised ? "registered" : "not registered yet")}"),
+                : (503, $"not ready: silo {status.CurrentStatus}, "
+                    + $"slots {(advertiser.HasAdvertised ? "registered" : "not registered yet")}"),
             _ => (404, "unknown: use /healthz/live, /healthz/ready or /healthz/startup"),
         };
         var bytes = Encoding.UTF8.GetBytes(body + "\n");

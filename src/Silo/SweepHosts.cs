@@ -25,7 +25,8 @@ public static class SweepHosts
         var trialSlots = builder.Configuration.GetSection("Sweep").Get<TrialSlotOptions>() ?? new TrialSlotOptions();
         slots?.Invoke(trialSlots);
         if (trialSlots.Validate() is { } slotProblem) throw new ArgumentException(slotProblem);
-        var resilience = builder.Configuration.GetSection(SweepResilienceOptions.Section).Get<SweepResilienceOptions>() ?? new SweepResilienceOptions();
+        var resilience = builder.Configuration.GetSection(SweepResilienceOptions.Section).Get<SweepResilienceOptions>()
+            ?? new SweepResilienceOptions();
         if (resilience.Validate() is { } resilienceProblem) throw new ArgumentException(resilienceProblem);
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = silo.ShutdownTimeout);
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
@@ -38,8 +39,9 @@ public static class SweepHosts
             builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<SiloHealth>(sp, silo.EffectiveHealthPort));
         var host = builder.Build();
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sweep.Silo").LogInformation(
-            "Silo {Name} on {Ip}:{Port}, gateway {Gateway}, cluster '{Cluster}', {Mode}", silo.EffectiveSiloName, silo.Redis is null ? "127.0.0.1" : silo.AdvertisedIp,
-            silo.SiloPort, silo.GatewayPort, silo.ClusterId, silo.Redis is null ? "localhost clustering, state in memory" : $"Redis at {silo.RedisForLogs()}");
+            "Silo {Name} on {Ip}:{Port}, gateway {Gateway}, cluster '{Cluster}', {Mode}",
+            silo.EffectiveSiloName, silo.Redis is null ? "127.0.0.1" : silo.AdvertisedIp, silo.SiloPort, silo.GatewayPort, silo.ClusterId,
+            silo.Redis is null ? "localhost clustering, state in memory" : $"Redis at {silo.RedisForLogs()}");
         return host;
     }
 
@@ -47,7 +49,8 @@ public static class SweepHosts
     /// An in-process silo on free loopback ports with its own client, for `sweep run`: nothing to start, nothing
     /// that collides with a `sweep silo` running on the default ports. Logs only errors, to stderr.
     /// </summary>
-    public static async Task<IHost> StartEmbeddedAsync(Action<TrialSlotOptions>? slots = null, CancellationToken cancellationToken = default)
+    public static async Task<IHost> StartEmbeddedAsync(
+        Action<TrialSlotOptions>? slots = null, CancellationToken cancellationToken = default)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -55,7 +58,10 @@ public static class SweepHosts
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Error);
         int siloPort = SweepSiloOptions.FreeTcpPort(), gatewayPort = SweepSiloOptions.FreeTcpPort();
-        var options = new SweepSiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, ClusterId = "sweep-embedded" };
+        var options = new SweepSiloOptions
+        {
+            SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, ClusterId = "sweep-embedded",
+        };
         builder.Configuration.AddEnvironmentVariables();
         builder.Services.AddSweepTelemetry(builder.Configuration, "sweep");
         builder.UseOrleans(s => s.UseSweepClustering(options).AddSweep(slots).AddActivityPropagation());

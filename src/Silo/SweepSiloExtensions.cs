@@ -49,7 +49,9 @@ public static class SweepSiloExtensions
         silo.Configure<SiloOptions>(s => s.SiloName = o.EffectiveSiloName);
         if (o.Redis is null)
         {
-            return silo.UseLocalhostClustering(o.SiloPort, o.GatewayPort, new IPEndPoint(IPAddress.Loopback, o.PrimarySiloPort), o.ServiceId, o.ClusterId)
+            return silo
+                .UseLocalhostClustering(
+                    o.SiloPort, o.GatewayPort, new IPEndPoint(IPAddress.Loopback, o.PrimarySiloPort), o.ServiceId, o.ClusterId)
                 .AddSweepMemoryStorage()
                 .UseInMemoryReminderService();
         }
@@ -89,7 +91,8 @@ public static class SweepSiloExtensions
         var o = configuration.GetSection(SweepSiloOptions.Section).Get<SweepSiloOptions>() ?? new SweepSiloOptions();
         if (o.Redis is null && Environment.GetEnvironmentVariable("SWEEP_REDIS") is { Length: > 0 } redis) o.Redis = redis;
         // On Kubernetes the downward API gives the pod IP; an explicit Sweep:AdvertisedIp still wins.
-        if (configuration["Sweep:AdvertisedIp"] is null && Environment.GetEnvironmentVariable("POD_IP") is { Length: > 0 } podIp) o.AdvertisedIp = podIp;
+        if (configuration["Sweep:AdvertisedIp"] is null && Environment.GetEnvironmentVariable("POD_IP") is { Length: > 0 } podIp)
+            o.AdvertisedIp = podIp;
         return o;
     }
 }

@@ -41,7 +41,8 @@ public sealed class SweepSiloOptions : IValidatedOptions
         static string? Port(string name, int value) =>
             value is < 1 or > 65535 ? $"Sweep:{name} must be a TCP port (1–65535), got {value}" : null;
         string? port = Port(nameof(SiloPort), SiloPort) ?? Port(nameof(GatewayPort), GatewayPort)
-            ?? Port(nameof(PrimarySiloPort), PrimarySiloPort) ?? (EffectiveHealthPort != 0 ? Port(nameof(HealthPort), EffectiveHealthPort) : null);
+            ?? Port(nameof(PrimarySiloPort), PrimarySiloPort)
+            ?? (EffectiveHealthPort != 0 ? Port(nameof(HealthPort), EffectiveHealthPort) : null);
         if (port is not null) return port;
         if (SiloPort == GatewayPort) return $"Sweep:SiloPort and Sweep:GatewayPort must differ (both {SiloPort})";
         if (string.IsNullOrWhiteSpace(ClusterId)) return "Sweep:ClusterId must not be empty";
@@ -63,10 +64,13 @@ public sealed class SweepSiloOptions : IValidatedOptions
         if (Validate() is { } problem) throw new ArgumentException(problem);
     }
 
-    public string EffectiveSiloName => SiloName ?? Environment.GetEnvironmentVariable("POD_NAME") ?? $"{Environment.MachineName}-{SiloPort}";
+    public string EffectiveSiloName =>
+        SiloName ?? Environment.GetEnvironmentVariable("POD_NAME") ?? $"{Environment.MachineName}-{SiloPort}";
 
     /// <summary>The Redis endpoint(s) without password or other secrets, for logs.</summary>
-    public string RedisForLogs() => Redis is null ? "(none)" : string.Join(",", StackExchange.Redis.ConfigurationOptions.Parse(Redis).EndPoints.Select(e => e.ToString()));
+    public string RedisForLogs() => Redis is null
+        ? "(none)"
+        : string.Join(",", StackExchange.Redis.ConfigurationOptions.Parse(Redis).EndPoints.Select(e => e.ToString()));
 
     public static int FreeTcpPort()
     {

@@ -7,7 +7,9 @@ using Sweep.Core.Telemetry;
 
 namespace Sweep.Silo;
 
-/// <summary>Telemetry settings (section "Sweep:Telemetry"); the OTLP exporter is configured by the standard OTEL_EXPORTER_OTLP_* variables.</summary>
+/// <summary>
+/// Telemetry settings (section "Sweep:Telemetry"); the OTLP exporter is configured by the standard OTEL_EXPORTER_OTLP_* variables.
+/// </summary>
 public sealed class SweepTelemetryOptions
 {
     /// <summary>Also write spans and metrics to the console (debugging).</summary>
@@ -21,7 +23,8 @@ public sealed class SweepTelemetryOptions
 public static class SweepTelemetryHosting
 {
     /// <summary>Orleans' activity sources, recorded when Sweep:Telemetry:OrleansSources is true.</summary>
-    public static readonly string[] OrleansActivitySources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.Orleans.Lifecycle"];
+    public static readonly string[] OrleansActivitySources =
+        ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.Orleans.Lifecycle"];
 
     /// <summary>True when an OTLP endpoint is configured through the standard variables.</summary>
     public static bool OtlpConfigured(IConfiguration configuration) =>
@@ -35,7 +38,8 @@ public static class SweepTelemetryHosting
     public static IServiceCollection AddSweepTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceName)
     {
         var o = configuration.GetSection("Sweep:Telemetry").Get<SweepTelemetryOptions>() ?? new SweepTelemetryOptions();
-        if (!(o.SampleRatio is >= 0 and <= 1)) throw new ArgumentException($"Sweep:Telemetry:SampleRatio must be in [0, 1], got {o.SampleRatio}");
+        if (!(o.SampleRatio is >= 0 and <= 1))
+            throw new ArgumentException($"Sweep:Telemetry:SampleRatio must be in [0, 1], got {o.SampleRatio}");
         bool otlp = OtlpConfigured(configuration);
         if (!otlp && !o.Console) return services;
         services.AddOpenTelemetry()

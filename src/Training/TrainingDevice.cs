@@ -4,7 +4,9 @@ using static TorchSharp.torch;
 
 namespace Sweep.Training;
 
-/// <summary>Picks the device a trial trains on: CUDA when TorchSharp reports it, else the CPU; "cpu", "cuda" or "cuda:N" override.</summary>
+/// <summary>
+/// Picks the device a trial trains on: CUDA when TorchSharp reports it, else the CPU; "cpu", "cuda" or "cuda:N" override.
+/// </summary>
 public static class TrainingDevice
 {
     public static Device Resolve(string? requested = null)
@@ -15,7 +17,8 @@ public static class TrainingDevice
         if (r == "cuda" || r.StartsWith("cuda:", StringComparison.Ordinal))
         {
             if (!torch.cuda.is_available())
-                throw new InvalidSettingException("device", $"'{requested}' was asked for but TorchSharp reports no CUDA device (this build has the CPU libtorch)");
+                throw new InvalidSettingException("device",
+                    $"'{requested}' was asked for but TorchSharp reports no CUDA device (this build has the CPU libtorch)");
             if (r == "cuda") return torch.CUDA;
             if (!int.TryParse(r.AsSpan(5), out int index) || index < 0 || index >= torch.cuda.device_count())
                 throw new InvalidSettingException("device", $"'{requested}': there are {torch.cuda.device_count()} CUDA devices");

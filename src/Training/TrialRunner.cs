@@ -11,7 +11,10 @@ using static TorchSharp.torch;
 
 namespace Sweep.Training;
 
-/// <summary>Where and how a trial runs: the device ("auto", "cpu", "cuda", "cuda:N") and the intra-op thread budget (0 = leave as is); SaveModelPath: where to save the trained model at the end (<see cref="ModelFile"/>).</summary>
+/// <summary>
+/// Where and how a trial runs: the device ("auto", "cpu", "cuda", "cuda:N") and the intra-op thread budget (0 = leave as is);
+/// SaveModelPath: where to save the trained model at the end (<see cref="ModelFile"/>).
+/// </summary>
 public sealed record TrainingOptions(string? Device = null, int Threads = 0, string? SaveModelPath = null);
 
 /// <summary>Trains one trial exactly as docs/algorithm.md defines it, with its model family's trainer.</summary>
@@ -82,7 +85,8 @@ internal static class SingleTrialTrainer
         if (n < trainX.shape[0]) { trainX = trainX.narrow(0, 0, n); trainY = trainY.narrow(0, 0, n); }
         int batch = settings.Params.BatchSize;
         long stepsPerEpoch = (n + batch - 1) / batch;
-        var schedule = new PruningSchedule(stepsPerEpoch * settings.Params.Epochs, settings.Params.RampFraction, settings.Params.Interval, settings.Params.PruneRate);
+        var schedule = new PruningSchedule(stepsPerEpoch * settings.Params.Epochs, settings.Params.RampFraction,
+            settings.Params.Interval, settings.Params.PruneRate);
 
         var epochs = new List<EpochRecord>(settings.Params.Epochs);
         SparsityReport? measured = null;
@@ -133,7 +137,8 @@ internal static class SingleTrialTrainer
                 if (!double.IsFinite(loss)) throw new TrainingDivergedException(epoch, loss);
                 double accuracy = Evaluate(model, data.TestX, data.TestY);
                 measured = SparsityReport.Measure(Named(layers));
-                var record = new EpochRecord(epoch, loss, accuracy, measured.WeightSparsity, measured.NodeSparsity, clock.Elapsed.TotalSeconds);
+                var record = new EpochRecord(epoch, loss, accuracy, measured.WeightSparsity, measured.NodeSparsity,
+                    clock.Elapsed.TotalSeconds);
                 epochs.Add(record);
                 onEpoch?.Invoke(record);
             }

@@ -69,12 +69,19 @@ public sealed class TrialSlotOptions : IValidatedOptions
         if (ThreadsPerSlot < 0) return $"Sweep:ThreadsPerSlot must be ≥ 0, got {ThreadsPerSlot}";
         if (TrialsPerGpu < 1) return $"Sweep:TrialsPerGpu must be ≥ 1, got {TrialsPerGpu}";
         if (FusionWidth is < 1 or > 256) return $"Sweep:FusionWidth must be in [1, 256], got {FusionWidth}";
-        if (FusionLinger < TimeSpan.Zero || FusionLinger > TimeSpan.FromSeconds(10)) return $"Sweep:FusionLinger must be in [0, 10 s], got {FusionLinger}";
-        if ((Device ?? "auto").Trim().ToLowerInvariant() is not ("auto" or "cpu" or "cuda")) return $"Sweep:Device must be auto, cpu or cuda, got '{Device}'";
+        if (FusionLinger < TimeSpan.Zero || FusionLinger > TimeSpan.FromSeconds(10))
+            return $"Sweep:FusionLinger must be in [0, 10 s], got {FusionLinger}";
+        if ((Device ?? "auto").Trim().ToLowerInvariant() is not ("auto" or "cpu" or "cuda"))
+            return $"Sweep:Device must be auto, cpu or cuda, got '{Device}'";
         if (ModelsDirectory is not null)
         {
-            if (string.IsNullOrWhiteSpace(ModelsDirectory)) return "Sweep:ModelsDirectory must not be empty (leave it unset to save no models)";
-            try { if (File.Exists(Path.GetFullPath(ModelsDirectory))) return $"Sweep:ModelsDirectory is a file, not a directory: '{ModelsDirectory}'"; }
+            if (string.IsNullOrWhiteSpace(ModelsDirectory))
+                return "Sweep:ModelsDirectory must not be empty (leave it unset to save no models)";
+            try
+            {
+                if (File.Exists(Path.GetFullPath(ModelsDirectory)))
+                    return $"Sweep:ModelsDirectory is a file, not a directory: '{ModelsDirectory}'";
+            }
             catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
             {
                 return $"Sweep:ModelsDirectory is not a valid path: '{ModelsDirectory}'";
@@ -118,10 +125,13 @@ public sealed class TrialSlotPool : IDisposable
     // Every pool of this process (a test cluster hosts several silos in one), observed by one gauge each.
     private static readonly ConcurrentDictionary<TrialSlotPool, string> Pools = new();
     private static readonly ObservableGauge<double> Utilization = SweepTelemetry.Meter.CreateObservableGauge(
-        "sweep.slots.utilization", () => Pools.Select(p => new Measurement<double>(p.Key.Capacity == 0 ? 0 : (double)p.Key.Busy / p.Key.Capacity, new KeyValuePair<string, object?>("silo", p.Value))),
+        "sweep.slots.utilization",
+        () => Pools.Select(p => new Measurement<double>(p.Key.Capacity == 0 ? 0 : (double)p.Key.Busy / p.Key.Capacity,
+            new KeyValuePair<string, object?>("silo", p.Value))),
         "1", "Busy trial places / all trial places, per silo");
     private static readonly ObservableGauge<int> CapacityGauge = SweepTelemetry.Meter.CreateObservableGauge(
-        "sweep.slots.capacity", () => Pools.Select(p => new Measurement<int>(p.Key.Capacity, new KeyValuePair<string, object?>("silo", p.Value))),
+        "sweep.slots.capacity",
+        () => Pools.Select(p => new Measurement<int>(p.Key.Capacity, new KeyValuePair<string, object?>("silo", p.Value))),
         "{place}", "Trial places per silo (training slots × fusion width)");
     private static readonly Histogram<int> GroupSize = SweepTelemetry.Meter.CreateHistogram<int>(
         "sweep.fusion.group_size", "{trial}", "Trials trained together in one fused group");
@@ -133,11 +143,13 @@ public sealed class TrialSlotPool : IDisposable
     {
         _logger = logger;
         var o = options.Value;
-        if (o.Validate() is { } problem) throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), [problem]);
+        if (o.Validate() is { } problem)
+            throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), [problem]);
         string device = (o.Device ?? "auto").Trim().ToLowerInvariant();
         int gpus = device == "cpu" ? 0 : TrainingDevice.CudaDeviceCount();
         if (device == "cuda" && gpus == 0)
-            throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions), ["Sweep:Device is cuda but TorchSharp reports no CUDA device"]);
+            throw new OptionsValidationException(nameof(TrialSlotOptions), typeof(TrialSlotOptions),
+                ["Sweep:Device is cuda but TorchSharp reports no CUDA device"]);
         if (gpus > 0)
         {
             Slots = o.Slots ?? gpus * o.TrialsPerGpu;
@@ -158,7 +170,8 @@ public sealed class TrialSlotPool : IDisposable
         Capacity = Slots * FusionWidth;
         // A silo without slots never grants a place; placement keeps trials away from it.
         _places = new SemaphoreSlim(Capacity, Math.Max(1, Capacity));
-        _workers = Enumerable.Range(0, Slots).Select(i => new Thread(() => Work(i)) { IsBackground = true, Name = $"sweep-slot-{i}" }).ToArray();
+        _workers = Enumerable.Range(0, Slots)
+            .Select(i => new Thread(() => Work(i)) { IsBackground = true, Name = $"sweep-slot-{i}" }).ToArray();
         foreach (var w in _workers) w.Start();
         logger.LogInformation("Training slots: {Slots} on {Device}, {Threads} thread(s) each, fusing up to {Width} trial(s) per slot",
             Slots, DeviceKind, ThreadsPerSlot, FusionWidth);
@@ -171,8 +184,8 @@ public sealed class TrialSlotPool : IDisposable
     /// would (divergence, cancellation, bad settings). <paramref name="onEpoch"/> runs on the training thread; with
     /// <paramref name="saveModelPath"/>, the trained model is saved there (<see cref="ModelFile"/>).
     /// </summary>
-    public async Task<TrialReport> TrainAsync(TrialSettings settings, string sweepId, Action<EpochRecord>? onEpoch, CancellationToken cancellationToken,
-        string? saveModelPath = null)
+    public async Task<TrialReport> TrainAsync(TrialSettings settings, string sweepId, Action<EpochRecord>? onEpoch,
+        CancellationToken cancellationToken, string? saveModelPath = null)
     {
         // ConfigureAwait(false): the pool's bookkeeping must not depend on the calling grain's scheduler. A grain
         // activation that is gone (deactivated mid-wait, e.g. a duplicate after a silo's directory partition was lost)
@@ -182,8 +195,8 @@ public sealed class TrialSlotPool : IDisposable
         try
         {
             var done = new TaskCompletionSource<TrialReport>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var pending = new Pending(settings, FusionWidth > 1 ? FusedTraining.Key(settings) : null, sweepId, onEpoch, cancellationToken, done,
-                System.Diagnostics.Stopwatch.GetTimestamp(), saveModelPath);
+            var pending = new Pending(settings, FusionWidth > 1 ? FusedTraining.Key(settings) : null, sweepId, onEpoch, cancellationToken,
+                done, System.Diagnostics.Stopwatch.GetTimestamp(), saveModelPath);
             LinkedListNode<Pending> node;
             lock (_lock) node = _queue.AddLast(pending);
             _queued.Release();
@@ -235,7 +248,8 @@ public sealed class TrialSlotPool : IDisposable
         if (head.Key is not null && FusionWidth > 1)
         {
             long lingerUntil = head.Enqueued + (long)(FusionLinger.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-            while (System.Diagnostics.Stopwatch.GetTimestamp() < lingerUntil && CountCompatible(head.Key) < FusionWidth && !token.IsCancellationRequested)
+            while (System.Diagnostics.Stopwatch.GetTimestamp() < lingerUntil && CountCompatible(head.Key) < FusionWidth
+                && !token.IsCancellationRequested)
                 Thread.Sleep(2);
         }
         var group = new List<Pending>();
@@ -273,10 +287,12 @@ public sealed class TrialSlotPool : IDisposable
             if (group.Count == 1 && group[0].Key is null)
             {
                 var p = group[0];
-                p.Done.TrySetResult(TrialRunner.Run(p.Settings, options with { SaveModelPath = p.SaveModelPath }, p.OnEpoch, p.Cancellation));
+                p.Done.TrySetResult(
+                    TrialRunner.Run(p.Settings, options with { SaveModelPath = p.SaveModelPath }, p.OnEpoch, p.Cancellation));
                 return;
             }
-            var outcomes = FusedTraining.Run(group.Select(p => new FusedTrial(p.Settings, p.OnEpoch, p.Cancellation, p.SaveModelPath)).ToArray(), options);
+            var outcomes = FusedTraining.Run(
+                group.Select(p => new FusedTrial(p.Settings, p.OnEpoch, p.Cancellation, p.SaveModelPath)).ToArray(), options);
             for (int i = 0; i < group.Count; i++)
             {
                 var (report, error) = (outcomes[i].Report, outcomes[i].Error);

@@ -65,7 +65,8 @@ public sealed class CompactCommandTests : IDisposable
         Assert.Equal(2_000, report.GetProperty("testImages").GetInt32());
         long nonzeroBefore = layers.Sum(l => l.GetProperty("weights").GetInt64() - l.GetProperty("zeroWeights").GetInt64());
         Assert.Equal(nonzeroBefore, report.GetProperty("parametersBefore").GetProperty("nonzeroWeights").GetInt64());
-        Assert.True(report.GetProperty("parametersAfter").GetProperty("parameters").GetInt64() < report.GetProperty("parametersBefore").GetProperty("parameters").GetInt64());
+        Assert.True(report.GetProperty("parametersAfter").GetProperty("parameters").GetInt64()
+            < report.GetProperty("parametersBefore").GetProperty("parameters").GetInt64());
         Assert.True(report.GetProperty("latencyAfter").GetProperty("batch1Milliseconds").GetDouble() > 0);
 
         // By run folder and trial id, as the table.
@@ -73,8 +74,9 @@ public sealed class CompactCommandTests : IDisposable
         var table = await SweepProcess.RunAsync(["compact", runDir, "--trial", trialId, "--out", other, "--passes", "1"]);
         Assert.True(table.ExitCode == 0, table.Stderr);
         Assert.Contains($"mlp compacted: {model} → {other}", table.Stdout);   // absolute: the test runs outside _dir
-        foreach (string row in new[] { "fc1", "fc2", "fc3", "parameters (weights + biases)", "nonzero weights", "accuracy (2000 test images)",
-                     "latency, batch 1 (median image)", "latency, batch 2000 (median pass)", "max |logit difference|" })
+        foreach (string row in new[] { "fc1", "fc2", "fc3", "parameters (weights + biases)", "nonzero weights",
+                     "accuracy (2000 test images)", "latency, batch 1 (median image)", "latency, batch 2000 (median pass)",
+                     "max |logit difference|" })
             Assert.Contains(row, table.Stdout);
         Assert.True(File.Exists(other));
 

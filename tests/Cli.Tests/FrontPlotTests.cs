@@ -106,7 +106,8 @@ public sealed class FrontPlotTests
             System.Globalization.CultureInfo.CurrentCulture = comma;
             var svg = FrontPlot.Svg("t", Trials);
             var doc = XDocument.Parse(svg);
-            Assert.All(doc.Descendants(Svg + "circle"), c => Assert.DoesNotContain(",", (string)c.Attribute("cx")! + (string)c.Attribute("cy")!));
+            Assert.All(doc.Descendants(Svg + "circle"),
+                c => Assert.DoesNotContain(",", (string)c.Attribute("cx")! + (string)c.Attribute("cy")!));
             Assert.Contains("λ 0.0001", svg);
         }
         finally

@@ -77,17 +77,20 @@ public sealed class PlotByIdTests : IDisposable
         var watch = await SweepProcess.RunAsync(["watch", id, .. silo.ClientFlags], timeout: TimeSpan.FromMinutes(3));
         Assert.True(watch.ExitCode == 0, watch.Stderr + silo.Log);
 
-        var plot = await SweepProcess.RunAsync(["plot", id, "--kind", "lambda", "--metric", "accuracy", .. silo.ClientFlags], workingDirectory: _dir);
+        var plot = await SweepProcess.RunAsync(["plot", id, "--kind", "lambda", "--metric", "accuracy", .. silo.ClientFlags],
+            workingDirectory: _dir);
         Assert.True(plot.ExitCode == 0, plot.Stderr);
         // An id has no folder: the plot lands in the current directory.
         Assert.True(File.Exists(Path.Combine(_dir, "plot-lambda.svg")));
-        var data = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_dir, "plot-lambda.json"), TestContext.Current.CancellationToken)).RootElement;
+        var data = JsonDocument.Parse(
+            await File.ReadAllTextAsync(Path.Combine(_dir, "plot-lambda.json"), TestContext.Current.CancellationToken)).RootElement;
         Assert.Equal(2, data.GetProperty("trials").GetInt32());
         Assert.StartsWith("plot-by-id: accuracy vs λ", data.GetProperty("title").GetString());
         var panel = Assert.Single(data.GetProperty("panels").EnumerateArray().ToArray());
         Assert.Equal(["l1", "l2"], panel.GetProperty("series").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
 
-        var unknown = await SweepProcess.RunAsync(["plot", "no-such-sweep", "--kind", "front", .. silo.ClientFlags], workingDirectory: _dir);
+        var unknown = await SweepProcess.RunAsync(["plot", "no-such-sweep", "--kind", "front", .. silo.ClientFlags],
+            workingDirectory: _dir);
         Assert.Equal(2, unknown.ExitCode);
         Assert.Equal("sweep: no-such-sweep: no sweep with this id in the cluster (see: sweep list)", unknown.Stderr.Trim());
     }

@@ -114,7 +114,9 @@ public sealed class PlotCommandTests(TinyRunFolder run) : IClassFixture<TinyRunF
                 Assert.Equal(2, ids.Length);   // two seeds
                 var line = Assert.Single(series, s => Texts(s, "trialIds").SequenceEqual(ids));
                 Assert.Equal([1d, 2d], Numbers(line, "x"));
-                var perEpoch = configuration.Select(t => t.GetProperty("epochs").EnumerateArray().Select(e => e.GetProperty("nodeSparsity").GetDouble()).ToArray()).ToArray();
+                var perEpoch = configuration
+                    .Select(t => t.GetProperty("epochs").EnumerateArray().Select(e => e.GetProperty("nodeSparsity").GetDouble()).ToArray())
+                    .ToArray();
                 var y = Numbers(line, "y");
                 for (int e = 0; e < 2; e++)
                 {
@@ -134,7 +136,8 @@ public sealed class PlotCommandTests(TinyRunFolder run) : IClassFixture<TinyRunF
     {
         var picked = run.Trials.Take(3).ToArray();
         string out_ = Path.Combine(run.Dir, "picked.svg");
-        await PlotAsync(run.Dir, "--kind", "dynamics", "--metric", "accuracy", "--trials", string.Join(",", picked.Select(Id)), "--out", out_);
+        await PlotAsync(run.Dir, "--kind", "dynamics", "--metric", "accuracy", "--trials", string.Join(",", picked.Select(Id)),
+            "--out", out_);
         var data = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Dir, "picked.json"))).RootElement;
         Assert.Equal("accuracy", data.GetProperty("metric").GetString());
         var series = Array(data, "panels").SelectMany(p => Array(p, "series")).ToArray();
@@ -142,7 +145,8 @@ public sealed class PlotCommandTests(TinyRunFolder run) : IClassFixture<TinyRunF
         foreach (var trial in picked)
         {
             var line = Assert.Single(series, s => Texts(s, "trialIds")[0] == Id(trial));
-            Assert.Equal(trial.GetProperty("epochs").EnumerateArray().Select(e => e.GetProperty("accuracy").GetDouble()), Numbers(line, "y"));
+            Assert.Equal(trial.GetProperty("epochs").EnumerateArray().Select(e => e.GetProperty("accuracy").GetDouble()),
+                Numbers(line, "y"));
             Assert.False(line.TryGetProperty("yMin", out _));
         }
         AssertSvgMatchesData(out_, data);
@@ -167,13 +171,15 @@ public sealed class PlotCommandTests(TinyRunFolder run) : IClassFixture<TinyRunF
             foreach (var line in series)
             {
                 string regularizer = line.GetProperty("regularizer").GetString()!;
-                var mine = run.Trials.Where(t => Param(t, "regularizer") == regularizer && t.GetProperty("params").GetProperty("pruneRate").GetDouble() == rate).ToArray();
+                var mine = run.Trials.Where(t => Param(t, "regularizer") == regularizer
+                    && t.GetProperty("params").GetProperty("pruneRate").GetDouble() == rate).ToArray();
                 var lambdas = mine.Select(t => t.GetProperty("params").GetProperty("lambda").GetDouble()).Distinct().Order().ToArray();
                 Assert.Equal([1e-4, 1e-3], lambdas);
                 Assert.Equal(lambdas, Numbers(line, "x"));
                 for (int i = 0; i < lambdas.Length; i++)
                 {
-                    var values = mine.Where(t => t.GetProperty("params").GetProperty("lambda").GetDouble() == lambdas[i]).Select(t => t.GetProperty(metric).GetDouble()).ToArray();
+                    var values = mine.Where(t => t.GetProperty("params").GetProperty("lambda").GetDouble() == lambdas[i])
+                        .Select(t => t.GetProperty(metric).GetDouble()).ToArray();
                     Assert.Equal(2, values.Length);
                     Assert.Equal(values.Average(), Numbers(line, "y")[i], 12);
                     Assert.Equal(values.Min(), Numbers(line, "yMin")[i]);
@@ -190,7 +196,8 @@ public sealed class PlotCommandTests(TinyRunFolder run) : IClassFixture<TinyRunF
     private string[] NonDominated(string sparsity)
     {
         var v = run.Trials.Select(t => (A: t.GetProperty("accuracy").GetDouble(), S: t.GetProperty(sparsity).GetDouble())).ToArray();
-        return run.Trials.Where((_, i) => !v.Where((_, j) => j != i).Any(o => o.A >= v[i].A && o.S >= v[i].S && (o.A > v[i].A || o.S > v[i].S)))
+        return run.Trials
+            .Where((_, i) => !v.Where((_, j) => j != i).Any(o => o.A >= v[i].A && o.S >= v[i].S && (o.A > v[i].A || o.S > v[i].S)))
             .Select(Id).Order(StringComparer.Ordinal).ToArray();
     }
 
@@ -214,12 +221,15 @@ public sealed class PlotCommandTests(TinyRunFolder run) : IClassFixture<TinyRunF
             Assert.Equal("front", front.GetProperty("style").GetString());
             var ids = Texts(front, "trialIds");
             Assert.Equal(NonDominated(sparsities[i]), ids.Order(StringComparer.Ordinal));
-            Assert.Equal(Array(fromFrontJson[i], "points").Select(p => p.GetProperty("trialId").GetString()!).Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
+            Assert.Equal(
+                Array(fromFrontJson[i], "points").Select(p => p.GetProperty("trialId").GetString()!).Order(StringComparer.Ordinal),
+                ids.Order(StringComparer.Ordinal));
             var x = Numbers(front, "x");
             Assert.Equal(x.Order(), x);   // drawn left to right
             var points = series.Where(s => s.GetProperty("style").GetString() == "points").ToArray();
             Assert.Equal(["l1", "l2"], points.Select(s => s.GetProperty("name").GetString()));
-            Assert.Equal(run.Trials.Select(Id).Order(StringComparer.Ordinal), points.SelectMany(s => Texts(s, "trialIds")).Order(StringComparer.Ordinal));
+            Assert.Equal(run.Trials.Select(Id).Order(StringComparer.Ordinal),
+                points.SelectMany(s => Texts(s, "trialIds")).Order(StringComparer.Ordinal));
             foreach (var s in points)
             {
                 var ys = Numbers(s, "y");
@@ -271,7 +281,8 @@ public sealed class PlotCommandTests(TinyRunFolder run) : IClassFixture<TinyRunF
 
             // A run folder whose trials all failed has nothing to plot.
             await File.WriteAllTextAsync(Path.Combine(empty, "trials.jsonl"),
-                """{"trialId":"t1","sweepId":"s","status":"failed","params":{},"error":"boom"}""" + "\n", TestContext.Current.CancellationToken);
+                """{"trialId":"t1","sweepId":"s","status":"failed","params":{},"error":"boom"}""" + "\n",
+                TestContext.Current.CancellationToken);
             r = await SweepProcess.RunAsync(["plot", empty, "--kind", "lambda"]);
             Assert.Equal(2, r.ExitCode);
             Assert.Equal($"sweep: {empty}: no completed trial to plot", r.Stderr.Trim());
@@ -284,7 +295,8 @@ public sealed class PlotCommandTests(TinyRunFolder run) : IClassFixture<TinyRunF
     {
         var help = await SweepProcess.RunAsync(["plot", "--help"]);
         Assert.Equal(0, help.ExitCode);
-        foreach (var word in new[] { "dynamics", "front", "lambda", "--trials", "--metric", "--out", "--data" }) Assert.Contains(word, help.Stdout);
+        foreach (var word in new[] { "dynamics", "front", "lambda", "--trials", "--metric", "--out", "--data" })
+            Assert.Contains(word, help.Stdout);
         var usage = await SweepProcess.RunAsync(["--help"]);
         Assert.Contains("  plot ", usage.Stdout);
     }

@@ -17,11 +17,13 @@ public sealed class PlotDataTests
         TrialId = id,
         SweepId = "s",
         Status = status,
-        Params = new TrialParameters { Regularizer = regularizer, Lambda = lambda, PruneRate = rate, PruneMethod = method, Seed = seed, Epochs = nodeSparsity.Length },
+        Params = new TrialParameters { Regularizer = regularizer, Lambda = lambda, PruneRate = rate, PruneMethod = method, Seed = seed,
+            Epochs = nodeSparsity.Length },
         Accuracy = accuracy ?? 0.9,
         WeightSparsity = weightSparsity ?? rate,
         NodeSparsity = nodeSparsity.Length > 0 ? nodeSparsity[^1] : 0,
-        Epochs = nodeSparsity.Select((v, i) => new EpochRecord(i + 1, 1.0 / (i + 1), 0.5 + 0.1 * i + 0.01 * seed, rate * (i + 1) / nodeSparsity.Length, v, 0.1)).ToArray(),
+        Epochs = nodeSparsity.Select((v, i) =>
+            new EpochRecord(i + 1, 1.0 / (i + 1), 0.5 + 0.1 * i + 0.01 * seed, rate * (i + 1) / nodeSparsity.Length, v, 0.1)).ToArray(),
     };
 
     // Two configurations × two seeds, three epochs, one prune rate.
@@ -50,7 +52,8 @@ public sealed class PlotDataTests
         Assert.Equal([0.1, 0.2, 0.4], l1.YMin!);
         Assert.Equal([0.3, 0.4, 0.5], l1.YMax!);
         // Sample standard deviation of two values a, b is |a − b| / √2.
-        Assert.Equal([0.2 / Math.Sqrt(2), 0.2 / Math.Sqrt(2), 0.1 / Math.Sqrt(2)], l1.YStd!.Select(v => Math.Round(v, 12)), new RoundedEquality(12));
+        Assert.Equal([0.2 / Math.Sqrt(2), 0.2 / Math.Sqrt(2), 0.1 / Math.Sqrt(2)], l1.YStd!.Select(v => Math.Round(v, 12)),
+            new RoundedEquality(12));
         Assert.Equal([2, 2, 2], l1.Count!);
         Assert.Equal(["a0", "a1"], l1.TrialIds);
         Assert.Equal(("l1", 1e-4, "stochastic", 0.9), (l1.Regularizer, l1.Lambda!.Value, l1.PruneMethod, l1.PruneRate!.Value));
@@ -100,7 +103,8 @@ public sealed class PlotDataTests
         var figure = PlotData.Dynamics(trials);
         Assert.Equal(["prune rate 0.5", "prune rate 0.9"], figure.Panels.Select(p => p.Title));
         Assert.Equal(["l1, λ 1e-4, stochastic", "no regularizer, no pruning"], figure.Panels[0].Series.Select(s => s.Name));
-        Assert.Equal(["l1, λ 1e-4, stochastic", "l1, λ 1e-4, magnitude", "no regularizer, no pruning"], figure.Panels[1].Series.Select(s => s.Name));
+        Assert.Equal(["l1, λ 1e-4, stochastic", "l1, λ 1e-4, magnitude", "no regularizer, no pruning"],
+            figure.Panels[1].Series.Select(s => s.Name));
         Assert.Equal([0.3, 0.4], figure.Panels[1].Series[0].Y);
     }
 
@@ -263,7 +267,8 @@ public sealed class PlotDataTests
     [Fact]
     public void Legends_name_every_parameter_that_varies_and_no_other()
     {
-        var trials = Replicated.Select((t, i) => t with { Params = t.Params with { LearningRate = i % 2 == 0 ? 0.05 : 0.1, Model = "mlp" } }).ToArray();
+        var trials = Replicated
+            .Select((t, i) => t with { Params = t.Params with { LearningRate = i % 2 == 0 ? 0.05 : 0.1, Model = "mlp" } }).ToArray();
 
         var names = PlotData.Dynamics(trials, perTrial: true).Panels[0].Series.Select(s => s.Name).ToArray();
 

@@ -35,7 +35,8 @@ public sealed class RunCommandTests : IDisposable
     private static string[] NonDominated(IReadOnlyList<JsonElement> rows, string y)
     {
         var v = Objectives(rows, y);
-        return rows.Where((_, i) => !v.Where((_, j) => j != i).Any(o => o.Item1 >= v[i].Item1 && o.Item2 >= v[i].Item2 && (o.Item1 > v[i].Item1 || o.Item2 > v[i].Item2)))
+        return rows.Where((_, i) => !v.Where((_, j) => j != i)
+                .Any(o => o.Item1 >= v[i].Item1 && o.Item2 >= v[i].Item2 && (o.Item1 > v[i].Item1 || o.Item2 > v[i].Item2)))
             .Select(r => r.GetProperty("trialId").GetString()!).Order().ToArray();
     }
 
@@ -47,7 +48,8 @@ public sealed class RunCommandTests : IDisposable
         var r = await SweepProcess.RunAsync(["run", spec, "--out", outDir, "--json"], timeout: TimeSpan.FromMinutes(4));
         Assert.True(r.ExitCode == 0, r.Stderr);
 
-        foreach (var f in new[] { "spec.json", "trials.jsonl", "front.json", "front.svg" }) Assert.True(File.Exists(Path.Combine(outDir, f)), f);
+        foreach (var f in new[] { "spec.json", "trials.jsonl", "front.json", "front.svg" })
+            Assert.True(File.Exists(Path.Combine(outDir, f)), f);
         Assert.Equal(TinySpec, File.ReadAllText(Path.Combine(outDir, "spec.json")));
         var trials = File.ReadAllLines(Path.Combine(outDir, "trials.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
         Assert.Equal(4, trials.Length);
@@ -56,8 +58,10 @@ public sealed class RunCommandTests : IDisposable
 
         var front = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "front.json"))).RootElement;
         Assert.Equal(front.ToString(), JsonDocument.Parse(r.Stdout).RootElement.ToString());   // --json prints front.json
-        Assert.Equal(NonDominated(trials, "weightSparsity"), front.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("trialId").GetString()!).Order());
-        Assert.Equal(NonDominated(trials, "nodeSparsity"), front.GetProperty("nodeFront").GetProperty("points").EnumerateArray().Select(p => p.GetProperty("trialId").GetString()!).Order());
+        Assert.Equal(NonDominated(trials, "weightSparsity"),
+            front.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("trialId").GetString()!).Order());
+        Assert.Equal(NonDominated(trials, "nodeSparsity"), front.GetProperty("nodeFront").GetProperty("points").EnumerateArray()
+            .Select(p => p.GetProperty("trialId").GetString()!).Order());
         Assert.Equal(new[] { "accuracy", "weightSparsity" }, front.GetProperty("objectives").EnumerateArray().Select(o => o.GetString()));
         Assert.True(front.GetProperty("hypervolume").GetDouble() > 0);
         Assert.Contains("weight sparsity", File.ReadAllText(Path.Combine(outDir, "front.svg")));
@@ -67,7 +71,8 @@ public sealed class RunCommandTests : IDisposable
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.Contains("keeping 4 completed trial(s)", again.Stderr);
         var trialsAgain = File.ReadAllLines(Path.Combine(outDir, "trials.jsonl"));
-        Assert.Equal(trials.Select(t => t.ToString()).Order(), trialsAgain.Select(l => JsonDocument.Parse(l).RootElement.ToString()).Order());
+        Assert.Equal(trials.Select(t => t.ToString()).Order(),
+            trialsAgain.Select(l => JsonDocument.Parse(l).RootElement.ToString()).Order());
     }
 
     [Theory]
@@ -78,7 +83,8 @@ public sealed class RunCommandTests : IDisposable
     [InlineData("""{ "name": "x", "search": { "strategy": "grid", "space": { "pruneRate": [0.5, 1.0] } } }""", "search.space.pruneRate[1]")]
     [InlineData("""{ "name": "x", "search": { "strategy": "grid", "space": { "pruneRate": [-0.1] } } }""", "search.space.pruneRate[0]")]
     [InlineData("""{ "name": "x", "search": { "strategy": "grid", "space": { } } }""", "search.space")]
-    [InlineData("""{ "name": "x", "dataset": { "images": "nope-images.gz", "labels": "nope-labels.gz" }, "search": { "strategy": "grid", "space": { "lambda": [1e-4] } } }""", "dataset.images")]
+    [InlineData("""{ "name": "x", "dataset": { "images": "nope-images.gz", "labels": "nope-labels.gz" }, "search": """
+        + """{ "strategy": "grid", "space": { "lambda": [1e-4] } } }""", "dataset.images")]
     [InlineData("""{ "name": "../escape", "search": { "strategy": "grid", "space": { "lambda": [1e-4] } } }""", "name")]
     public async Task Bad_specs_exit_2_with_one_line_naming_the_field(string body, string field)
     {
@@ -99,7 +105,8 @@ public sealed class RunCommandTests : IDisposable
     [InlineData("--slots", "0")]
     public async Task Bad_run_flags_exit_2_with_one_line_naming_the_flag(string flag, string value)
     {
-        string spec = WriteSpec("""{ "name": "flags", "training": { "epochs": 1, "trainLimit": 100 }, "search": { "strategy": "grid", "space": { "lambda": [1e-4] } } }""");
+        string spec = WriteSpec("""{ "name": "flags", "training": { "epochs": 1, "trainLimit": 100 }, "search": """
+            + """{ "strategy": "grid", "space": { "lambda": [1e-4] } } }""");
         string outDir = Path.Combine(_dir, "out-flags");
         var r = await SweepProcess.RunAsync(["run", spec, "--out", outDir, flag, value]);
         Assert.Equal(2, r.ExitCode);

@@ -19,7 +19,8 @@ public sealed class LayeringTests
         var names = typeof(SweepClient).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToArray();
         Assert.Contains("Sweep.Core", names);
         Assert.Contains("Sweep.Grains.Interfaces", names);
-        Assert.DoesNotContain(names, n => n.StartsWith("TorchSharp", StringComparison.Ordinal) || n is "Sweep.Training" or "Sweep.Silo" or "Sweep.Grains");
+        Assert.DoesNotContain(names, n => n.StartsWith("TorchSharp", StringComparison.Ordinal)
+            || n is "Sweep.Training" or "Sweep.Silo" or "Sweep.Grains");
     }
 
     [Fact]
@@ -38,10 +39,12 @@ public sealed class LayeringTests
     public void The_client_project_file_references_only_core_and_the_grain_interfaces()
     {
         var project = XDocument.Load(Path.Combine(RepositoryRoot(), "src", "Client", "Client.csproj"));
-        var projects = project.Descendants("ProjectReference").Select(e => Path.GetFileName(e.Attribute("Include")!.Value.Replace('\\', '/'))).Order().ToArray();
+        var projects = project.Descendants("ProjectReference")
+            .Select(e => Path.GetFileName(e.Attribute("Include")!.Value.Replace('\\', '/'))).Order().ToArray();
         Assert.Equal(["Core.csproj", "Grains.Interfaces.csproj"], projects);
         var packages = project.Descendants("PackageReference").Select(e => (string)e.Attribute("Include")!).ToArray();
-        Assert.DoesNotContain(packages, p => p.Contains("torch", StringComparison.OrdinalIgnoreCase) || p.Contains("Orleans.Server", StringComparison.Ordinal)
+        Assert.DoesNotContain(packages, p => p.Contains("torch", StringComparison.OrdinalIgnoreCase)
+            || p.Contains("Orleans.Server", StringComparison.Ordinal)
             || p.Contains("Orleans.Runtime", StringComparison.Ordinal));
     }
 

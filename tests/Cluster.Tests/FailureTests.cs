@@ -30,7 +30,8 @@ public sealed class FailureTests
         {
             var s = await client.GetStatusAsync(id);
             if (until(s)) return s;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"sweep stuck at {s.Done}/{s.Total}, {s.Running} running\n{cluster.Logs()}");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"sweep stuck at {s.Done}/{s.Total}, {s.Running} running\n{cluster.Logs()}");
             await Task.Delay(200);
         }
     }

@@ -17,7 +17,8 @@ public sealed class RedisServer : IDisposable
     public RedisServer()
     {
         Port = RealCluster.FreePort();
-        var psi = new ProcessStartInfo("redis-server", ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        var psi = new ProcessStartInfo("redis-server",
+            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -28,7 +29,8 @@ public sealed class RedisServer : IDisposable
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (!Ping())
         {
-            if (DateTime.UtcNow > deadline || _process.HasExited) throw new InvalidOperationException($"redis-server on port {Port} did not answer");
+            if (DateTime.UtcNow > deadline || _process.HasExited)
+                throw new InvalidOperationException($"redis-server on port {Port} did not answer");
             Thread.Sleep(50);
         }
     }
@@ -81,9 +83,9 @@ public sealed class SiloProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "sweep.dll"), "silo", "--redis", redis, "--cluster-id", clusterId, "--name", name,
-                     "--port", port.ToString(), "--gateway", GatewayPort.ToString(), "--slots", "1", "--threads", "1", "--fuse", "1",
-                     "--health-port", HealthPort.ToString() })
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "sweep.dll"), "silo", "--redis", redis, "--cluster-id", clusterId,
+                     "--name", name, "--port", port.ToString(), "--gateway", GatewayPort.ToString(), "--slots", "1", "--threads", "1",
+                     "--fuse", "1", "--health-port", HealthPort.ToString() })
             psi.ArgumentList.Add(a);
         // Fast failure detection: a killed silo is declared dead in seconds, not the production default of tens of seconds.
         psi.Environment["Sweep__Membership__ProbeTimeout"] = "00:00:01";

@@ -45,7 +45,8 @@ public sealed class HypervolumeTests
     public void Points_at_or_below_the_reference_contribute_nothing()
     {
         var reference = Hypervolume.Of([(0.8, 0.8)], 0.2, 0.3);
-        (double, double)[] extra = [(0.2, 0.9), (0.9, 0.3), (0.2, 0.3), (0.1, 0.95), (0.95, 0.1), (-1, -1), (double.NaN, 0.99), (0.99, double.NaN)];
+        (double, double)[] extra =
+            [(0.2, 0.9), (0.9, 0.3), (0.2, 0.3), (0.1, 0.95), (0.95, 0.1), (-1, -1), (double.NaN, 0.99), (0.99, double.NaN)];
         Assert.Equal(reference, Hypervolume.Of([(0.8, 0.8), .. extra], 0.2, 0.3), Digits);
         Assert.Equal(0, Hypervolume.Of(extra, 0.2, 0.3));
     }

@@ -131,7 +131,8 @@ public sealed class ParetoTests
     [Fact]
     public void NaN_objective_values_are_never_on_a_front()
     {
-        FrontPoint[] points = [P("nan-acc", double.NaN, 0.9), P("nan-ws", 0.99, double.NaN), P("ok", 0.5, 0.5), P("nan-ns", 0.4, 0.4, double.NaN)];
+        FrontPoint[] points =
+            [P("nan-acc", double.NaN, 0.9), P("nan-ws", 0.99, double.NaN), P("ok", 0.5, 0.5), P("nan-ns", 0.4, 0.4, double.NaN)];
         var front = new ParetoFront(Acc, Ws);
         Assert.False(front.Add(points[0]));
         Assert.False(front.Add(points[1]));

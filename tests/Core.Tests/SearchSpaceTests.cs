@@ -58,8 +58,8 @@ public sealed class SearchSpaceTests
     {
         foreach (var plan in SearchSpace.Expand(MnistGrid))
         {
-            Assert.Equal(MnistGrid.Base with { Regularizer = plan.Params.Regularizer, Lambda = plan.Params.Lambda, PruneRate = plan.Params.PruneRate },
-                plan.Params);
+            Assert.Equal(MnistGrid.Base with { Regularizer = plan.Params.Regularizer, Lambda = plan.Params.Lambda,
+                PruneRate = plan.Params.PruneRate }, plan.Params);
             Assert.Equal(TrialIds.For(plan.Params), plan.TrialId);
         }
     }
@@ -87,7 +87,10 @@ public sealed class SearchSpaceTests
     [Fact]
     public void Grid_rejects_a_range_dimension_in_a_hand_built_spec()
     {
-        var spec = MnistGrid with { Search = new SearchSpec { Strategy = SearchStrategy.Grid, Space = [Range("lambda", DimensionKind.Uniform, 1e-5, 1e-3)] } };
+        var spec = MnistGrid with
+        {
+            Search = new SearchSpec { Strategy = SearchStrategy.Grid, Space = [Range("lambda", DimensionKind.Uniform, 1e-5, 1e-3)] },
+        };
         Assert.Equal("search.space.lambda", Assert.Throws<SpecException>(() => SearchSpace.Expand(spec)).Field);
     }
 
@@ -112,8 +115,8 @@ public sealed class SearchSpaceTests
             Assert.Contains(p.Params.Regularizer, new[] { "l1", "l2", "l1l2" });
             Assert.InRange(p.Params.Lambda, 1e-6, 1e-2);
             Assert.InRange(p.Params.PruneRate, 0.5, 0.97);
-            Assert.Equal(MnistRandom.Base with { Regularizer = p.Params.Regularizer, Lambda = p.Params.Lambda, PruneRate = p.Params.PruneRate },
-                p.Params);
+            Assert.Equal(MnistRandom.Base with { Regularizer = p.Params.Regularizer, Lambda = p.Params.Lambda,
+                PruneRate = p.Params.PruneRate }, p.Params);
         });
     }
 
@@ -210,7 +213,8 @@ public sealed class SearchSpaceTests
     [Fact]
     public void Random_choices_pick_every_value()
     {
-        var spec = RandomSpec(30, 9, Choice("pruneMethod", "stochastic", "magnitude", "none"), Range("pruneRate", DimensionKind.Uniform, 0, 0.9));
+        var spec = RandomSpec(30, 9,
+            Choice("pruneMethod", "stochastic", "magnitude", "none"), Range("pruneRate", DimensionKind.Uniform, 0, 0.9));
         Assert.Equal(3, SearchSpace.Expand(spec).Select(p => p.Params.PruneMethod).Distinct().Count());
     }
 
@@ -234,7 +238,8 @@ public sealed class SearchSpaceTests
     {
         // Pinned, and computed independently (Python hashlib over the same text): ids must never change between runs.
         Assert.Equal(
-            "model=\"mlp\";regularizer=\"l2\";lambda=0.0001;pruneRate=0.9;pruneMethod=\"stochastic\";temperature=0.5;seed=0;epochs=5;batchSize=64;learningRate=0.05;momentum=0.9;interval=50;rampFraction=0.7",
+            "model=\"mlp\";regularizer=\"l2\";lambda=0.0001;pruneRate=0.9;pruneMethod=\"stochastic\";temperature=0.5;seed=0;epochs=5;"
+            + "batchSize=64;learningRate=0.05;momentum=0.9;interval=50;rampFraction=0.7",
             TrialIds.Canonical(new TrialParameters()));
         Assert.Equal("te0cab564089a", TrialIds.For(new TrialParameters()));
         Assert.Equal("t25331c8474f7", SearchSpace.Expand(MnistGrid)[0].TrialId);
@@ -275,7 +280,8 @@ public sealed class SearchSpaceTests
     [Fact]
     public void Nearby_doubles_give_different_ids()
     {
-        Assert.NotEqual(TrialIds.For(new TrialParameters { Lambda = 1e-4 }), TrialIds.For(new TrialParameters { Lambda = Math.BitIncrement(1e-4) }));
+        Assert.NotEqual(TrialIds.For(new TrialParameters { Lambda = 1e-4 }),
+            TrialIds.For(new TrialParameters { Lambda = Math.BitIncrement(1e-4) }));
     }
 
     // ---- helpers ----

@@ -27,7 +27,8 @@ public sealed class ImageTests
             // The image's ENTRYPOINT is `dotnet /app/sweep.dll`.
             string entry = Path.Combine(output, "sweep.dll");
             Assert.True(File.Exists(entry), "the publish output has no sweep.dll");
-            Assert.Contains(Directory.EnumerateFiles(output, "libtorch*.so", SearchOption.AllDirectories), f => Path.GetFileName(f) == "libtorch_cpu.so");
+            Assert.Contains(Directory.EnumerateFiles(output, "libtorch*.so", SearchOption.AllDirectories),
+                f => Path.GetFileName(f) == "libtorch_cpu.so");
 
             (rc, stdout, stderr) = Repo.Run("dotnet", [entry, "--help"]);
             Assert.True(rc == 0, $"sweep --help exited {rc}: {stderr}");
@@ -41,7 +42,8 @@ public sealed class ImageTests
             Assert.Equal("/app/data", data);
             Assert.Matches(@"(?m)^COPY data/ \./data/$", Dockerfile);
             Assert.Matches(@"(?m)^WORKDIR /app$", Dockerfile);
-            (rc, stdout, stderr) = Repo.Run("dotnet", [entry, "trial", "--model", "mlp", "--regularizer", "l2", "--lambda", "1e-4", "--prune-rate", "0.5", "--epochs", "1", "--json"],
+            (rc, stdout, stderr) = Repo.Run("dotnet", [entry, "trial", "--model", "mlp", "--regularizer", "l2", "--lambda", "1e-4",
+                    "--prune-rate", "0.5", "--epochs", "1", "--json"],
                 env: new Dictionary<string, string> { ["SWEEP_DATA"] = Path.Combine(Repo.Root, "data") });
             Assert.True(rc == 0, $"sweep trial from the publish output exited {rc}: {stderr}");
             Assert.Contains("\"status\":\"completed\"", stdout.Replace(" ", ""));

@@ -119,7 +119,8 @@ public sealed class ManifestTests
         Assert.Equal(env.TryGetValue("Sweep__GatewayPort", out var g) ? int.Parse(g) : defaults.GatewayPort, ports["gateway"]);
         // Sweep:HealthPort defaults to 8080 (the health endpoints' port).
         Assert.Equal(env.TryGetValue("Sweep__HealthPort", out var h) ? int.Parse(h) : 8080, ports["health"]);
-        foreach (var (probe, path) in new[] { ("startupProbe", "/healthz/startup"), ("livenessProbe", "/healthz/live"), ("readinessProbe", "/healthz/ready") })
+        foreach (var (probe, path) in new[]
+            { ("startupProbe", "/healthz/startup"), ("livenessProbe", "/healthz/live"), ("readinessProbe", "/healthz/ready") })
         {
             var get = container[probe]?["httpGet"] ?? throw new Xunit.Sdk.XunitException($"the silo has no HTTP {probe}");
             Assert.Equal(path, (string?)get["path"]);
@@ -152,7 +153,8 @@ public sealed class ManifestTests
             Assert.True(parts[0] == "Sweep", $"{name} is not a setting the silo reads");
             bool known = parts.Length switch
             {
-                2 => typeof(SweepSiloOptions).GetProperty(parts[1]) is not null || typeof(TrialSlotOptions).GetProperty(parts[1]) is not null,
+                2 => typeof(SweepSiloOptions).GetProperty(parts[1]) is not null
+                    || typeof(TrialSlotOptions).GetProperty(parts[1]) is not null,
                 3 => sections.TryGetValue(parts[1], out var type) && parts[1] != "" && type.GetProperty(parts[2]) is not null,
                 _ => false,
             };

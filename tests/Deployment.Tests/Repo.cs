@@ -28,7 +28,9 @@ internal static class Repo
         try { process = Process.Start(start)!; }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException($"'{file}' could not be started ({e.Message}); ./test.sh installs it (kubectl, node, npm: SWEEP_ROOT_PACKAGES in scripts/compat-root.sh)", e);
+            throw new InvalidOperationException(
+                $"'{file}' could not be started ({e.Message}); "
+                + "./test.sh installs it (kubectl, node, npm: SWEEP_ROOT_PACKAGES in scripts/compat-root.sh)", e);
         }
         using (process)
         {

@@ -10,7 +10,8 @@ public sealed class ModelPathTests
     public void Cluster_silos_keep_each_sweeps_models_in_a_folder_of_its_own_and_the_embedded_run_in_one()
     {
         var o = new TrialSlotOptions { ModelsDirectory = "/shared/models" };
-        Assert.Equal("/shared/models/grid-20250101-000000-abcd/t0123456789ab.pt", o.ModelPath("grid-20250101-000000-abcd", "t0123456789ab"));
+        Assert.Equal("/shared/models/grid-20250101-000000-abcd/t0123456789ab.pt",
+            o.ModelPath("grid-20250101-000000-abcd", "t0123456789ab"));
         o.ModelsPerSweep = false;
         Assert.Equal("/shared/models/t0123456789ab.pt", o.ModelPath("grid-20250101-000000-abcd", "t0123456789ab"));
     }

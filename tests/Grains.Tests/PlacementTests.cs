@@ -79,7 +79,8 @@ public sealed class PlacementTests
     public async Task With_one_slot_on_each_silo_two_trials_train_at_once_one_on_each()
     {
         await using var cluster = await ClusterAsync(first: 1, second: 1);
-        var (status, results, together) = await RunAsync(cluster, "\"pruneRate\": [0.5, 0.9]", epochs: 30);   // ~1 s each: time to see both at once
+        // ~1 s each: time to see both at once
+        var (status, results, together) = await RunAsync(cluster, "\"pruneRate\": [0.5, 0.9]", epochs: 30);
         Assert.Equal(2, status.Completed);
         Assert.Equal(2, results.Select(r => r.Silo).Distinct().Count());
         Assert.Equal(2, together.Count);   // seen training at the same moment on two different silos
@@ -90,7 +91,10 @@ public sealed class PlacementTests
     {
         int largestGroup = 0;
         using var listener = new System.Diagnostics.Metrics.MeterListener();
-        listener.InstrumentPublished = (instrument, l) => { if (instrument.Name == "sweep.fusion.group_size") l.EnableMeasurementEvents(instrument); };
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "sweep.fusion.group_size") l.EnableMeasurementEvents(instrument);
+        };
         listener.SetMeasurementEventCallback<int>((_, value, _, _) => InterlockedMax(ref largestGroup, value));
         listener.Start();
 
@@ -102,7 +106,8 @@ public sealed class PlacementTests
         Assert.Equal(4, largestGroup);           // all four trained together on the one slot
         foreach (var r in results)
         {
-            var alone = Sweep.Training.TrialRunner.Run(new Sweep.Training.TrialSettings(r.Params, DatasetRef.Mnist10k, 1000), new("cpu", 1), cancellationToken: TestContext.Current.CancellationToken);
+            var alone = Sweep.Training.TrialRunner.Run(new Sweep.Training.TrialSettings(r.Params, DatasetRef.Mnist10k, 1000),
+                new("cpu", 1), cancellationToken: TestContext.Current.CancellationToken);
             Assert.Equal(alone.WeightSparsity, r.WeightSparsity!.Value, 12);
             Assert.Equal(alone.Accuracy, r.Accuracy!.Value, 0.01);
             Assert.Equal(alone.Epochs[0].Loss, r.Epochs[0].Loss, 1e-3 * alone.Epochs[0].Loss);

@@ -66,13 +66,17 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
         });
         // The front the coordinator kept incrementally is the non-dominated set of the results.
         var front = (await Coordinator(id).GetFrontAsync())!;
-        var points = results.Select(r => new FrontPoint(r.TrialId, r.Params, r.Accuracy!.Value, r.WeightSparsity!.Value, r.NodeSparsity!.Value)).ToArray();
-        Assert.Equal(ParetoFront.NonDominated(points, "accuracy", "weightSparsity").Select(p => p.TrialId).Order(), front.Points.Select(p => p.TrialId).Order());
+        var points = results
+            .Select(r => new FrontPoint(r.TrialId, r.Params, r.Accuracy!.Value, r.WeightSparsity!.Value, r.NodeSparsity!.Value)).ToArray();
+        Assert.Equal(ParetoFront.NonDominated(points, "accuracy", "weightSparsity").Select(p => p.TrialId).Order(),
+            front.Points.Select(p => p.TrialId).Order());
         Assert.Equal(Hypervolume.Of(front.Points.Select(p => (p.Accuracy, p.WeightSparsity)), 0, 0), front.Hypervolume, 12);
         Assert.True(front.Hypervolume > 0);
         // Starting a finished trial again returns its stored result instead of training it again.
-        var again = await fixture.Client.GetGrain<ITrialGrain>(TrialRequest.TrialKey(id, results[0].TrialId)).StartAsync(new TrialRequest { SweepId = id, TrialId = results[0].TrialId, Params = results[0].Params });
-        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(results[0], SweepJson.Options), System.Text.Json.JsonSerializer.Serialize(again, SweepJson.Options));
+        var again = await fixture.Client.GetGrain<ITrialGrain>(TrialRequest.TrialKey(id, results[0].TrialId))
+            .StartAsync(new TrialRequest { SweepId = id, TrialId = results[0].TrialId, Params = results[0].Params });
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(results[0], SweepJson.Options),
+            System.Text.Json.JsonSerializer.Serialize(again, SweepJson.Options));
     }
 
     [Fact]
@@ -111,7 +115,8 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
     [Fact]
     public async Task Cancel_stops_running_trials_and_starts_no_more()
     {
-        var spec = Spec("cancel", "\"pruneRate\": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]", epochs: 200, trainLimit: 2000, extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
+        var spec = Spec("cancel", "\"pruneRate\": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]", epochs: 200, trainLimit: 2000,
+            extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
         string id = $"cancel-{Guid.NewGuid():N}";
         await Coordinator(id).SubmitAsync(spec, []);
         await WaitAsync(id, s => s.RunningTrials.Any(t => t.Epoch >= 1));
@@ -133,7 +138,8 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
     public async Task A_coordinator_deactivated_mid_sweep_resumes_from_storage()
     {
         // 30 epochs (about a second a trial): long enough that the sweep is still running when one trial has finished.
-        var spec = Spec("resume", "\"pruneRate\": [0.1, 0.3, 0.5, 0.7, 0.8, 0.9]", epochs: 30, extra: ", \"regularizer\": \"l1\", \"lambda\": 1e-5");
+        var spec = Spec("resume", "\"pruneRate\": [0.1, 0.3, 0.5, 0.7, 0.8, 0.9]", epochs: 30,
+            extra: ", \"regularizer\": \"l1\", \"lambda\": 1e-5");
         string id = $"resume-{Guid.NewGuid():N}";
         var coordinator = Coordinator(id);
         await coordinator.SubmitAsync(spec, []);
@@ -157,7 +163,8 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
         // (the state it loaded was written before the trial finished). The fixture's cluster has 2 places; trials 0 and 1
         // take them, and trials 2 and 3 report before they are dispatched: they must be skipped, not run again and left
         // holding both places (which stalled such a sweep with 4 and 5 never started).
-        var spec = Spec("early", "\"pruneRate\": [0.1, 0.3, 0.5, 0.7, 0.8, 0.9]", epochs: 3, extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
+        var spec = Spec("early", "\"pruneRate\": [0.1, 0.3, 0.5, 0.7, 0.8, 0.9]", epochs: 3,
+            extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
         var plans = SearchSpace.Expand(spec);
         string id = $"early-{Guid.NewGuid():N}";
         var coordinator = Coordinator(id);

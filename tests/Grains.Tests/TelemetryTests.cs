@@ -38,7 +38,9 @@ public sealed class TelemetryTests(ClusterFixture fixture)
         var submit = spans.Single(s => s.DisplayName == "submit" && (string?)s.GetTagItem("sweep_id") == id);
         var trace = spans.Where(s => s.TraceId == submit.TraceId).ToArray();
         var sweep = trace.SingleOrDefault(s => s.DisplayName == "sweep")
-            ?? throw new Xunit.Sdk.XunitException("no sweep span in the trace; sweep spans: " + string.Join("; ", spans.Where(s => s.DisplayName == "sweep").Select(s => $"{s.TraceId}/{s.ParentSpanId} vs submit {submit.TraceId}/{submit.SpanId}")));
+            ?? throw new Xunit.Sdk.XunitException("no sweep span in the trace; sweep spans: " + string.Join("; ",
+                spans.Where(s => s.DisplayName == "sweep")
+                    .Select(s => $"{s.TraceId}/{s.ParentSpanId} vs submit {submit.TraceId}/{submit.SpanId}")));
         Assert.Equal(submit.SpanId, sweep.ParentSpanId);
         var trials = trace.Where(s => s.DisplayName == "trial").ToArray();
         Assert.Equal(10, trials.Length);
@@ -55,12 +57,14 @@ public sealed class TelemetryTests(ClusterFixture fixture)
             Assert.Equal("cpu", t.GetTagItem("device"));
             Assert.NotNull(t.GetTagItem("prune_rate"));
             Assert.NotNull(t.GetTagItem("accuracy"));
-            var epochs = trace.Where(e => e.DisplayName == "epoch" && e.ParentSpanId == t.SpanId).OrderBy(e => e.GetTagItem("epoch")).ToArray();
+            var epochs = trace.Where(e => e.DisplayName == "epoch" && e.ParentSpanId == t.SpanId)
+                .OrderBy(e => e.GetTagItem("epoch")).ToArray();
             Assert.Equal(2, epochs.Length);
             Assert.Equal(new object?[] { 1, 2 }, epochs.Select(e => e.GetTagItem("epoch")));
             Assert.All(epochs, e =>
             {
-                foreach (var tag in new[] { "loss", "accuracy", "weight_sparsity", "node_sparsity", "device", "silo" }) Assert.NotNull(e.GetTagItem(tag));
+                foreach (var tag in new[] { "loss", "accuracy", "weight_sparsity", "node_sparsity", "device", "silo" })
+                    Assert.NotNull(e.GetTagItem(tag));
                 Assert.True(e.Duration > TimeSpan.Zero);
             });
         });

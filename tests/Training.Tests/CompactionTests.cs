@@ -45,7 +45,8 @@ public sealed class CompactionTests : IDisposable
                 bool incoming = false;
                 for (int k = 0; k < perUnit && !incoming; k++) incoming = data[j * perUnit + k] != 0;
                 var next = layers[i + 1];
-                int nextPerUnit = next.Size / next.Units, block = nextPerUnit / units;   // block: kernel area, or a flattened channel's positions
+                // block: kernel area, or a flattened channel's positions
+                int nextPerUnit = next.Size / next.Units, block = nextPerUnit / units;
                 bool outgoing = false;
                 for (int o = 0; o < next.Units && !outgoing; o++)
                     for (int k = 0; k < block && !outgoing; k++) outgoing = next.Data[o * nextPerUnit + j * block + k] != 0;
@@ -80,8 +81,12 @@ public sealed class CompactionTests : IDisposable
     public void A_trained_pruned_mlp_compacts_to_its_alive_nodes_with_the_same_outputs()
     {
         string path = Path.Combine(_dir, "mlp.pt");
-        var settings = new TrialSettings { Params = new() { Model = "mlp", Regularizer = "l1", Lambda = 1e-4, PruneRate = 0.9, Epochs = 2 }, TrainLimit = 4_000 };
-        var report = TrialRunner.Run(settings, new TrainingOptions("cpu", SaveModelPath: path), cancellationToken: TestContext.Current.CancellationToken);
+        var settings = new TrialSettings
+        {
+            Params = new() { Model = "mlp", Regularizer = "l1", Lambda = 1e-4, PruneRate = 0.9, Epochs = 2 }, TrainLimit = 4_000,
+        };
+        var report = TrialRunner.Run(settings, new TrainingOptions("cpu", SaveModelPath: path),
+            cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(report.Layers.Sum(l => l.DeadNodes) > 0, "the trial left no dead node: nothing to compact");
         var data = Mnist;
 
@@ -135,8 +140,12 @@ public sealed class CompactionTests : IDisposable
     public void CompactFile_saves_the_compacted_model_and_reports_sizes_accuracy_agreement_and_latency()
     {
         string path = Path.Combine(_dir, "m.pt");
-        var settings = new TrialSettings { Params = new() { Model = "mlp", Regularizer = "l1", Lambda = 1e-4, PruneRate = 0.9, Epochs = 1 }, TrainLimit = 2_000 };
-        var trained = TrialRunner.Run(settings, new TrainingOptions("cpu", SaveModelPath: path), cancellationToken: TestContext.Current.CancellationToken);
+        var settings = new TrialSettings
+        {
+            Params = new() { Model = "mlp", Regularizer = "l1", Lambda = 1e-4, PruneRate = 0.9, Epochs = 1 }, TrainLimit = 2_000,
+        };
+        var trained = TrialRunner.Run(settings, new TrainingOptions("cpu", SaveModelPath: path),
+            cancellationToken: TestContext.Current.CancellationToken);
 
         var report = CompactionReport.CompactFile(path, Path.Combine(_dir, "out", "small.pt"), passes: 2);
 
@@ -150,7 +159,8 @@ public sealed class CompactionTests : IDisposable
         Assert.Equal(report.AccuracyBefore, report.AccuracyAfter);
         Assert.InRange(report.MaxLogitDifference, 0, 1e-4);
         Assert.Equal(266_200 - trained.Layers.Sum(l => l.ZeroWeights), report.ParametersBefore.NonzeroWeights);
-        Assert.All(new[] { report.LatencyBefore, report.LatencyAfter }, l => Assert.True(l.Batch1Milliseconds > 0 && l.FullBatchMilliseconds > 0));
+        Assert.All(new[] { report.LatencyBefore, report.LatencyAfter },
+            l => Assert.True(l.Batch1Milliseconds > 0 && l.FullBatchMilliseconds > 0));
         using var small = ModelFile.Load(report.Output);
         Assert.Equal(report.WidthsAfter, small.Network.Shape.Widths);
         Assert.Equal(report.ParametersAfter.Parameters, small.Network.ParameterCount);
@@ -161,8 +171,12 @@ public sealed class CompactionTests : IDisposable
     public void Lenet5_nodes_dead_by_inputs_are_folded_into_the_next_bias_in_conv_and_linear_layers()
     {
         string path = Path.Combine(_dir, "lenet5.pt");
-        var settings = new TrialSettings { Params = new() { Model = "lenet5", Regularizer = "l2", Lambda = 1e-4, PruneRate = 0.5, Epochs = 1 }, TrainLimit = 2_000 };
-        TrialRunner.Run(settings, new TrainingOptions("cpu", SaveModelPath: path), cancellationToken: TestContext.Current.CancellationToken);
+        var settings = new TrialSettings
+        {
+            Params = new() { Model = "lenet5", Regularizer = "l2", Lambda = 1e-4, PruneRate = 0.5, Epochs = 1 }, TrainLimit = 2_000,
+        };
+        TrialRunner.Run(settings, new TrainingOptions("cpu", SaveModelPath: path),
+            cancellationToken: TestContext.Current.CancellationToken);
         using var saved = ModelFile.Load(path);
         var net = saved.Network;
         var layers = net.Layers;
@@ -224,7 +238,8 @@ public sealed class CompactionTests : IDisposable
         var layers = net.Layers;
         using (no_grad())
         {
-            layers[1].Weight.zero_();                                  // every unit of fc2 dead by inputs, so every unit of fc1 dead by outputs
+            // every unit of fc2 dead by inputs, so every unit of fc1 dead by outputs
+            layers[1].Weight.zero_();
             layers[1].Bias!.copy_(tensor(new[] { 0.5f, -0.2f, 1.5f })); // relu: 0.5, 0, 1.5 reach the outputs as constants
         }
         using var compact = NodeCompaction.Compact(net);
@@ -274,7 +289,8 @@ public sealed class CompactionTests : IDisposable
         // A lenet5's weights under an mlp's description.
         string lenet = Path.Combine(_dir, "lenet.pt");
         using (var net = NetworkShape.Full("lenet5").Build()) ModelFile.Save(net, new ModelDescription(), lenet);
-        File.WriteAllText(Path.Combine(_dir, "lenet.json"), "{ \"format\": \"sweep-model/1\", \"model\": \"mlp\", \"widths\": [300, 100] }");
+        File.WriteAllText(Path.Combine(_dir, "lenet.json"),
+            "{ \"format\": \"sweep-model/1\", \"model\": \"mlp\", \"widths\": [300, 100] }");
         Assert.Equal(lenet, Assert.Throws<ModelFileException>(() => ModelFile.Load(lenet)).Path);
 
         Assert.Contains("is a directory", Assert.Throws<ModelFileException>(() => ModelFile.Load(_dir)).Message);

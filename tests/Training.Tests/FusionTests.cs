@@ -13,7 +13,8 @@ public sealed class FusionTests
 
     private static TrialSettings Small(string regularizer, double lambda, double rate, string method = "stochastic") => new()
     {
-        Params = new() { Regularizer = regularizer, Lambda = lambda, PruneRate = rate, PruneMethod = method, Epochs = 2, Interval = 10, Seed = 5 },
+        Params = new() { Regularizer = regularizer, Lambda = lambda, PruneRate = rate, PruneMethod = method, Epochs = 2, Interval = 10,
+            Seed = 5 },
         TrainLimit = 2_000,
     };
 
@@ -86,12 +87,14 @@ public sealed class FusionTests
     public void Only_trials_with_the_same_key_fuse()
     {
         var a = Small("l1", 1e-4, 0.9);
-        Assert.Equal(FusedTraining.Key(a), FusedTraining.Key(a with { Params = a.Params with { Regularizer = "l2", Lambda = 1e-2, PruneRate = 0.5, PruneMethod = "magnitude", Temperature = 2 } }));
+        Assert.Equal(FusedTraining.Key(a), FusedTraining.Key(a with { Params = a.Params with { Regularizer = "l2", Lambda = 1e-2,
+            PruneRate = 0.5, PruneMethod = "magnitude", Temperature = 2 } }));
         Assert.NotEqual(FusedTraining.Key(a), FusedTraining.Key(a with { Params = a.Params with { Seed = 6 } }));
         Assert.NotEqual(FusedTraining.Key(a), FusedTraining.Key(a with { Params = a.Params with { Epochs = 3 } }));
         Assert.NotEqual(FusedTraining.Key(a), FusedTraining.Key(a with { Params = a.Params with { LearningRate = 0.1 } }));
         Assert.Null(FusedTraining.Key(a with { Params = a.Params with { Model = "lenet5" } }));
-        Assert.Throws<ArgumentException>(() => FusedTraining.Run([new FusedTrial(a), new FusedTrial(a with { Params = a.Params with { Seed = 6 } })], Cpu));
+        Assert.Throws<ArgumentException>(() =>
+            FusedTraining.Run([new FusedTrial(a), new FusedTrial(a with { Params = a.Params with { Seed = 6 } })], Cpu));
     }
 
     [Fact]
@@ -103,11 +106,13 @@ public sealed class FusionTests
         try
         {
             var settings = Small("l1", 3e-4, 0.95, "magnitude");
-            var report = TrialRunner.Run(settings, Cpu with { SaveModelPath = path }, cancellationToken: TestContext.Current.CancellationToken);
+            var report = TrialRunner.Run(settings, Cpu with { SaveModelPath = path },
+                cancellationToken: TestContext.Current.CancellationToken);
             using var saved = Sweep.Training.Models.ModelFile.Load(path);
             var net = saved.Network;
             var layers = net.Layers;
-            var reference = Sweep.Training.Metrics.SparsityReport.Measure(layers.Select(l => (l.Name, (TorchSharp.torch.Tensor)l.Weight)).ToArray());
+            var reference = Sweep.Training.Metrics.SparsityReport.Measure(
+                layers.Select(l => (l.Name, (TorchSharp.torch.Tensor)l.Weight)).ToArray());
             Assert.True(reference.NodeSparsity > 0, "the trial should have dead nodes");
             Assert.Equal(report.NodeSparsity, reference.NodeSparsity, 12);   // the fused trainer measured the same
             Assert.Equal(report.Layers, reference.Layers);

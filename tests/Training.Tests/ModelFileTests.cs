@@ -9,14 +9,18 @@ namespace Sweep.Training.Tests;
 public sealed class ModelFileTests
 {
     [Fact]
-    public void A_description_in_the_first_format_still_loads_with_its_trial_and_dataset()
+    public void A_description_file_keeps_the_documented_flat_settings_and_loads_back_into_the_records()
     {
         string dir = Directory.CreateTempSubdirectory("sweep-model-v1-").FullName;
         try
         {
             string path = Path.Combine(dir, "t1.pt");
             using (var net = NetworkShape.Full("mlp").Build()) ModelFile.Save(net, new TrialSettings(), path);
-            // What the first release wrote next to the weights: the settings as one flat object.
+            var written = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(ModelFile.DescriptionPath(path)))!;
+            Assert.Equal("sweep-model/1", (string?)written["format"]);
+            Assert.Equal("mnist10k", (string?)written["settings"]!["dataset"]!["builtIn"]);
+            Assert.Equal("l2", (string?)written["settings"]!["regularizer"]);
+            // What earlier releases wrote next to the weights (the format of docs/interface.md).
             File.WriteAllText(ModelFile.DescriptionPath(path), """
                 { "format": "sweep-model/1", "model": "mlp", "widths": [300, 100], "compacted": false,
                   "settings": { "model": "mlp", "regularizer": "l1", "lambda": 0.001, "pruneRate": 0.8, "pruneMethod": "magnitude",
@@ -29,8 +33,8 @@ public sealed class ModelFileTests
 
             Assert.Equal(ModelDescription.CurrentFormat, description.Format);
             var settings = description.Settings!;
-            Assert.Equal(new TrialParameters { Regularizer = "l1", Lambda = 0.001, PruneRate = 0.8, PruneMethod = "magnitude", Epochs = 3, Seed = 7 },
-                settings.Params);
+            Assert.Equal(new TrialParameters { Regularizer = "l1", Lambda = 0.001, PruneRate = 0.8, PruneMethod = "magnitude", Epochs = 3,
+                Seed = 7 }, settings.Params);
             Assert.Equal(new DatasetRef { Images = "/d/x.gz", Labels = "/d/y.gz" }, settings.Dataset);
             Assert.Equal(500, settings.TrainLimit);
             using var loaded = ModelFile.Load(path);

@@ -91,7 +91,8 @@ public sealed class PruningTests
         Assert.Equal(850, alive.numel());
         // Everything below 0.101 (the 100 smallest: 0.001 … 0.100) is gone, everything from 0.101 up is alive.
         Assert.True(alive.min().item<float>() >= 0.1009f);
-        Assert.Equal(100, mask.view(-1).eq(0).logical_and(torch.tensor(values).index_select(0, order).abs().le(0.1005f)).sum().item<long>());
+        Assert.Equal(100, mask.view(-1).eq(0)
+            .logical_and(torch.tensor(values).index_select(0, order).abs().le(0.1005f)).sum().item<long>());
     }
 
     [Fact]

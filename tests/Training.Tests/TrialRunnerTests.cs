@@ -13,7 +13,10 @@ public sealed class TrialRunnerTests
     [Fact]
     public void A_two_epoch_mlp_trial_on_mnist10k_learns()
     {
-        var settings = new TrialSettings { Params = new() { Model = "mlp", Regularizer = "l2", Lambda = 1e-4, PruneRate = 0.9, Epochs = 2 } };
+        var settings = new TrialSettings
+        {
+            Params = new() { Model = "mlp", Regularizer = "l2", Lambda = 1e-4, PruneRate = 0.9, Epochs = 2 },
+        };
         var epochs = new List<EpochRecord>();
         var report = TrialRunner.Run(settings, Cpu, epochs.Add);
 
@@ -31,7 +34,10 @@ public sealed class TrialRunnerTests
     public void Masks_stay_zero_after_the_ramp_while_training_goes_on()
     {
         // Ramp ends in epoch 1 (rampFraction 0.25 of 3 × 32 steps); epochs 2 and 3 fine-tune with fixed masks.
-        var settings = new TrialSettings { Params = new() { PruneRate = 0.8, Epochs = 3, RampFraction = 0.25, Regularizer = "none", Lambda = 0 }, TrainLimit = 2_000 };
+        var settings = new TrialSettings
+        {
+            Params = new() { PruneRate = 0.8, Epochs = 3, RampFraction = 0.25, Regularizer = "none", Lambda = 0 }, TrainLimit = 2_000,
+        };
         var report = TrialRunner.Run(settings, Cpu);
         long weights = report.Layers.Sum(l => l.Weights);
         long exactZeros = report.Layers.Sum(l => l.Weights - (long)Math.Round(0.2 * l.Weights, MidpointRounding.ToEven));
@@ -63,7 +69,8 @@ public sealed class TrialRunnerTests
     [Fact]
     public void A_lenet5_trial_prunes_and_counts_conv_channels_as_nodes()
     {
-        var report = TrialRunner.Run(new TrialSettings { Params = new() { Model = "lenet5", Epochs = 1, PruneRate = 0.5, Regularizer = "l1", Lambda = 1e-5 } }, Cpu);
+        var report = TrialRunner.Run(
+            new TrialSettings { Params = new() { Model = "lenet5", Epochs = 1, PruneRate = 0.5, Regularizer = "l1", Lambda = 1e-5 } }, Cpu);
         Assert.Equal(new[] { "conv1", "conv2", "fc1", "fc2", "fc3" }, report.Layers.Select(l => l.Name));
         Assert.Equal(226, report.Layers.Sum(l => l.Nodes));
         Assert.Equal(0.5, report.WeightSparsity, 2);
@@ -84,7 +91,10 @@ public sealed class TrialRunnerTests
     [Fact]
     public void A_diverging_trial_fails_with_its_reason()
     {
-        var settings = new TrialSettings { Params = new() { Epochs = 2, Regularizer = "l2", Lambda = 1e6, LearningRate = 1 }, TrainLimit = 1_000 };
+        var settings = new TrialSettings
+        {
+            Params = new() { Epochs = 2, Regularizer = "l2", Lambda = 1e6, LearningRate = 1 }, TrainLimit = 1_000,
+        };
         var e = Assert.Throws<TrainingDivergedException>(() => TrialRunner.Run(settings, Cpu));
         Assert.Contains("diverged", e.Message);
     }

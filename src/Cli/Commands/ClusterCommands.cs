@@ -90,20 +90,26 @@ public static class ClusterCommands
                 {
                     var st = await client.GetStatusAsync(s.SweepId, cancellationToken);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{s.SweepId,-44} {st.State.ToString().ToLowerInvariant(),-10} {st.Done,5}/{st.Total,-5} created {s.CreatedAt:yyyy-MM-dd HH:mm:ss}Z"));
+                        $"{s.SweepId,-44} {st.State.ToString().ToLowerInvariant(),-10} {st.Done,5}/{st.Total,-5} "
+                        + $"created {s.CreatedAt:yyyy-MM-dd HH:mm:ss}Z"));
                 }
                 return 0;
         }
     }
 
     public static string Describe(SweepStatus s) => string.Create(CultureInfo.InvariantCulture,
-        $"{s.SweepId}: {s.State.ToString().ToLowerInvariant()}, {s.Done}/{s.Total} done ({s.Completed} completed, {s.Failed} failed, {s.Cancelled} cancelled), " +
+        $"{s.SweepId}: {s.State.ToString().ToLowerInvariant()}, {s.Done}/{s.Total} done " +
+        $"({s.Completed} completed, {s.Failed} failed, {s.Cancelled} cancelled), " +
         $"{s.Running} running, {s.Pending} pending; hypervolume {s.Hypervolume:F4}, node hypervolume {s.NodeHypervolume:F4}; " +
-        $"elapsed {ProgressLine.Duration(s.ElapsedSeconds)}{(s.EtaSeconds is { } e && !s.IsFinished ? $", ETA {ProgressLine.Duration(e)}" : "")}");
+        $"elapsed {ProgressLine.Duration(s.ElapsedSeconds)}" +
+        $"{(s.EtaSeconds is { } e && !s.IsFinished ? $", ETA {ProgressLine.Duration(e)}" : "")}");
 
     public static SweepClientOptions Options(CommandArgs a)
     {
-        var options = new SweepClientOptions { ConfigureServices = (services, configuration) => services.AddSweepTelemetry(configuration, "sweep-client") };
+        var options = new SweepClientOptions
+        {
+            ConfigureServices = (services, configuration) => services.AddSweepTelemetry(configuration, "sweep-client"),
+        };
         if (a.String("gateway") is { } g)
         {
             var ports = new List<int>();

@@ -15,7 +15,8 @@ public sealed class CommandArgs
     private readonly string _command;
     public IReadOnlyList<string> Positional { get; }
 
-    public CommandArgs(string command, IReadOnlyList<string> args, IReadOnlyCollection<string> valueOptions, IReadOnlyCollection<string>? flags = null)
+    public CommandArgs(
+        string command, IReadOnlyList<string> args, IReadOnlyCollection<string> valueOptions, IReadOnlyCollection<string>? flags = null)
     {
         _command = command;
         flags ??= [];

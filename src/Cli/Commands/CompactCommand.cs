@@ -41,7 +41,8 @@ public static class CompactCommand
             if (string.IsNullOrWhiteSpace(outArg)) throw new UsageException("--out: needs a file name");
             output = Path.GetFullPath(outArg);
             if (Directory.Exists(output)) throw new UsageException($"--out: {output}: is a directory, give a file name");
-            if (output.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--out: {output}: a model file cannot end in .json (its description takes that name)");
+            if (output.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+                throw new UsageException($"--out: {output}: a model file cannot end in .json (its description takes that name)");
             if (output == model) throw new UsageException($"--out: {output}: is the model being compacted");
         }
         if (threads > 0) torch.set_num_threads(threads);
@@ -63,7 +64,9 @@ public static class CompactCommand
         if (!Directory.Exists(full))
         {
             if (trial is not null)
-                throw new UsageException(File.Exists(full) ? $"--trial: only with a run folder; {full} is a file" : $"{full}: run folder not found");
+                throw new UsageException(File.Exists(full)
+                    ? $"--trial: only with a run folder; {full} is a file"
+                    : $"{full}: run folder not found");
             return full;   // loading names the file if it is missing or not a model
         }
         if (trial is null) throw new UsageException($"{full}: is a folder; give a model file, or a run folder with --trial ID");
@@ -76,7 +79,8 @@ public static class CompactCommand
         string local = Path.Combine(run.ModelsPath, trial + ".pt");
         if (File.Exists(local)) return local;
         if (result.ModelPath is null)
-            throw new UsageException($"--trial: {trial}: no model was saved ({result.ModelError ?? "its spec did not set \"saveModels\": true"})");
+            throw new UsageException(
+                $"--trial: {trial}: no model was saved ({result.ModelError ?? "its spec did not set \"saveModels\": true"})");
         throw new UsageException($"--trial: {trial}: its model {result.ModelPath} is gone (nor is it at {local})");
     }
 }

@@ -28,7 +28,9 @@ public static class DashboardCommand
         foreach (var (flag, p) in new[] { ("--port", port), ("--otlp-port", otlp) })
             if (p is < 1 or > 65534) throw new UsageException($"{flag}: {p} is not a TCP port");
         using var dashboard = Start(port, otlp, inheritOutput: true);
-        Console.Error.WriteLine($"sweep: dashboard on http://127.0.0.1:{port}; send telemetry with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{otlp}; Ctrl+C stops it");
+        Console.Error.WriteLine(
+            $"sweep: dashboard on http://127.0.0.1:{port}; "
+            + $"send telemetry with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{otlp}; Ctrl+C stops it");
         try
         {
             await dashboard.WaitForExitAsync(cancellationToken);
@@ -49,7 +51,9 @@ public static class DashboardCommand
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (!Listening(otlp))
         {
-            if (process.HasExited || DateTime.UtcNow > deadline) throw new InvalidOperationException($"the Aspire dashboard did not start (exit code {(process.HasExited ? process.ExitCode : -1)})");
+            if (process.HasExited || DateTime.UtcNow > deadline)
+                throw new InvalidOperationException(
+                    $"the Aspire dashboard did not start (exit code {(process.HasExited ? process.ExitCode : -1)})");
             Thread.Sleep(200);
         }
         return process;
@@ -89,9 +93,11 @@ public static class DashboardCommand
         if (File.Exists(binary)) return binary;
         string project = Path.Combine(RepositoryRoot(), "tools", "dashboard", "dashboard.csproj");
         Console.Error.WriteLine($"sweep: fetching the Aspire dashboard {Version} (once, about 125 MB)…");
-        using var restore = Process.Start(new ProcessStartInfo("dotnet", ["restore", project, "-nologo", "-v", "quiet"])) ?? throw new InvalidOperationException("dotnet restore did not start");
+        using var restore = Process.Start(new ProcessStartInfo("dotnet", ["restore", project, "-nologo", "-v", "quiet"]))
+            ?? throw new InvalidOperationException("dotnet restore did not start");
         restore.WaitForExit();
-        if (restore.ExitCode != 0 || !File.Exists(binary)) throw new InvalidOperationException($"could not fetch Aspire.Dashboard.Sdk.linux-x64 {Version} (dotnet restore {project})");
+        if (restore.ExitCode != 0 || !File.Exists(binary))
+            throw new InvalidOperationException($"could not fetch Aspire.Dashboard.Sdk.linux-x64 {Version} (dotnet restore {project})");
         return binary;
     }
 

@@ -38,7 +38,8 @@ public static class PlotCommand
         if (!Kinds.Contains(kindName)) throw new UsageException($"--kind: unknown kind '{kindName}' (kinds: {string.Join(", ", Kinds)})");
         var kind = Enum.Parse<PlotKind>(kindName, ignoreCase: true);
         string? metric = a.String("metric");
-        if (metric is not null && kind == PlotKind.Front) throw new UsageException("--metric: only for --kind dynamics or lambda (a front plot shows accuracy and both sparsities)");
+        if (metric is not null && kind == PlotKind.Front)
+            throw new UsageException("--metric: only for --kind dynamics or lambda (a front plot shows accuracy and both sparsities)");
         if (metric is not null && !PlotData.Metrics.Contains(metric))
             throw new UsageException($"--metric: unknown metric '{metric}' (metrics: {string.Join(", ", PlotData.Metrics)})");
         string[]? wanted = a.String("trials") is { } list
@@ -65,14 +66,18 @@ public static class PlotCommand
             try { client = await SweepClient.ConnectAsync(ClusterCommands.Options(a), cancellationToken); }
             catch (ClusterUnreachableException e)
             {
-                throw new ClusterUnreachableException($"{ids[0].Argument}: not a folder here, so it is read as a sweep id, but {e.Message}", e);
+                throw new ClusterUnreachableException(
+                    $"{ids[0].Argument}: not a folder here, so it is read as a sweep id, but {e.Message}", e);
             }
             await using var connected = client;
             foreach (var source in ids)
             {
                 SweepSpec spec;
                 try { spec = await client.GetSpecAsync(source.Argument, cancellationToken); }
-                catch (KeyNotFoundException) { throw new UsageException($"{source.Argument}: no sweep with this id in the cluster (see: sweep list)"); }
+                catch (KeyNotFoundException)
+                {
+                    throw new UsageException($"{source.Argument}: no sweep with this id in the cluster (see: sweep list)");
+                }
                 trials.AddRange(await client.GetResultsAsync(source.Argument, 0, cancellationToken));
                 names.Add(spec.Name);
             }
@@ -86,7 +91,9 @@ public static class PlotCommand
             foreach (var id in wanted)
             {
                 if (!byId.TryGetValue(id, out var t)) throw new UsageException($"--trials: no trial '{id}' in {where}");
-                if (t.Status != TrialStatus.Completed) throw new UsageException($"--trials: trial '{id}' is {t.Status.ToString().ToLowerInvariant()}, not completed: nothing to plot");
+                if (t.Status != TrialStatus.Completed)
+                    throw new UsageException(
+                        $"--trials: trial '{id}' is {t.Status.ToString().ToLowerInvariant()}, not completed: nothing to plot");
             }
             var keep = wanted.ToHashSet(StringComparer.Ordinal);
             trials = trials.Where(t => keep.Contains(t.TrialId)).ToList();
@@ -113,7 +120,8 @@ public static class PlotCommand
 
         WriteAtomically(svgPath, PlotSvg.Render(figure));
         WriteAtomically(dataPath, figure.ToJson());
-        Console.WriteLine($"wrote {svgPath} and {dataPath}: {series} series in {figure.Panels.Count} panel(s) from {figure.Trials} trial(s)");
+        Console.WriteLine(
+            $"wrote {svgPath} and {dataPath}: {series} series in {figure.Panels.Count} panel(s) from {figure.Trials} trial(s)");
         return 0;
     }
 
@@ -173,7 +181,8 @@ public static class PlotCommand
             bool looksLikePath = argument.Contains('/') || argument.Contains(Path.DirectorySeparatorChar) || argument is "." or "..";
             if (!Directory.Exists(argument))
             {
-                if (File.Exists(argument)) throw new UsageException($"{argument}: is a file, not a run folder (give the folder that holds trials.jsonl)");
+                if (File.Exists(argument))
+                    throw new UsageException($"{argument}: is a file, not a run folder (give the folder that holds trials.jsonl)");
                 if (looksLikePath) throw new UsageException($"{argument}: no such folder");
                 return new Source(argument, false);
             }

@@ -65,17 +65,22 @@ public static class RunCommand
         var kept = SweepBook.Reusable(plans, withModels, sweepId);
         dir.WriteSpec(spec);
         dir.ResetTrials(kept);
-        if (kept.Count > 0) Console.Error.WriteLine($"sweep: {dir.Path}: keeping {kept.Count} completed trial(s), running the other {plans.Count - kept.Count}");
+        if (kept.Count > 0)
+            Console.Error.WriteLine(
+                $"sweep: {dir.Path}: keeping {kept.Count} completed trial(s), running the other {plans.Count - kept.Count}");
 
         if (a.Has("dashboard"))
         {
             var started = DashboardCommand.EnsureRunning();
             Environment.SetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317");
-            Console.Error.WriteLine($"sweep: traces and metrics go to the dashboard at http://127.0.0.1:18888{(started is null ? "" : $" (started, pid {started.Id}; it keeps running)")}");
+            Console.Error.WriteLine(
+                $"sweep: traces and metrics go to the dashboard at http://127.0.0.1:18888"
+                + $"{(started is null ? "" : $" (started, pid {started.Id}; it keeps running)")}");
         }
         // Load libtorch and the data on the other core while the silo starts (bench/RESULTS.md has the saving).
         if (device != "cuda" && plans.Count > kept.Count)
-            _ = Task.Run(() => Sweep.Training.Fusion.FusedTraining.Prepare(new Sweep.Training.TrialSettings(plans[0].Params, spec.Dataset, spec.TrainLimit)));
+            _ = Task.Run(() => Sweep.Training.Fusion.FusedTraining.Prepare(
+                new Sweep.Training.TrialSettings(plans[0].Params, spec.Dataset, spec.TrainLimit)));
         using var host = await SweepHosts.StartEmbeddedAsync(o =>
         {
             o.Slots = slots;
@@ -121,7 +126,9 @@ public static class RunCommand
         else
         {
             Console.Write(FrontTable.Render(front));
-            Console.WriteLine($"{status.Completed} completed, {status.Failed} failed, {status.Cancelled} cancelled of {status.Total} trials in {ProgressLine.Duration(status.ElapsedSeconds)}; wrote {dir.Path}");
+            Console.WriteLine(
+                $"{status.Completed} completed, {status.Failed} failed, {status.Cancelled} cancelled of {status.Total} trials "
+                + $"in {ProgressLine.Duration(status.ElapsedSeconds)}; wrote {dir.Path}");
         }
         return interrupted ? 130 : 0;
     }

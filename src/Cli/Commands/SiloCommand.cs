@@ -27,7 +27,9 @@ public static class SiloCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
-        var a = new CommandArgs("silo", argv, ["redis", "port", "gateway", "primary", "advertise", "name", "slots", "threads", "fuse", "device", "cluster-id", "health-port", "models"]);
+        var a = new CommandArgs("silo", argv,
+            ["redis", "port", "gateway", "primary", "advertise", "name", "slots", "threads", "fuse", "device", "cluster-id", "health-port",
+                "models"]);
         a.NoMorePositional(0);
         int slots = a.Int("slots", 0), threads = a.Int("threads", 0);
         if (slots < 0) throw new UsageException($"--slots: must be ≥ 0, got {slots}");

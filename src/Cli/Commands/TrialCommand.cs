@@ -52,7 +52,8 @@ public static class TrialCommand
         {
             report = TrialRunner.Run(settings, new TrainingOptions(a.String("device"), threads),
                 json ? null : e => Console.WriteLine(
-                    $"epoch {e.Epoch,3}  loss {e.Loss:F4}  accuracy {e.Accuracy:F4}  weight sparsity {e.WeightSparsity:F4}  node sparsity {e.NodeSparsity:F4}  {e.Seconds:F2} s"),
+                    $"epoch {e.Epoch,3}  loss {e.Loss:F4}  accuracy {e.Accuracy:F4}  weight sparsity {e.WeightSparsity:F4}  "
+                    + $"node sparsity {e.NodeSparsity:F4}  {e.Seconds:F2} s"),
                 cancellationToken);
         }
         catch (InvalidSettingException e)
@@ -67,7 +68,9 @@ public static class TrialCommand
             Console.WriteLine(JsonSerializer.Serialize(result, SweepJson.Options));
             return 0;
         }
-        Console.WriteLine($"accuracy {result.Accuracy:F4}  weight sparsity {result.WeightSparsity:F4}  node sparsity {result.NodeSparsity:F4}  ({result.Epochs.Count} epochs, {result.Seconds:F2} s on {result.Device})");
+        Console.WriteLine(
+            $"accuracy {result.Accuracy:F4}  weight sparsity {result.WeightSparsity:F4}  node sparsity {result.NodeSparsity:F4}  "
+            + $"({result.Epochs.Count} epochs, {result.Seconds:F2} s on {result.Device})");
         foreach (var l in result.Layers)
             Console.WriteLine($"  {l.Name,-6} {l.Weights,8} weights {l.ZeroWeights,8} zero   {l.Nodes,4} nodes {l.DeadNodes,4} dead");
         return 0;
@@ -89,5 +92,6 @@ public static class TrialCommand
 
     /// <summary>pruneRate → prune-rate: the flag that carries a setting.</summary>
     internal static string Kebab(string field) =>
-        string.Concat(field.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+        string.Concat(field.Select((c, i) =>
+            char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }

@@ -16,18 +16,25 @@ public static class CompactionTable
         foreach (var l in r.Layers)
         {
             bool hidden = l != r.Layers[^1];
-            text.Append(c, $"  {l.Name,-6} {Change(l.UnitsBefore, l.UnitsAfter),12} {(hidden ? l.DeadByInputs.ToString(c) : "-"),15} {(hidden ? l.DeadByOutputs.ToString(c) : "-"),11}");
+            text.Append(c, $"  {l.Name,-6} {Change(l.UnitsBefore, l.UnitsAfter),12} "
+                + $"{(hidden ? l.DeadByInputs.ToString(c) : "-"),15} {(hidden ? l.DeadByOutputs.ToString(c) : "-"),11}");
             text.Append(c, $" {Change(l.WeightsBefore, l.WeightsAfter),20} {Change(l.NonzeroWeightsBefore, l.NonzeroWeightsAfter),18}\n");
         }
-        string Row(string what, string before, string after, string note = "") => string.Create(c, $"  {what,-34} {before,12} {after,12}{note}\n");
+        string Row(string what, string before, string after, string note = "") =>
+            string.Create(c, $"  {what,-34} {before,12} {after,12}{note}\n");
         text.Append(Row("", "before", "after"));
         double ratio = (double)r.ParametersAfter.Parameters / r.ParametersBefore.Parameters;
-        text.Append(Row("parameters (weights + biases)", r.ParametersBefore.Parameters.ToString("N0", c), r.ParametersAfter.Parameters.ToString("N0", c), string.Create(c, $"   ({ratio:0.000}×)")));
-        text.Append(Row("nonzero weights", r.ParametersBefore.NonzeroWeights.ToString("N0", c), r.ParametersAfter.NonzeroWeights.ToString("N0", c)));
+        text.Append(Row("parameters (weights + biases)",
+            r.ParametersBefore.Parameters.ToString("N0", c), r.ParametersAfter.Parameters.ToString("N0", c),
+            string.Create(c, $"   ({ratio:0.000}×)")));
+        text.Append(Row("nonzero weights",
+            r.ParametersBefore.NonzeroWeights.ToString("N0", c), r.ParametersAfter.NonzeroWeights.ToString("N0", c)));
         text.Append(Row($"accuracy ({r.TestImages} test images)", r.AccuracyBefore.ToString("F4", c), r.AccuracyAfter.ToString("F4", c)));
-        text.Append(Row("latency, batch 1 (median image)", Milliseconds(r.LatencyBefore.Batch1Milliseconds), Milliseconds(r.LatencyAfter.Batch1Milliseconds),
+        text.Append(Row("latency, batch 1 (median image)",
+            Milliseconds(r.LatencyBefore.Batch1Milliseconds), Milliseconds(r.LatencyAfter.Batch1Milliseconds),
             string.Create(c, $"   ({r.LatencyBefore.Batch1Milliseconds / r.LatencyAfter.Batch1Milliseconds:0.00}× speed-up)")));
-        text.Append(Row($"latency, batch {r.TestImages} (median pass)", Milliseconds(r.LatencyBefore.FullBatchMilliseconds), Milliseconds(r.LatencyAfter.FullBatchMilliseconds),
+        text.Append(Row($"latency, batch {r.TestImages} (median pass)",
+            Milliseconds(r.LatencyBefore.FullBatchMilliseconds), Milliseconds(r.LatencyAfter.FullBatchMilliseconds),
             string.Create(c, $"   ({r.LatencyBefore.FullBatchMilliseconds / r.LatencyAfter.FullBatchMilliseconds:0.00}× speed-up)")));
         text.Append(c, $"  {"max |logit difference|",-34} {r.MaxLogitDifference.ToString("0.0e+00", c),12}\n");
         text.Append(c, $"  (both run on the test split of {r.Dataset} on the CPU, {r.Threads} thread(s))\n");

@@ -21,14 +21,19 @@ public static class FrontTable
         double hypervolume, IReadOnlyList<FrontPoint> points)
     {
         var c = CultureInfo.InvariantCulture;
-        text.AppendLine(string.Create(c, $"{title} ({string.Join(" vs ", objectives)}): {points.Count} trial(s), hypervolume {hypervolume:F4} (reference {string.Join(", ", reference.Select(r => r.ToString(c)))})"));
+        text.AppendLine(string.Create(c,
+            $"{title} ({string.Join(" vs ", objectives)}): {points.Count} trial(s), hypervolume {hypervolume:F4} "
+            + $"(reference {string.Join(", ", reference.Select(r => r.ToString(c)))})"));
         if (points.Count == 0) return;
-        text.AppendLine(string.Create(c, $"  {"trial",-14} {"model",-6} {"reg",-5} {"lambda",-8} {"rate",-6} {"method",-10} {"seed",4}  {"accuracy",8}  {"weight sp",9}  {"node sp",7}"));
+        text.AppendLine(string.Create(c,
+            $"  {"trial",-14} {"model",-6} {"reg",-5} {"lambda",-8} {"rate",-6} {"method",-10} {"seed",4}  "
+            + $"{"accuracy",8}  {"weight sp",9}  {"node sp",7}"));
         foreach (var p in points)
         {
             var q = p.Params;
             text.AppendLine(string.Create(c,
-                $"  {p.TrialId,-14} {q.Model,-6} {q.Regularizer,-5} {q.Lambda,-8:0.#####e0} {q.PruneRate,-6:0.####} {q.PruneMethod,-10} {q.Seed,4}  {p.Accuracy,8:F4}  {p.WeightSparsity,9:F4}  {p.NodeSparsity,7:F4}"));
+                $"  {p.TrialId,-14} {q.Model,-6} {q.Regularizer,-5} {q.Lambda,-8:0.#####e0} {q.PruneRate,-6:0.####} {q.PruneMethod,-10} "
+                + $"{q.Seed,4}  {p.Accuracy,8:F4}  {p.WeightSparsity,9:F4}  {p.NodeSparsity,7:F4}"));
         }
     }
 }

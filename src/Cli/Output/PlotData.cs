@@ -40,7 +40,8 @@ public static class PlotData
     /// Colour follows the regularizer, shade the λ (darker = larger), dash the prune method.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="metric"/> is not one of <see cref="Metrics"/>.</exception>
-    public static PlotFigure Dynamics(IEnumerable<TrialResult> trials, string metric = "nodeSparsity", bool perTrial = false, string title = "")
+    public static PlotFigure Dynamics(
+        IEnumerable<TrialResult> trials, string metric = "nodeSparsity", bool perTrial = false, string title = "")
     {
         CheckMetric(metric);
         var completed = Completed(trials).Where(t => t.Epochs.Count > 0).ToArray();
@@ -56,7 +57,8 @@ public static class PlotData
         {
             var members = facet.Members(completed);
             var groups = perTrial
-                ? members.OrderBy(t => t.Params, ParameterOrder.Instance).ThenBy(t => t.TrialId, StringComparer.Ordinal).Select(t => new[] { t })
+                ? members.OrderBy(t => t.Params, ParameterOrder.Instance).ThenBy(t => t.TrialId, StringComparer.Ordinal)
+                    .Select(t => new[] { t })
                 : members.GroupBy(t => Configuration(t.Params)).OrderBy(g => g.Key, ParameterOrder.Instance).Select(g => g.ToArray());
             var series = new List<PlotSeries>();
             foreach (var group in groups)
@@ -117,7 +119,8 @@ public static class PlotData
         {
             var series = new List<PlotSeries>();
             var shown = points.Where(p => double.IsFinite(p.Accuracy) && double.IsFinite(Objectives.Of(p, sparsity))).ToArray();
-            foreach (var group in shown.GroupBy(p => p.Params.Regularizer).OrderBy(g => Rank(RegularizerOrder, g.Key)).ThenBy(g => g.Key, StringComparer.Ordinal))
+            foreach (var group in shown.GroupBy(p => p.Params.Regularizer)
+                .OrderBy(g => Rank(RegularizerOrder, g.Key)).ThenBy(g => g.Key, StringComparer.Ordinal))
             {
                 var ordered = group.OrderBy(p => p.TrialId, StringComparer.Ordinal).ToArray();
                 series.Add(new PlotSeries
@@ -305,7 +308,9 @@ public static class PlotData
 
     private static string Titled(string title, string what) => string.IsNullOrWhiteSpace(title) ? what : $"{title}: {what}";
 
-    /// <summary>Sparsities span [0, 1]; accuracy spans [its minimum rounded down to a tenth (at most 0.9), 1], so points are not squashed.</summary>
+    /// <summary>
+    /// Sparsities span [0, 1]; accuracy spans [its minimum rounded down to a tenth (at most 0.9), 1], so points are not squashed.
+    /// </summary>
     private static PlotAxis YAxis(string metric, IEnumerable<double> values)
     {
         if (metric != "accuracy") return new PlotAxis(Label(metric), AxisScale.Linear, 0, 1);
@@ -350,7 +355,8 @@ public static class PlotData
         foreach (var model in panelModels)
         {
             string prefix = model is null ? "" : $"{model}, ";
-            var rates = pruning.Where(t => model is null || t.Params.Model == model).Select(t => t.Params.PruneRate).Distinct().Order().ToArray();
+            var rates = pruning.Where(t => model is null || t.Params.Model == model)
+                .Select(t => t.Params.PruneRate).Distinct().Order().ToArray();
             if (!byRate) facets.Add(new Facet(model, null, true, $"{prefix}all prune rates"));
             else if (rates.Length == 0) facets.Add(new Facet(model, null, false, $"{prefix}no pruning"));
             else facets.AddRange(rates.Select(r => new Facet(model, r, false, $"{prefix}prune rate {r.ToString("G4", Invariant)}")));

@@ -26,7 +26,9 @@ public enum SeriesStyle
     Points,
     /// <summary>A Pareto front: its points joined as the attainment staircase (both objectives maximized).</summary>
     Front,
-    /// <summary>A reference level that does not depend on x (e.g. unregularized trials on a λ axis): a horizontal line across the panel.</summary>
+    /// <summary>
+    /// A reference level that does not depend on x (e.g. unregularized trials on a λ axis): a horizontal line across the panel.
+    /// </summary>
     Baseline,
 }
 
@@ -61,7 +63,9 @@ public sealed record PlotSeries
     public string? Regularizer { get; init; }
     /// <summary>The prune method of every trial in the series (it picks the dash pattern), or null when mixed.</summary>
     public string? PruneMethod { get; init; }
-    /// <summary>The λ of every trial in the series, or null when it varies along the series or is meaningless (regularizer none).</summary>
+    /// <summary>
+    /// The λ of every trial in the series, or null when it varies along the series or is meaningless (regularizer none).
+    /// </summary>
     public double? Lambda { get; init; }
     /// <summary>The prune rate of every trial in the series, or null when mixed or meaningless (prune method none).</summary>
     public double? PruneRate { get; init; }
@@ -73,7 +77,9 @@ public sealed record PlotSeries
     public IReadOnlyList<double>? YMin { get; init; }
     /// <summary>The largest value behind each y (null when every y is a single trial's value).</summary>
     public IReadOnlyList<double>? YMax { get; init; }
-    /// <summary>The sample standard deviation (n − 1) behind each y; 0 where one trial gives it (null when every y is a single trial's value).</summary>
+    /// <summary>
+    /// The sample standard deviation (n − 1) behind each y; 0 where one trial gives it (null when every y is a single trial's value).
+    /// </summary>
     public IReadOnlyList<double>? YStd { get; init; }
     /// <summary>How many trials are behind each y (null when every y is a single trial's value).</summary>
     public IReadOnlyList<int>? Count { get; init; }

@@ -16,7 +16,9 @@ public sealed class ProgressLine
         string bar = new string('█', filled) + new string('░', width - filled);
         string eta = s.EtaSeconds is { } e ? Duration(e) : "–";
         string line = string.Create(CultureInfo.InvariantCulture,
-            $"[{bar}] {s.Done}/{s.Total}  running {s.Running}  completed {s.Completed}  failed {s.Failed}{(s.Cancelled > 0 ? $"  cancelled {s.Cancelled}" : "")}  hv {s.Hypervolume:F4}  elapsed {Duration(s.ElapsedSeconds)}  ETA {eta}");
+            $"[{bar}] {s.Done}/{s.Total}  running {s.Running}  completed {s.Completed}  failed {s.Failed}"
+            + $"{(s.Cancelled > 0 ? $"  cancelled {s.Cancelled}" : "")}  hv {s.Hypervolume:F4}  "
+            + $"elapsed {Duration(s.ElapsedSeconds)}  ETA {eta}");
         if (line == _last) return;
         if (_interactive) Console.Error.Write("\r" + line.PadRight(_last.Length));
         else if (StripClock(line) != StripClock(_last)) Console.Error.WriteLine(line);
@@ -35,5 +37,7 @@ public sealed class ProgressLine
     }
 
     // Off a terminal, print only when the counts change, not every time the clock ticks.
-    private static string StripClock(string line) => line.Contains("  elapsed", StringComparison.Ordinal) ? line[..line.IndexOf("  elapsed", StringComparison.Ordinal)] : line;
+    private static string StripClock(string line) => line.Contains("  elapsed", StringComparison.Ordinal)
+        ? line[..line.IndexOf("  elapsed", StringComparison.Ordinal)]
+        : line;
 }

@@ -140,7 +140,8 @@ public sealed class ParetoFront
     {
         ArgumentNullException.ThrowIfNull(referencePoint);
         if (referencePoint.Count != 2)
-            throw new ArgumentException($"A reference point has one value per objective (2), not {referencePoint.Count}.", nameof(referencePoint));
+            throw new ArgumentException(
+                $"A reference point has one value per objective (2), not {referencePoint.Count}.", nameof(referencePoint));
         return new Front
         {
             Objectives = [First, Second],

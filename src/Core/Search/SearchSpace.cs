@@ -20,7 +20,9 @@ public static class SearchSpace
     /// logUniform is exp(ln low + (ln high − ln low)·u), int is low + next mod (high − low + 1), with
     /// u = (next &gt;&gt; 11)·2⁻⁵³ and the dimensions drawn in spec order; a configuration drawn before is redrawn.
     /// </summary>
-    /// <exception cref="SpecException">The space cannot give what the spec asks for (too many trials, too few distinct configurations).</exception>
+    /// <exception cref="SpecException">
+    /// The space cannot give what the spec asks for (too many trials, too few distinct configurations).
+    /// </exception>
     public static IReadOnlyList<TrialPlan> Expand(SweepSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -46,7 +48,8 @@ public static class SearchSpace
                 if (ids.TryGetValue(id, out var same) && same == p) continue;
                 // 48 bits of hash: a collision is ~1e-5 likely at the largest sweep; refuse rather than merge two trials.
                 if (!ids.TryAdd(id, p))
-                    throw new InvalidOperationException($"trial id {id} is shared by {TrialIds.Canonical(ids[id])} and {TrialIds.Canonical(p)}");
+                    throw new InvalidOperationException(
+                        $"trial id {id} is shared by {TrialIds.Canonical(ids[id])} and {TrialIds.Canonical(p)}");
                 plans.Add(new TrialPlan(id, p));
             }
         }
@@ -72,7 +75,10 @@ public static class SearchSpace
         return count;
     }
 
-    /// <summary>Rejects a spec whose trials (configurations × seeds) exceed <see cref="SpecParser.MaxTrials"/>, or whose random search asks for more configurations than exist.</summary>
+    /// <summary>
+    /// Rejects a spec whose trials (configurations × seeds) exceed <see cref="SpecParser.MaxTrials"/>, or whose random search asks
+    /// for more configurations than exist.
+    /// </summary>
     internal static void CheckSize(SweepSpec spec)
     {
         var search = spec.Search;
@@ -87,13 +93,15 @@ public static class SearchSpace
             if (search.Trials < 1 || search.Trials > SpecParser.MaxTrials)
                 throw new SpecException("search.trials", $"must be an integer in [1, {SpecParser.MaxTrials}], got {search.Trials}");
             if (search.Trials > distinct)
-                throw new SpecException("search.trials", $"{search.Trials} exceeds the {Format(distinct)} distinct configurations of the space");
+                throw new SpecException("search.trials",
+                    $"{search.Trials} exceeds the {Format(distinct)} distinct configurations of the space");
             configurations = search.Trials;
         }
         double trials = configurations * seeds;
         if (trials > SpecParser.MaxTrials)
             throw new SpecException("search",
-                $"{Format(configurations)} configurations × {seeds} seed{(seeds == 1 ? "" : "s")} = {Format(trials)} trials exceed the limit of {SpecParser.MaxTrials}");
+                $"{Format(configurations)} configurations × {seeds} seed{(seeds == 1 ? "" : "s")} = {Format(trials)} trials "
+                + $"exceed the limit of {SpecParser.MaxTrials}");
     }
 
     private static List<TrialParameters> Grid(SweepSpec spec)
@@ -145,7 +153,8 @@ public static class SearchSpace
                 return Apply(p, d.Parameter, Math.Clamp(Math.Exp(log), d.Low, d.High));
             case DimensionKind.Int:
                 double low = Math.Ceiling(d.Low), span = Math.Floor(d.High) - low + 1;
-                if (!(span >= 1)) throw new SpecException($"search.space.{d.Parameter}.int", $"empty range [{Format(d.Low)}, {Format(d.High)}]");
+                if (!(span >= 1))
+                    throw new SpecException($"search.space.{d.Parameter}.int", $"empty range [{Format(d.Low)}, {Format(d.High)}]");
                 return Apply(p, d.Parameter, low + rng.Next() % (ulong)span);
             default:
                 throw new SpecException($"search.space.{d.Parameter}", $"unknown dimension kind {d.Kind}");

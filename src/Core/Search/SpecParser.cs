@@ -193,7 +193,8 @@ public static partial class SpecParser
         string name = Text(e, "name");
         if (name is "." or "..") throw new SpecException("name", $"must not be '{name}' (it names the output folder)");
         if (!NamePattern().IsMatch(name))
-            throw new SpecException("name", $"must be 1–100 characters of letters, digits, '.', '_' and '-', got {Shorten(e.GetRawText())}");
+            throw new SpecException("name",
+                $"must be 1–100 characters of letters, digits, '.', '_' and '-', got {Shorten(e.GetRawText())}");
         return name;
     }
 
@@ -204,10 +205,12 @@ public static partial class SpecParser
             string dataset = e.GetString()!;
             if (dataset == DatasetRef.Mnist10k.Name) return DatasetRef.Mnist10k;
             throw new SpecException("dataset",
-                $"unknown dataset {Shorten(e.GetRawText())} (known: {DatasetRef.Mnist10k.Name}; or give {{\"images\": \"path\", \"labels\": \"path\"}})");
+                $"unknown dataset {Shorten(e.GetRawText())} (known: {DatasetRef.Mnist10k.Name}; "
+                + $"or give {{\"images\": \"path\", \"labels\": \"path\"}})");
         }
         if (e.ValueKind != JsonValueKind.Object)
-            throw new SpecException("dataset", $"expected \"{DatasetRef.Mnist10k.Name}\" or {{\"images\": \"path\", \"labels\": \"path\"}}, got {Got(e)}");
+            throw new SpecException("dataset",
+                $"expected \"{DatasetRef.Mnist10k.Name}\" or {{\"images\": \"path\", \"labels\": \"path\"}}, got {Got(e)}");
 
         var files = Section.Read(e, "dataset", DatasetKeys);
         // Report a missing key before looking for the other key's file.
@@ -258,14 +261,16 @@ public static partial class SpecParser
     {
         if (e.ValueKind != JsonValueKind.Array) throw new SpecException("objectives", $"expected a list of 2 objectives, got {Got(e)}");
         if (e.GetArrayLength() != 2)
-            throw new SpecException("objectives", $"expected exactly 2 objectives (of {string.Join(", ", KnownObjectives)}), got {e.GetArrayLength()}");
+            throw new SpecException("objectives",
+                $"expected exactly 2 objectives (of {string.Join(", ", KnownObjectives)}), got {e.GetArrayLength()}");
         var objectives = new List<string>();
         foreach (var item in e.EnumerateArray())
         {
             string field = $"objectives[{objectives.Count}]";
             string objective = Text(item, field);
             if (!KnownObjectives.Contains(objective))
-                throw new SpecException(field, $"unknown objective {Shorten(item.GetRawText())} (known: {string.Join(", ", KnownObjectives)})");
+                throw new SpecException(field,
+                    $"unknown objective {Shorten(item.GetRawText())} (known: {string.Join(", ", KnownObjectives)})");
             int previous = objectives.IndexOf(objective);
             if (previous >= 0) throw new SpecException(field, $"duplicate of objectives[{previous}] ('{objective}')");
             objectives.Add(objective);
@@ -300,7 +305,8 @@ public static partial class SpecParser
         long seed = 0;
         if (search.TryGet("trials", out var trialsElement))
         {
-            if (!random) throw new SpecException("search.trials", $"only used by strategy random (a {strategy} search runs every configuration)");
+            if (!random)
+                throw new SpecException("search.trials", $"only used by strategy random (a {strategy} search runs every configuration)");
             trials = (int)Number(trialsElement, "search.trials", NumericDomain.Int(1, MaxTrials));
         }
         else if (random) throw new SpecException("search.trials", "required for strategy random: how many configurations to draw");
@@ -312,7 +318,8 @@ public static partial class SpecParser
         }
 
         if (!search.TryGet("space", out var spaceElement))
-            throw new SpecException("search.space", $"required: an object of parameters to vary ({string.Join(", ", TrialParameterTable.Searchable)})");
+            throw new SpecException("search.space",
+                $"required: an object of parameters to vary ({string.Join(", ", TrialParameterTable.Searchable)})");
         if (spaceElement.ValueKind != JsonValueKind.Object)
             throw new SpecException("search.space", $"expected an object of parameters to vary, got {Got(spaceElement)}");
         var space = Section.Read(spaceElement, "search.space", TrialParameterTable.Searchable);
@@ -353,7 +360,8 @@ public static partial class SpecParser
                 double number = Number(item, itemField, domain!);
                 // Equality, not bits: 0 and -0 are the same configuration.
                 int previous = numbers.IndexOf(number);
-                if (previous >= 0) throw new SpecException(itemField, $"duplicate value {Shorten(item.GetRawText())} (also at index {previous})");
+                if (previous >= 0)
+                    throw new SpecException(itemField, $"duplicate value {Shorten(item.GetRawText())} (also at index {previous})");
                 numbers.Add(number);
             }
             return new Dimension { Parameter = parameter, Kind = DimensionKind.Choice, Numbers = numbers };
@@ -366,7 +374,8 @@ public static partial class SpecParser
                 : $"a list of {listKind}";
             throw new SpecException(field, $"expected {expected}, got {Got(e)}");
         }
-        if (!random) throw new SpecException(field, $"grid search needs a list of {listKind}, not a range (ranges are for strategy random)");
+        if (!random)
+            throw new SpecException(field, $"grid search needs a list of {listKind}, not a range (ranges are for strategy random)");
         if (names is not null) throw new SpecException(field, $"expected a list of names ({string.Join(", ", names)}), not a range");
 
         var range = Section.Read(e, field, RangeKinds);
@@ -383,7 +392,8 @@ public static partial class SpecParser
         if (kind != DimensionKind.Int && domain!.Integer)
             throw new SpecException(rangeField, $"{parameter} takes integers; use {{\"int\": [low, high]}} or a list");
         if (bounds.ValueKind != JsonValueKind.Array) throw new SpecException(rangeField, $"expected [low, high], got {Got(bounds)}");
-        if (bounds.GetArrayLength() != 2) throw new SpecException(rangeField, $"expected [low, high], got {bounds.GetArrayLength()} values");
+        if (bounds.GetArrayLength() != 2)
+            throw new SpecException(rangeField, $"expected [low, high], got {bounds.GetArrayLength()} values");
 
         var ends = new double[2];
         for (int i = 0; i < 2; i++)
@@ -399,7 +409,8 @@ public static partial class SpecParser
         }
         if (kind == DimensionKind.Int ? ends[0] > ends[1] : ends[0] >= ends[1])
             throw new SpecException(rangeField,
-                $"low must be {(kind == DimensionKind.Int ? "≤" : "<")} high, got [{Shorten(bounds[0].GetRawText())}, {Shorten(bounds[1].GetRawText())}]");
+                $"low must be {(kind == DimensionKind.Int ? "≤" : "<")} high, "
+                + $"got [{Shorten(bounds[0].GetRawText())}, {Shorten(bounds[1].GetRawText())}]");
         return new Dimension { Parameter = parameter, Kind = kind, Low = ends[0], High = ends[1] };
     }
 
@@ -412,7 +423,8 @@ public static partial class SpecParser
             string field = e.Field == "trainLimit" ? "training.trainLimit"
                 : TrialParameterTable.Find(e.Field)?.JsonPath ?? e.Field;
             string prefix = e.Field + ": ";
-            throw new SpecException(field, e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message, e);
+            throw new SpecException(field,
+                e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message, e);
         }
     }
 
@@ -474,7 +486,9 @@ public static partial class SpecParser
     }
 
     private static string OneLine(string text) =>
-        text.Contains('\n') || text.Contains('\r') ? string.Join(" ", text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)) : text;
+        text.Contains('\n') || text.Contains('\r')
+            ? string.Join(" ", text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries))
+            : text;
 
     /// <summary>A JSON object read once: its members in document order, unknown and duplicate keys rejected.</summary>
     private sealed class Section

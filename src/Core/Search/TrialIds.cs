@@ -23,7 +23,8 @@ public static class TrialIds
     /// <summary>
     /// The text the id hashes: every parameter of <see cref="TrialParameterTable"/> in table order as
     /// <c>name=value</c> (<see cref="TrialParameter.Canonical"/>), joined by ';'. Example:
-    /// <c>model="mlp";regularizer="l2";lambda=0.0001;pruneRate=0.9;pruneMethod="stochastic";temperature=0.5;seed=0;epochs=5;batchSize=64;learningRate=0.05;momentum=0.9;interval=50;rampFraction=0.7</c>.
+    /// <c>model="mlp";regularizer="l2";lambda=0.0001;pruneRate=0.9;pruneMethod="stochastic";temperature=0.5;seed=0;epochs=5;
+    /// batchSize=64;learningRate=0.05;momentum=0.9;interval=50;rampFraction=0.7</c>.
     /// </summary>
     public static string Canonical(TrialParameters p)
     {

@@ -78,7 +78,9 @@ public sealed class TrialParameter
 
     // Quoting keeps the text unambiguous whatever a (possibly invalid) name contains.
     private static string Quote(string? value) =>
-        value is null ? "null" : "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+        value is null
+            ? "null"
+            : "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }
 
 /// <summary>
@@ -95,7 +97,8 @@ public static class TrialParameterTable
             Legend = p => p.Model,
             GetText = p => p.Model, SetText = (p, v) => p with { Model = v } },
         new() { Name = "regularizer", Kind = ParameterKind.Text, Section = "", Key = "regularizer", Flag = "regularizer",
-            Searchable = true, Fuses = true, TelemetryTag = "regularizer", Names = Vocabularies.Regularizers.Names, NameKind = "regularizer",
+            Searchable = true, Fuses = true, TelemetryTag = "regularizer", Names = Vocabularies.Regularizers.Names,
+            NameKind = "regularizer",
             GetText = p => p.Regularizer, SetText = (p, v) => p with { Regularizer = v } },
         new() { Name = "lambda", Kind = ParameterKind.Real, Section = "", Key = "lambda", Flag = "lambda", Searchable = true,
             Fuses = true, TelemetryTag = "lambda", Domain = NumericDomain.Real(0, false, double.PositiveInfinity, false),
@@ -104,7 +107,8 @@ public static class TrialParameterTable
             Searchable = true, Fuses = true, TelemetryTag = "prune_rate", Domain = NumericDomain.Real(0, true, 1, false),
             GetReal = p => p.PruneRate, SetReal = (p, v) => p with { PruneRate = v } },
         new() { Name = "pruneMethod", Kind = ParameterKind.Text, Section = "pruning", Key = "method", Flag = "prune-method",
-            Searchable = true, Fuses = true, TelemetryTag = "prune_method", Names = Vocabularies.PruneMethods.Names, NameKind = "prune method",
+            Searchable = true, Fuses = true, TelemetryTag = "prune_method", Names = Vocabularies.PruneMethods.Names,
+            NameKind = "prune method",
             GetText = p => p.PruneMethod, SetText = (p, v) => p with { PruneMethod = v } },
         new() { Name = "temperature", Kind = ParameterKind.Real, Section = "pruning", Key = "temperature", Flag = "temperature",
             Searchable = true, Fuses = true, Domain = NumericDomain.Real(0, false, double.PositiveInfinity, false),

@@ -31,7 +31,8 @@ public sealed class SweepBook
         Spec = spec;
         _results = results ?? throw new ArgumentNullException(nameof(results));
         _front = new ParetoFront(spec.Objectives[0], spec.Objectives[1]);
-        _nodeFront = new ParetoFront(Vocabularies.Objectives.Name(Objective.Accuracy), Vocabularies.Objectives.Name(Objective.NodeSparsity));
+        _nodeFront = new ParetoFront(
+            Vocabularies.Objectives.Name(Objective.Accuracy), Vocabularies.Objectives.Name(Objective.NodeSparsity));
         foreach (var p in plans) _plans[p.TrialId] = p;
         foreach (var r in results)
         {
@@ -176,14 +177,18 @@ public sealed class SweepBook
     {
         ArgumentNullException.ThrowIfNull(spec);
         string accuracy = Vocabularies.Objectives.Name(Objective.Accuracy);
-        double accuracyReference = spec.Objectives[0] == accuracy ? spec.ReferencePoint[0] : spec.Objectives[1] == accuracy ? spec.ReferencePoint[1] : 0;
+        double accuracyReference = spec.Objectives[0] == accuracy ? spec.ReferencePoint[0]
+            : spec.Objectives[1] == accuracy ? spec.ReferencePoint[1]
+            : 0;
         return [accuracyReference, 0];
     }
 
     private void Count(TrialResult r)
     {
         _counts[(int)r.Status]++;
-        if (r.Status != TrialStatus.Completed || r.Accuracy is not { } acc || r.WeightSparsity is not { } ws || r.NodeSparsity is not { } ns) return;
+        if (r.Status != TrialStatus.Completed || r.Accuracy is not { } acc || r.WeightSparsity is not { } ws
+            || r.NodeSparsity is not { } ns)
+            return;
         var point = new FrontPoint(r.TrialId, r.Params, acc, ws, ns);
         _front.Add(point);
         _nodeFront.Add(point);

@@ -18,13 +18,20 @@ public static class SweepTelemetry
     public static readonly ActivitySource Source = new(Name, "1.0");
     public static readonly Meter Meter = new(Name, "1.0");
 
-    public static readonly Counter<long> TrialsStarted = Meter.CreateCounter<long>("sweep.trials.started", "{trial}", "Trial attempts started");
-    public static readonly Counter<long> TrialsCompleted = Meter.CreateCounter<long>("sweep.trials.completed", "{trial}", "Trials that completed");
-    public static readonly Counter<long> TrialsFailed = Meter.CreateCounter<long>("sweep.trials.failed", "{trial}", "Trials that ended failed");
-    public static readonly Counter<long> TrialsRetried = Meter.CreateCounter<long>("sweep.trials.retried", "{trial}", "Trial attempts retried after a failure");
-    public static readonly Counter<long> TrialsCancelled = Meter.CreateCounter<long>("sweep.trials.cancelled", "{trial}", "Trials cancelled");
-    public static readonly Histogram<double> EpochDuration = Meter.CreateHistogram<double>("sweep.epoch.duration", "s", "Seconds per training epoch");
-    public static readonly UpDownCounter<long> TrialsInFlight = Meter.CreateUpDownCounter<long>("sweep.trials.in_flight", "{trial}", "Trials training now");
+    public static readonly Counter<long> TrialsStarted =
+        Meter.CreateCounter<long>("sweep.trials.started", "{trial}", "Trial attempts started");
+    public static readonly Counter<long> TrialsCompleted =
+        Meter.CreateCounter<long>("sweep.trials.completed", "{trial}", "Trials that completed");
+    public static readonly Counter<long> TrialsFailed =
+        Meter.CreateCounter<long>("sweep.trials.failed", "{trial}", "Trials that ended failed");
+    public static readonly Counter<long> TrialsRetried =
+        Meter.CreateCounter<long>("sweep.trials.retried", "{trial}", "Trial attempts retried after a failure");
+    public static readonly Counter<long> TrialsCancelled =
+        Meter.CreateCounter<long>("sweep.trials.cancelled", "{trial}", "Trials cancelled");
+    public static readonly Histogram<double> EpochDuration =
+        Meter.CreateHistogram<double>("sweep.epoch.duration", "s", "Seconds per training epoch");
+    public static readonly UpDownCounter<long> TrialsInFlight =
+        Meter.CreateUpDownCounter<long>("sweep.trials.in_flight", "{trial}", "Trials training now");
 
     /// <summary>The parent context a traceparent string names, or default when there is none.</summary>
     public static ActivityContext Parent(string? traceParent) =>

@@ -35,7 +35,8 @@ public sealed class SweepResilienceOptions : IValidatedOptions
         if (ClientConnectTimeout <= TimeSpan.Zero) return $"{Section}:ClientConnectTimeout must be positive";
         if (ClientCallAttempts < 1) return $"{Section}:ClientCallAttempts must be ≥ 1";
         if (StorageWriteAttempts < 1) return $"{Section}:StorageWriteAttempts must be ≥ 1";
-        if (ClientConnectDelay < TimeSpan.Zero || ClientCallDelay < TimeSpan.Zero || StorageWriteDelay < TimeSpan.Zero || TrialRetryDelay < TimeSpan.Zero)
+        if (ClientConnectDelay < TimeSpan.Zero || ClientCallDelay < TimeSpan.Zero || StorageWriteDelay < TimeSpan.Zero
+            || TrialRetryDelay < TimeSpan.Zero)
             return $"{Section}: delays must not be negative";
         if (TrialRetryMaxDelay < TrialRetryDelay) return $"{Section}:TrialRetryMaxDelay must be ≥ TrialRetryDelay";
         return null;
@@ -86,8 +87,8 @@ public sealed class SweepResilience
             OnRetry = args =>
             {
                 Sweep.Core.Telemetry.SweepTelemetry.TrialsRetried.Add(1);
-                _logger.LogWarning("Trial {Trial}: attempt {Attempt} failed ({Cause}); retrying in {Delay:0.0} s", trialId, args.AttemptNumber + 1,
-                    Describe(args.Outcome.Exception), args.RetryDelay.TotalSeconds);
+                _logger.LogWarning("Trial {Trial}: attempt {Attempt} failed ({Cause}); retrying in {Delay:0.0} s",
+                    trialId, args.AttemptNumber + 1, Describe(args.Outcome.Exception), args.RetryDelay.TotalSeconds);
                 return default;
             },
         }).Build();
@@ -102,8 +103,8 @@ public sealed class SweepResilience
             ShouldHandle = new PredicateBuilder().Handle(transient),
             OnRetry = args =>
             {
-                _logger.LogWarning("{What} failed ({Cause}); retry {Retry} of {Max} in {Delay:0.0} s", what, Describe(args.Outcome.Exception),
-                    args.AttemptNumber + 1, attempts - 1, args.RetryDelay.TotalSeconds);
+                _logger.LogWarning("{What} failed ({Cause}); retry {Retry} of {Max} in {Delay:0.0} s",
+                    what, Describe(args.Outcome.Exception), args.AttemptNumber + 1, attempts - 1, args.RetryDelay.TotalSeconds);
                 return default;
             },
         }).Build();
@@ -111,7 +112,8 @@ public sealed class SweepResilience
     /// <summary>Faults that go away by themselves: silos dying or restarting, connections dropping, calls timing out.</summary>
     public static bool IsTransient(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException
         or TimeoutException or OrleansException { InnerException: TimeoutException }
-        || e.GetType().Name is "GatewayTooBusyException" or "ClusterClientConnectException" or "ConnectionFailedException" || e.InnerException is { } inner && IsTransient(inner);
+        || e.GetType().Name is "GatewayTooBusyException" or "ClusterClientConnectException" or "ConnectionFailedException"
+        || e.InnerException is { } inner && IsTransient(inner);
 
     private static bool IsTransientStorage(Exception e) =>
         e is TimeoutException || e.GetType().Namespace?.StartsWith("StackExchange.Redis", StringComparison.Ordinal) == true
@@ -129,7 +131,8 @@ public static class GrainPipelines
     /// Executes on the caller's context: Polly continues on the thread pool unless told otherwise, and grain state
     /// may only be touched on the grain's own turn.
     /// </summary>
-    public static async Task<T> RunOnGrainAsync<T>(this ResiliencePipeline pipeline, Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
+    public static async Task<T> RunOnGrainAsync<T>(
+        this ResiliencePipeline pipeline, Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: true, cancellationToken: cancellationToken);
         try
@@ -142,6 +145,7 @@ public static class GrainPipelines
         }
     }
 
-    public static Task RunOnGrainAsync(this ResiliencePipeline pipeline, Func<CancellationToken, Task> action, CancellationToken cancellationToken) =>
+    public static Task RunOnGrainAsync(
+        this ResiliencePipeline pipeline, Func<CancellationToken, Task> action, CancellationToken cancellationToken) =>
         pipeline.RunOnGrainAsync(async ct => { await action(ct); return true; }, cancellationToken);
 }

@@ -7,22 +7,28 @@ using static TorchSharp.torch;
 
 namespace Sweep.Training.Compaction;
 
-/// <summary>Inference latency of one network on the CPU: the median over single images at batch 1, and the median pass over the whole test split.</summary>
+/// <summary>
+/// Inference latency of one network on the CPU: the median over single images at batch 1, and the median pass over the whole test
+/// split.
+/// </summary>
 public sealed record Latency(double Batch1Milliseconds, double FullBatchMilliseconds);
 
 /// <summary>Two networks run on the same labelled images: accuracy of each, the largest |logit difference|, and latency.</summary>
-public sealed record InferenceComparison(int Images, double AccuracyBefore, double AccuracyAfter, double MaxLogitDifference, Latency LatencyBefore, Latency LatencyAfter)
+public sealed record InferenceComparison(int Images, double AccuracyBefore, double AccuracyAfter, double MaxLogitDifference,
+    Latency LatencyBefore, Latency LatencyAfter)
 {
     /// <summary>
     /// Runs both networks on <paramref name="x"/> (one image per row) and compares them. Latency: after a warm-up,
     /// every image is timed alone through each network (alternating which goes first) and the median is taken; then
     /// <paramref name="passes"/> passes over all images at once per network, alternating, and their median.
     /// </summary>
-    public static InferenceComparison Measure(nn.Module<Tensor, Tensor> before, nn.Module<Tensor, Tensor> after, Tensor x, Tensor y, int passes = 10)
+    public static InferenceComparison Measure(
+        nn.Module<Tensor, Tensor> before, nn.Module<Tensor, Tensor> after, Tensor x, Tensor y, int passes = 10)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(passes, 1);
         int n = (int)x.shape[0];
-        if (n == 0 || y.shape[0] != n) throw new ArgumentException($"need as many labels as images, and at least one: {n} images, {y.shape[0]} labels");
+        if (n == 0 || y.shape[0] != n)
+            throw new ArgumentException($"need as many labels as images, and at least one: {n} images, {y.shape[0]} labels");
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
         before.eval();
@@ -71,7 +77,9 @@ public sealed record InferenceComparison(int Images, double AccuracyBefore, doub
     }
 }
 
-/// <summary>What compacting one saved model did: layer sizes, parameters, accuracy, output agreement and latency, before and after.</summary>
+/// <summary>
+/// What compacting one saved model did: layer sizes, parameters, accuracy, output agreement and latency, before and after.
+/// </summary>
 public sealed record CompactionReport
 {
     public string Model { get; init; } = "";

@@ -65,7 +65,8 @@ public static class NodeCompaction
     {
         var names = NetworkShape.Full(model).LayerNames;
         if (!layers.Select(l => l.Name).SequenceEqual(names))
-            throw new ArgumentException($"a {model} has layers {string.Join(", ", names)}, got {string.Join(", ", layers.Select(l => l.Name))}");
+            throw new ArgumentException(
+                $"a {model} has layers {string.Join(", ", names)}, got {string.Join(", ", layers.Select(l => l.Name))}");
         int n = layers.Count;
         var newWeights = new Tensor[n];
         var newBiases = new Tensor[n];
@@ -77,7 +78,8 @@ public static class NodeCompaction
         {
             var w = layers.Select(l => l.Weight.detach().to(CPU)).ToArray();
             // Biases change as constants are folded in: float64 copies, so folding adds no rounding of its own.
-            var b = layers.Select(l => (l.Bias ?? throw new ArgumentException($"layer {l.Name} has no bias")).detach().to(CPU).to_type(ScalarType.Float64)).ToArray();
+            var b = layers.Select(l => (l.Bias ?? throw new ArgumentException($"layer {l.Name} has no bias"))
+                .detach().to(CPU).to_type(ScalarType.Float64)).ToArray();
 
             // Layer i as [units, units of layer i − 1 (or inputs), rest]: rest is a Conv's kernel area, or the 25
             // flattened positions of each conv2 channel that fc1 of lenet5 reads (channel-major flatten).

@@ -33,7 +33,8 @@ public static class DataDirectory
             var candidate = System.IO.Path.Combine(dir.FullName, "data", name);
             if (Directory.Exists(candidate)) return candidate;
         }
-        throw new DatasetException(name, "the built-in dataset folder data/" + name + " was not found (set SWEEP_DATA to the folder that holds it)");
+        throw new DatasetException(name,
+            "the built-in dataset folder data/" + name + " was not found (set SWEEP_DATA to the folder that holds it)");
     }
 }
 

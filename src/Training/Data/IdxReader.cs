@@ -18,7 +18,8 @@ public static class IdxReader
         long expected = (long)count * rows * cols;
         const int offset = 16;
         if (bytes.Length - offset < expected)
-            throw new DatasetException(path, $"truncated: header says {count}×{rows}×{cols} pixels ({expected} bytes) but only {bytes.Length - offset} follow");
+            throw new DatasetException(path,
+                $"truncated: header says {count}×{rows}×{cols} pixels ({expected} bytes) but only {bytes.Length - offset} follow");
         return (bytes.AsSpan(offset, (int)expected).ToArray(), count, rows, cols);
     }
 

@@ -92,7 +92,9 @@ internal static unsafe class DenseKernels
     {
         int i = 0;
         for (; i + 8 <= n; i += 8)
-            Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(a + i), Vector256<float>.Zero), Vector256.Load(d + i), Vector256<float>.Zero).Store(d + i);
+            Vector256.ConditionalSelect(
+                Vector256.GreaterThan(Vector256.Load(a + i), Vector256<float>.Zero), Vector256.Load(d + i), Vector256<float>.Zero)
+                .Store(d + i);
         for (; i < n; i++) if (!(a[i] > 0)) d[i] = 0;
     }
 

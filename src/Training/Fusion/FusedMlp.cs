@@ -10,7 +10,10 @@ using static TorchSharp.torch;
 
 namespace Sweep.Training.Fusion;
 
-/// <summary>One trial of a fused group: its settings, where its epochs go, its own cancellation, and where its trained model is saved (null: nowhere).</summary>
+/// <summary>
+/// One trial of a fused group: its settings, where its epochs go, its own cancellation, and where its trained model is saved
+/// (null: nowhere).
+/// </summary>
 public sealed record FusedTrial(TrialSettings Settings, Action<EpochRecord>? OnEpoch = null, CancellationToken Cancellation = default,
     string? SaveModelPath = null);
 
@@ -63,7 +66,9 @@ internal static class FusedMlp
         int batch = first.Params.BatchSize;
         long stepsPerEpoch = (n + batch - 1) / batch;
         long totalSteps = stepsPerEpoch * first.Params.Epochs;
-        var schedules = trials.Select(t => new PruningSchedule(totalSteps, t.Settings.Params.RampFraction, t.Settings.Params.Interval, t.Settings.Params.PruneRate)).ToArray();
+        var schedules = trials.Select(t =>
+            new PruningSchedule(totalSteps, t.Settings.Params.RampFraction, t.Settings.Params.Interval, t.Settings.Params.PruneRate))
+            .ToArray();
         var schedule = schedules[0];
 
         long step = 0;
@@ -176,7 +181,9 @@ internal static class FusedMlp
         return (weights, biases);
     }
 
-    /// <summary>Saves trial t as an ordinary <see cref="MlpNetwork"/> (<see cref="ModelFile"/>): the first layer transposed back to [out, in].</summary>
+    /// <summary>
+    /// Saves trial t as an ordinary <see cref="MlpNetwork"/> (<see cref="ModelFile"/>): the first layer transposed back to [out, in].
+    /// </summary>
     private static void Save(Tensor[] weights, Tensor[] biases, int t, TrialSettings settings, string path)
     {
         using var scope = torch.NewDisposeScope();
@@ -203,7 +210,9 @@ internal static class FusedMlp
             var w = weights[i];
             long per = w.numel() / w.shape[0];
             var data = (IntPtr)((float*)StackedState.DataPointer(w) + t * per);
-            layers[i] = i == 0 ? (Names[i], data, (int)w.shape[2], (int)w.shape[1], true) : (Names[i], data, (int)w.shape[1], (int)w.shape[2], false);
+            layers[i] = i == 0
+                ? (Names[i], data, (int)w.shape[2], (int)w.shape[1], true)
+                : (Names[i], data, (int)w.shape[1], (int)w.shape[2], false);
         }
         return FusedSparsity.Measure(layers);
     }

@@ -45,15 +45,20 @@ public static class FusedTraining
     /// Trains the trials together (they must share one <see cref="Key"/>); one outcome per trial, in order. A trial that
     /// diverges or is cancelled ends alone; the others go on.
     /// </summary>
-    public static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions? options = null) => Run(trials, options, tensorOps: false);
+    public static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions? options = null) =>
+        Run(trials, options, tensorOps: false);
 
-    /// <summary>As <see cref="Run(IReadOnlyList{FusedTrial}, TrainingOptions?)"/>; <paramref name="tensorOps"/> forces the device-independent tensor path (the GPU's) on the CPU too.</summary>
+    /// <summary>
+    /// As <see cref="Run(IReadOnlyList{FusedTrial}, TrainingOptions?)"/>; <paramref name="tensorOps"/> forces the
+    /// device-independent tensor path (the GPU's) on the CPU too.
+    /// </summary>
     internal static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions? options, bool tensorOps)
     {
         if (trials.Count == 0) return [];
         foreach (var t in trials) t.Settings.Validate();
         var key = Key(trials[0].Settings) ?? throw new ArgumentException($"model '{trials[0].Settings.Params.Model}' does not fuse");
-        if (trials.Any(t => Key(t.Settings) != key)) throw new ArgumentException("fused trials must share model, data, training, schedule and seed");
+        if (trials.Any(t => Key(t.Settings) != key))
+            throw new ArgumentException("fused trials must share model, data, training, schedule and seed");
         return FusedMlp.Run(trials, options ?? new TrainingOptions(), tensorOps);
     }
 }

@@ -47,7 +47,10 @@ internal sealed class SparseRows
     }
 }
 
-/// <summary>One batch of sparse inputs in both orientations: by sample (CSR, for the forward product) and by input (CSC, for the weight gradient).</summary>
+/// <summary>
+/// One batch of sparse inputs in both orientations: by sample (CSR, for the forward product) and by input (CSC, for the weight
+/// gradient).
+/// </summary>
 internal sealed class SparseBatch
 {
     public int Count, Columns;
@@ -67,7 +70,13 @@ internal sealed class SparseBatch
             int r = (int)ids[offset + b];
             nnz += data.Start[r + 1] - data.Start[r];
         }
-        if (RowColumn.Length < nnz) { RowColumn = new int[nnz]; RowValue = new float[nnz]; ColRow = new int[nnz]; ColValue = new float[nnz]; }
+        if (RowColumn.Length < nnz)
+        {
+            RowColumn = new int[nnz];
+            RowValue = new float[nnz];
+            ColRow = new int[nnz];
+            ColValue = new float[nnz];
+        }
         Array.Clear(ColStart, 0, Columns + 1);
         int p = 0;
         for (int b = 0; b < count; b++)
@@ -123,10 +132,14 @@ internal static unsafe class SparseKernels
                     {
                         var x = Vector256.Create(val[p]);
                         float* row = w + (long)col[p] * units + u;
-                        a0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row), a0); a1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 8), a1);
-                        a2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 16), a2); a3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 24), a3);
-                        a4 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 32), a4); a5 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 40), a5);
-                        a6 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 48), a6); a7 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 56), a7);
+                        a0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row), a0);
+                        a1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 8), a1);
+                        a2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 16), a2);
+                        a3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 24), a3);
+                        a4 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 32), a4);
+                        a5 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 40), a5);
+                        a6 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 48), a6);
+                        a7 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 56), a7);
                     }
                     var zero = Vector256<float>.Zero;
                     Vector256.Max(a0, zero).Store(zb + u); Vector256.Max(a1, zero).Store(zb + u + 8);
@@ -143,7 +156,8 @@ internal static unsafe class SparseKernels
                 for (; u + Lanes <= units; u += Lanes)
                 {
                     var a = Vector256.Load(bias + u);
-                    for (int p = p0; p < p1; p++) a = Vector256.FusedMultiplyAdd(Vector256.Create(val[p]), Vector256.Load(w + (long)col[p] * units + u), a);
+                    for (int p = p0; p < p1; p++)
+                        a = Vector256.FusedMultiplyAdd(Vector256.Create(val[p]), Vector256.Load(w + (long)col[p] * units + u), a);
                     Vector256.Max(a, Vector256<float>.Zero).Store(zb + u);
                 }
                 for (; u < units; u++)
@@ -176,26 +190,35 @@ internal static unsafe class SparseKernels
                 int u = 0;
                 for (; u + Chunk <= units; u += Chunk)
                 {
-                    Vector256<float> g0 = default, g1 = default, g2 = default, g3 = default, g4 = default, g5 = default, g6 = default, g7 = default;
+                    Vector256<float> g0 = default, g1 = default, g2 = default, g3 = default,
+                        g4 = default, g5 = default, g6 = default, g7 = default;
                     for (int p = p0; p < p1; p++)
                     {
                         var x = Vector256.Create(val[p]);
                         float* d = dz + (long)rowOf[p] * units + u;
-                        g0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d), g0); g1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 8), g1);
-                        g2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 16), g2); g3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 24), g3);
-                        g4 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 32), g4); g5 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 40), g5);
-                        g6 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 48), g6); g7 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 56), g7);
+                        g0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d), g0);
+                        g1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 8), g1);
+                        g2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 16), g2);
+                        g3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 24), g3);
+                        g4 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 32), g4);
+                        g5 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 40), g5);
+                        g6 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 48), g6);
+                        g7 = Vector256.FusedMultiplyAdd(x, Vector256.Load(d + 56), g7);
                     }
                     long o = at + u;
                     Apply(g0, w + o, v + o, mask + o, c, ref sums); Apply(g1, w + o + 8, v + o + 8, mask + o + 8, c, ref sums);
-                    Apply(g2, w + o + 16, v + o + 16, mask + o + 16, c, ref sums); Apply(g3, w + o + 24, v + o + 24, mask + o + 24, c, ref sums);
-                    Apply(g4, w + o + 32, v + o + 32, mask + o + 32, c, ref sums); Apply(g5, w + o + 40, v + o + 40, mask + o + 40, c, ref sums);
-                    Apply(g6, w + o + 48, v + o + 48, mask + o + 48, c, ref sums); Apply(g7, w + o + 56, v + o + 56, mask + o + 56, c, ref sums);
+                    Apply(g2, w + o + 16, v + o + 16, mask + o + 16, c, ref sums);
+                    Apply(g3, w + o + 24, v + o + 24, mask + o + 24, c, ref sums);
+                    Apply(g4, w + o + 32, v + o + 32, mask + o + 32, c, ref sums);
+                    Apply(g5, w + o + 40, v + o + 40, mask + o + 40, c, ref sums);
+                    Apply(g6, w + o + 48, v + o + 48, mask + o + 48, c, ref sums);
+                    Apply(g7, w + o + 56, v + o + 56, mask + o + 56, c, ref sums);
                 }
                 for (; u + Lanes <= units; u += Lanes)
                 {
                     Vector256<float> g = default;
-                    for (int p = p0; p < p1; p++) g = Vector256.FusedMultiplyAdd(Vector256.Create(val[p]), Vector256.Load(dz + (long)rowOf[p] * units + u), g);
+                    for (int p = p0; p < p1; p++)
+                        g = Vector256.FusedMultiplyAdd(Vector256.Create(val[p]), Vector256.Load(dz + (long)rowOf[p] * units + u), g);
                     Apply(g, w + at + u, v + at + u, mask + at + u, c, ref sums);
                 }
                 Flush(ref sums, ref penalty, l1, l2);
@@ -227,7 +250,8 @@ internal static unsafe class SparseKernels
 
     private readonly struct StepConstants(float l1, float l2, float lr, float mu)
     {
-        public readonly Vector256<float> L1 = Vector256.Create(l1), L2 = Vector256.Create(l2), NegLr = Vector256.Create(-lr), Mu = Vector256.Create(mu);
+        public readonly Vector256<float> L1 = Vector256.Create(l1), L2 = Vector256.Create(l2),
+            NegLr = Vector256.Create(-lr), Mu = Vector256.Create(mu);
     }
 
     private struct PenaltySums
@@ -247,7 +271,8 @@ internal static unsafe class SparseKernels
     private static void Apply(Vector256<float> g, float* w, float* v, byte* mask, in StepConstants c, ref PenaltySums sums)
     {
         var wi = Vector256.Load(w);
-        var sign = Vector256.ConditionalSelect(Vector256.Equals(wi, Vector256<float>.Zero), Vector256<float>.Zero, (wi & SignBit) | Vector256<float>.One);
+        var sign = Vector256.ConditionalSelect(
+            Vector256.Equals(wi, Vector256<float>.Zero), Vector256<float>.Zero, (wi & SignBit) | Vector256<float>.One);
         sums.Abs += wi & AbsMask;
         sums.Square = Vector256.FusedMultiplyAdd(wi, wi, sums.Square);
         g = Vector256.FusedMultiplyAdd(c.L1, sign, Vector256.FusedMultiplyAdd(c.L2, wi, g));

@@ -23,7 +23,8 @@ internal sealed class StackedState : IDisposable
     private readonly float _lr, _mu;
     private readonly bool _cpu;
 
-    public StackedState(Tensor[] weights, Tensor[] biases, Tensor[] masks, IReadOnlyList<FusedTrial> trials, Device device, bool forceTensorOps = false)
+    public StackedState(
+        Tensor[] weights, Tensor[] biases, Tensor[] masks, IReadOnlyList<FusedTrial> trials, Device device, bool forceTensorOps = false)
     {
         _cpu = device.type == DeviceType.CPU && !forceTensorOps && Avx2.IsSupported && Fma.IsSupported;
         // Optimizer state only when there are steps to take (0-epoch trials only evaluate); the CPU path never stores
@@ -69,7 +70,8 @@ internal sealed class StackedState : IDisposable
         int k = _k;
         int h1 = (int)_units[0], h2 = (int)_units[1], outputs = (int)_units[2];
         using var _ = torch.no_grad();
-        var views = batch == _batch ? _views! : (_partial is { } p && p.Batch == batch ? p : (_partial = Replace(_partial, new BatchViews(this, batch))));
+        var views = batch == _batch ? _views!
+            : (_partial is { } p && p.Batch == batch ? p : (_partial = Replace(_partial, new BatchViews(this, batch))));
         float* a1 = Pointer(views.A1All), a2 = Pointer(views.A2All), d1 = Pointer(views.D1All), d2 = Pointer(views.D2All);
         float* w1 = Pointer(_w[0]), b1 = Pointer(_b[0]), b2 = Pointer(_b[1]), w3 = Pointer(_w[2]), b3 = Pointer(_b[2]);
         float* gb1 = Pointer(_gb[0]), gb2 = Pointer(_gb[1]), gw3 = Pointer(_gw[2]), gb3 = Pointer(_gb[2]);
@@ -81,8 +83,8 @@ internal sealed class StackedState : IDisposable
             SparseKernels.Forward(x.RowStart, x.RowColumn, x.RowValue, batch, w1 + t * perW1, b1 + (long)t * h1, a1 + t * a1Size, h1);
             views.A2[t].addmm_(views.A1[t], _fc2T[t], 0, 1);
             DenseKernels.BiasRelu(a2 + t * a2Size, b2 + (long)t * h2, batch, h2);
-            losses[t] += DenseKernels.Output(a2 + t * a2Size, batch, h2, w3 + t * perW3, b3 + (long)t * outputs, outputs, labels, labelOffset,
-                gw3 + t * perW3, gb3 + (long)t * outputs, d2 + t * a2Size);
+            losses[t] += DenseKernels.Output(a2 + t * a2Size, batch, h2, w3 + t * perW3, b3 + (long)t * outputs, outputs, labels,
+                labelOffset, gw3 + t * perW3, gb3 + (long)t * outputs, d2 + t * a2Size);
             DenseKernels.SumRows(d2 + t * a2Size, batch, h2, gb2 + (long)t * h2);
             _fc2G[t].addmm_(views.D2T[t], views.A1[t], 0, 1);
             views.D1[t].addmm_(views.D2[t], _fc2W[t], 0, 1);
@@ -218,7 +220,8 @@ internal sealed class StackedState : IDisposable
             float* w1 = Pointer(_w[0]), b1 = Pointer(_b[0]), a = Pointer(a1), a2p = Pointer(a2);
             for (int t = 0; t < k; t++)
             {
-                SparseKernels.Forward(rows.Start, rows.Column, rows.Value, rows.Rows, w1 + t * perW1, b1 + (long)t * units, a + (long)t * rows.Rows * units, units);
+                SparseKernels.Forward(rows.Start, rows.Column, rows.Value, rows.Rows, w1 + t * perW1, b1 + (long)t * units,
+                    a + (long)t * rows.Rows * units, units);
                 using var a1t = a1[t];
                 using var a2t = a2[t];
                 a2t.addmm_(a1t, _fc2T[t], 0, 1);

@@ -13,11 +13,11 @@ namespace Sweep.Training.Models;
 /// </summary>
 public sealed record ModelDescription
 {
-    /// <summary>The format this code writes. Version 1 (settings as one flat object) is still read.</summary>
-    public const string CurrentFormat = "sweep-model/2";
-
-    /// <summary>The first format: "settings" held the trial parameters, "dataset" ({builtIn, imagesPath, labelsPath}) and "trainLimit" side by side.</summary>
-    public const string FormatVersion1 = "sweep-model/1";
+    /// <summary>
+    /// The file format (docs/interface.md): "settings" holds the trial's parameters, "dataset" ({builtIn, imagesPath,
+    /// labelsPath}) and "trainLimit" side by side; in memory they are <see cref="TrialSettings"/>' three parts.
+    /// </summary>
+    public const string CurrentFormat = "sweep-model/1";
 
     public string Format { get; init; } = CurrentFormat;
     /// <summary>"mlp" or "lenet5".</summary>
@@ -72,16 +72,21 @@ public static class ModelFile
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(settings);
         var shape = network.Shape;
-        if (shape.Model != settings.Params.Model) throw new ArgumentException($"the network is a {shape.Model}, but the settings name a {settings.Params.Model}");
+        if (shape.Model != settings.Params.Model)
+            throw new ArgumentException($"the network is a {shape.Model}, but the settings name a {settings.Params.Model}");
         Write(network, new ModelDescription { Model = shape.Model, Widths = shape.Widths, Settings = settings }, path);
     }
 
-    /// <summary>Saves a dense network (e.g. a compacted one); its model and widths replace those of <paramref name="description"/>.</summary>
+    /// <summary>
+    /// Saves a dense network (e.g. a compacted one); its model and widths replace those of <paramref name="description"/>.
+    /// </summary>
     public static void Save(PrunableNetwork network, ModelDescription description, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(description);
-        Write(network, description with { Format = ModelDescription.CurrentFormat, Model = network.Shape.Model, Widths = network.Shape.Widths }, path);
+        Write(network,
+            description with { Format = ModelDescription.CurrentFormat, Model = network.Shape.Model, Widths = network.Shape.Widths },
+            path);
     }
 
     private static void Write(torch.nn.Module network, ModelDescription description, string path)
@@ -92,7 +97,7 @@ public static class ModelFile
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
         string weightsTemp = full + ".tmp", descriptionPath = DescriptionPath(full), descriptionTemp = descriptionPath + ".tmp";
         network.save(weightsTemp);
-        File.WriteAllText(descriptionTemp, JsonSerializer.Serialize(description, Json) + "\n");
+        File.WriteAllText(descriptionTemp, ToFileFormat(JsonSerializer.SerializeToNode(description, Json)!).ToJsonString(Json) + "\n");
         File.Move(weightsTemp, full, overwrite: true);
         File.Move(descriptionTemp, descriptionPath, overwrite: true);
     }
@@ -104,9 +109,10 @@ public static class ModelFile
         string full = CheckedPath(path);
         string descriptionPath = DescriptionPath(full);
         if (!File.Exists(descriptionPath))
-            throw new ModelFileException(full, $"not a saved Sweep model (its description {System.IO.Path.GetFileName(descriptionPath)} is missing)");
+            throw new ModelFileException(full,
+                $"not a saved Sweep model (its description {System.IO.Path.GetFileName(descriptionPath)} is missing)");
         ModelDescription? description;
-        try { description = Upgrade(JsonNode.Parse(File.ReadAllText(descriptionPath)))?.Deserialize<ModelDescription>(Json); }
+        try { description = FromFileFormat(JsonNode.Parse(File.ReadAllText(descriptionPath)))?.Deserialize<ModelDescription>(Json); }
         catch (Exception e) when (e is JsonException or NotSupportedException)
         {
             throw new ModelFileException(descriptionPath, $"not a Sweep model description ({FirstLine(e.Message)})", e);
@@ -114,13 +120,17 @@ public static class ModelFile
         catch (IOException e) { throw new ModelFileException(descriptionPath, $"cannot read ({FirstLine(e.Message)})", e); }
         catch (UnauthorizedAccessException e) { throw new ModelFileException(descriptionPath, "cannot read (permission denied)", e); }
         if (description is null || description.Format != ModelDescription.CurrentFormat)
-            throw new ModelFileException(descriptionPath, $"not a Sweep model description (format is not {ModelDescription.CurrentFormat})");
+            throw new ModelFileException(descriptionPath,
+                $"not a Sweep model description (format is not {ModelDescription.CurrentFormat})");
         try { _ = new NetworkShape(description.Model, description.Widths ?? []); }
         catch (ArgumentException e) { throw new ModelFileException(descriptionPath, e.Message, e); }
         return description;
     }
 
-    /// <summary>Loads a model saved by <see cref="Save(PrunableNetwork, TrialSettings, string)"/> or <see cref="Save(PrunableNetwork, ModelDescription, string)"/>, on the CPU.</summary>
+    /// <summary>
+    /// Loads a model saved by <see cref="Save(PrunableNetwork, TrialSettings, string)"/> or
+    /// <see cref="Save(PrunableNetwork, ModelDescription, string)"/>, on the CPU.
+    /// </summary>
     /// <exception cref="ModelFileException">The file or its description is missing, or the weights do not fit the description.</exception>
     public static SavedModel Load(string path)
     {
@@ -160,30 +170,43 @@ public static class ModelFile
         return full;
     }
 
-    /// <summary>A version-1 description rewritten in the current format (other formats are left as they are).</summary>
-    private static JsonNode? Upgrade(JsonNode? node)
+    /// <summary>The description as the file holds it: the settings' parameters, dataset and train limit in one object.</summary>
+    private static JsonNode ToFileFormat(JsonNode node)
     {
-        if (node is not JsonObject description || (string?)description["format"] != ModelDescription.FormatVersion1) return node;
-        description["format"] = ModelDescription.CurrentFormat;
-        if (description["settings"] is JsonObject flat)
+        if (node["settings"] is not JsonObject settings) return node;
+        var flat = settings["params"] is JsonObject parameters ? (JsonObject)parameters.DeepClone() : [];
+        var dataset = settings["dataset"] as JsonObject;
+        flat["dataset"] = new JsonObject
         {
-            var dataset = flat["dataset"] as JsonObject;
-            var trainLimit = flat["trainLimit"]?.DeepClone();
-            var parameters = (JsonObject)flat.DeepClone();
-            parameters.Remove("dataset");
-            parameters.Remove("trainLimit");
-            description["settings"] = new JsonObject
+            ["builtIn"] = dataset?["name"]?.DeepClone(),
+            ["imagesPath"] = dataset?["images"]?.DeepClone(),
+            ["labelsPath"] = dataset?["labels"]?.DeepClone(),
+        };
+        flat["trainLimit"] = settings["trainLimit"]?.DeepClone();
+        node["settings"] = flat;
+        return node;
+    }
+
+    /// <summary>A description read from a file, with its flat settings split into parameters, dataset and train limit.</summary>
+    private static JsonNode? FromFileFormat(JsonNode? node)
+    {
+        if (node is not JsonObject description || description["settings"] is not JsonObject flat) return node;
+        var dataset = flat["dataset"] as JsonObject;
+        var trainLimit = flat["trainLimit"]?.DeepClone();
+        var parameters = (JsonObject)flat.DeepClone();
+        parameters.Remove("dataset");
+        parameters.Remove("trainLimit");
+        description["settings"] = new JsonObject
+        {
+            ["params"] = parameters,
+            ["dataset"] = new JsonObject
             {
-                ["params"] = parameters,
-                ["dataset"] = new JsonObject
-                {
-                    ["name"] = dataset?["builtIn"]?.DeepClone(),
-                    ["images"] = dataset?["imagesPath"]?.DeepClone(),
-                    ["labels"] = dataset?["labelsPath"]?.DeepClone(),
-                },
-                ["trainLimit"] = trainLimit,
-            };
-        }
+                ["name"] = dataset?["builtIn"]?.DeepClone(),
+                ["images"] = dataset?["imagesPath"]?.DeepClone(),
+                ["labels"] = dataset?["labelsPath"]?.DeepClone(),
+            },
+            ["trainLimit"] = trainLimit,
+        };
         return description;
     }
 

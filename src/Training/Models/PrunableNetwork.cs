@@ -29,7 +29,10 @@ public abstract class PrunableNetwork(NetworkShape shape) : nn.Module<Tensor, Te
     /// <summary>Dense parameters: every weight and bias.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
-    /// <summary>The framework default (kaiming-uniform with a = √5, i.e. U(±1/√fan_in) for weights and biases), drawn from the trial's generator.</summary>
+    /// <summary>
+    /// The framework default (kaiming-uniform with a = √5, i.e. U(±1/√fan_in) for weights and biases), drawn from the trial's
+    /// generator.
+    /// </summary>
     public void Initialize(Generator generator)
     {
         using var _ = torch.no_grad();

@@ -11,7 +11,8 @@ namespace Sweep.Training.Pruning;
 /// </summary>
 public sealed class StochasticPruner(double temperature) : Pruner
 {
-    public double Temperature { get; } = temperature > 0 ? temperature : throw new ArgumentOutOfRangeException(nameof(temperature), "temperature must be > 0");
+    public double Temperature { get; } =
+        temperature > 0 ? temperature : throw new ArgumentOutOfRangeException(nameof(temperature), "temperature must be > 0");
 
     protected override Tensor SelectionKeys(Tensor magnitude, Generator generator)
     {
