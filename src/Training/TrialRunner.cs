@@ -68,7 +68,7 @@ internal static class SingleTrialTrainer
         var data = Dataset.Load(settings.Dataset).On(device);
 
         using var generator = new Generator((ulong)settings.Params.Seed, torch.CPU);
-        using var pruneGenerator = new Generator(FusedMlp.PruningSeed(settings.Params.Seed), torch.CPU);
+        using var pruneGenerator = new Generator(TrainingPlan.PruningSeed(settings.Params.Seed), torch.CPU);
         using var model = PrunableNetwork.Create(settings.Params.Model);
         model.Initialize(generator);
         model.to(device);
@@ -79,14 +79,12 @@ internal static class SingleTrialTrainer
         var pruner = Pruner.For(settings.Params);
         using var optimizer = torch.optim.SGD(model.parameters(), settings.Params.LearningRate, settings.Params.Momentum);
 
-        var trainX = data.TrainX;
-        var trainY = data.TrainY;
-        long n = settings.TrainLimit is int limit ? Math.Min(limit, trainX.shape[0]) : trainX.shape[0];
-        if (n < trainX.shape[0]) { trainX = trainX.narrow(0, 0, n); trainY = trainY.narrow(0, 0, n); }
-        int batch = settings.Params.BatchSize;
-        long stepsPerEpoch = (n + batch - 1) / batch;
-        var schedule = new PruningSchedule(stepsPerEpoch * settings.Params.Epochs, settings.Params.RampFraction,
-            settings.Params.Interval, settings.Params.PruneRate);
+        var plan = TrainingPlan.For(settings, data.TrainX.shape[0]);
+        var (trainX, trainY) = plan.Cut(data.TrainX, data.TrainY);
+        long n = plan.Samples;
+        int batch = plan.BatchSize;
+        long stepsPerEpoch = plan.StepsPerEpoch;
+        var schedule = plan.Schedule(settings.Params);
 
         var epochs = new List<EpochRecord>(settings.Params.Epochs);
         SparsityReport? measured = null;
@@ -134,7 +132,7 @@ internal static class SingleTrialTrainer
                     }
                     loss = lossSum.item<double>() / stepsPerEpoch;
                 }
-                if (!double.IsFinite(loss)) throw new TrainingDivergedException(epoch, loss);
+                if (TrainingPlan.Diverged(epoch, loss) is { } diverged) throw diverged;
                 double accuracy = Evaluate(model, data.TestX, data.TestY);
                 measured = SparsityReport.Measure(Named(layers));
                 var record = new EpochRecord(epoch, loss, accuracy, measured.WeightSparsity, measured.NodeSparsity,

@@ -29,10 +29,8 @@ public sealed record FusedOutcome(TrialReport? Report, Exception? Error);
 /// </summary>
 internal static class FusedMlp
 {
-    // The one mlp definition: its input, full widths and output (MlpFamily), and its layer names.
+    // The one mlp definition (MlpFamily): its layers, their names and initialization come from there.
     private static readonly MlpFamily Family = new();
-    private const int In = MlpFamily.Inputs;
-    private static readonly int[] Units = [.. Family.FullWidths.Select(w => (int)w), MlpFamily.Classes];
     private static readonly string[] Names = [.. Family.LayerNames];
 
     public static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions options, bool tensorOps = false)
@@ -49,7 +47,7 @@ internal static class FusedMlp
 
         using var scope = torch.NewDisposeScope();
         using var generator = new Generator((ulong)first.Params.Seed, torch.CPU);
-        var pruneGenerators = trials.Select(t => new Generator(PruningSeed(t.Settings.Params.Seed), torch.CPU)).ToArray();
+        var pruneGenerators = trials.Select(t => new Generator(TrainingPlan.PruningSeed(t.Settings.Params.Seed), torch.CPU)).ToArray();
         var pruners = trials.Select(t => Pruner.For(t.Settings.Params)).ToArray();
 
         // The shared initialization, drawn exactly as one unfused trial draws it, then copied K times.
@@ -57,18 +55,14 @@ internal static class FusedMlp
         var masks = weights.Select(w => torch.ones_like(w)).ToArray();
         using var state = new StackedState(weights, biases, masks, trials, device, tensorOps);
 
-        var trainX = data.TrainX;
-        var trainY = data.TrainY;
         var trainRows = state.UsesSparseInputs ? SparseRows.Of(data.TrainX) : null;
         var sparseBatch = new SparseBatch();
-        long n = first.TrainLimit is int limit ? Math.Min(limit, trainX.shape[0]) : trainX.shape[0];
-        if (n < trainX.shape[0]) { trainX = trainX.narrow(0, 0, n); trainY = trainY.narrow(0, 0, n); }
-        int batch = first.Params.BatchSize;
-        long stepsPerEpoch = (n + batch - 1) / batch;
-        long totalSteps = stepsPerEpoch * first.Params.Epochs;
-        var schedules = trials.Select(t =>
-            new PruningSchedule(totalSteps, t.Settings.Params.RampFraction, t.Settings.Params.Interval, t.Settings.Params.PruneRate))
-            .ToArray();
+        var plan = TrainingPlan.For(first, data.TrainX.shape[0]);
+        var (trainX, trainY) = plan.Cut(data.TrainX, data.TrainY);
+        long n = plan.Samples;
+        int batch = plan.BatchSize;
+        long stepsPerEpoch = plan.StepsPerEpoch;
+        var schedules = trials.Select(t => plan.Schedule(t.Settings.Params)).ToArray();
         var schedule = schedules[0];
 
         long step = 0;
@@ -124,7 +118,11 @@ internal static class FusedMlp
             {
                 if (outcomes[t] is not null) continue;
                 double loss = losses[t] / stepsPerEpoch;
-                if (!double.IsFinite(loss)) { outcomes[t] = new FusedOutcome(null, new TrainingDivergedException(epoch, loss)); continue; }
+                if (TrainingPlan.Diverged(epoch, loss) is { } diverged)
+                {
+                    outcomes[t] = new FusedOutcome(null, diverged);
+                    continue;
+                }
                 using var measureScope = torch.NewDisposeScope();
                 measured[t] = Measure(weights, t, device);
                 var record = new EpochRecord(epoch, loss, accuracy[t], measured[t]!.WeightSparsity, measured[t]!.NodeSparsity, seconds);
@@ -158,25 +156,26 @@ internal static class FusedMlp
         return outcomes.Select(o => o!).ToArray();
     }
 
-    /// <summary>The pruning noise's own stream: SplitMix64's first output for the trial seed (docs/algorithm.md).</summary>
-    public static ulong PruningSeed(long seed) => new SplitMix64((ulong)seed).Next();
-
+    /// <summary>
+    /// The shared initialization: the mlp's own (<see cref="PrunableNetwork.Initialize"/> from the trial's generator, as an
+    /// unfused trial draws it), copied K times.
+    /// </summary>
     private static (Tensor[] Weights, Tensor[] Biases) Initialize(Generator generator, int k, Device device)
     {
-        var weights = new Tensor[Units.Length];
-        var biases = new Tensor[Units.Length];
+        using var mlp = PrunableNetwork.Create(Family.Name);
+        mlp.Initialize(generator);
+        var layers = mlp.Layers;
+        var weights = new Tensor[layers.Count];
+        var biases = new Tensor[layers.Count];
         using var _ = torch.no_grad();
-        long fanIn = In;
-        for (int i = 0; i < Units.Length; i++)
+        for (int i = 0; i < layers.Count; i++)
         {
-            double bound = 1.0 / Math.Sqrt(fanIn);
-            var w = torch.empty(Units[i], fanIn).uniform_(-bound, bound, generator);
-            var b = torch.empty(Units[i]).uniform_(-bound, bound, generator);
             // The first layer is stored input-major ([inputs, units]): its rows are what a sparse input selects.
-            if (i == 0) w = w.t();
-            weights[i] = w.unsqueeze(0).expand(k, -1, -1).contiguous().to(device);
-            biases[i] = b.unsqueeze(0).expand(k, -1).contiguous().to(device);
-            fanIn = Units[i];
+            Tensor w = i == 0 ? layers[i].Weight.t() : layers[i].Weight;
+            Tensor b = layers[i].Bias!;
+            // Fresh tensors: the network's parameters go when it is disposed.
+            weights[i] = torch.empty([k, .. w.shape], dtype: w.dtype).copy_(w.unsqueeze(0)).to(device);
+            biases[i] = torch.empty([k, .. b.shape], dtype: b.dtype).copy_(b.unsqueeze(0)).to(device);
         }
         return (weights, biases);
     }
