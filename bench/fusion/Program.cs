@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sweep.Core.Models;
 using Sweep.Training;
 using Sweep.Training.Fusion;
 using TorchSharp;
@@ -57,10 +58,10 @@ if (argv.Contains("--zero"))
 {
     // The trainer's own cost for empty (0-epoch) trials on a tiny dataset, as bench/overhead runs them.
     var images = Opt("--images", ""); var labels = Opt("--labels", "");
-    var tiny = new TrialSettings { Epochs = 0, Dataset = Sweep.Training.Data.DatasetSource.Files(images, labels) };
+    var tiny = new TrialSettings { Params = new() { Epochs = 0 }, Dataset = new DatasetRef { Images = images, Labels = labels } };
     foreach (int k in widths)
     {
-        var group = Enumerable.Range(0, k).Select(i => new FusedTrial(tiny with { PruneRate = 0.1 + 0.01 * i })).ToArray();
+        var group = Enumerable.Range(0, k).Select(i => new FusedTrial(tiny with { Params = tiny.Params with { PruneRate = 0.1 + 0.01 * i } })).ToArray();
         FusedTraining.Run(group);
         var sw = Stopwatch.StartNew();
         for (int r = 0; r < 100; r++) FusedTraining.Run(group);
@@ -108,8 +109,8 @@ if (argv.Contains("--prune"))
 
 // The reference grid's 32 settings (l1/l2 × 4 λ × 4 rates), seed 0, 5 epochs.
 var grid = (from reg in new[] { "l1", "l2" } from lam in new[] { 1e-5, 1e-4, 1e-3, 1e-2 } from rate in new[] { 0.5, 0.7, 0.8, 0.9 }
-            select new TrialSettings { Regularizer = reg, Lambda = lam, PruneRate = rate, Epochs = epochs }).ToArray();
-FusedTraining.Run([new FusedTrial(grid[0] with { Epochs = 1 })]);   // warm-up: data, libtorch
+            select new TrialSettings { Params = new() { Regularizer = reg, Lambda = lam, PruneRate = rate, Epochs = epochs } }).ToArray();
+FusedTraining.Run([new FusedTrial(grid[0] with { Params = grid[0].Params with { Epochs = 1 } })]);   // warm-up: data, libtorch
 foreach (int k in widths)
 {
     var group = grid.Take(k).Select(s => new FusedTrial(s)).ToArray();
