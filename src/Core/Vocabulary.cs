@@ -60,6 +60,4 @@ public static class Vocabularies
     public static Vocabulary<Objective> Objectives { get; } = new("objective",
         (Objective.Accuracy, "accuracy"), (Objective.WeightSparsity, "weightSparsity"), (Objective.NodeSparsity, "nodeSparsity"));
 
-    /// <summary>The model families (one trainer each in Sweep.Training's ModelFamilies; a test keeps both lists equal).</summary>
-    public static IReadOnlyList<string> Models { get; } = ["mlp", "lenet5"];
 }

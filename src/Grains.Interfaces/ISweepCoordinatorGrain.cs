@@ -66,7 +66,8 @@ public sealed record SiloSlots(
     [property: Id(4)] IReadOnlyList<string>? FusingModels = null)
 {
     /// <summary>Whether this silo trains trials of <paramref name="model"/> fused (several in one slot).</summary>
-    public bool Fuses(string model) => FusingModels?.Contains(model) == true;
+    public bool Fuses(string model) =>
+        ModelSpec.TryParse(model, out _) is { } spec && FusingModels?.Contains(spec.Family) == true;
 
     /// <summary>Places busy for sweeps other than <paramref name="sweepId"/>.</summary>
     public int BusyForOthers(string sweepId) => BusyBySweep.Where(kv => kv.Key != sweepId).Sum(kv => kv.Value);

@@ -9,7 +9,7 @@ namespace Sweep.Core.Tests;
 /// <summary>
 /// Trial ids of every example spec, pinned: run folders of earlier releases resume only while the ids stay the same.
 /// golden/trial-ids.txt was written by the release before the parameter table (one line per spec: name, trial count,
-/// first id, SHA-256 of all ids joined by '\n').
+/// first id, SHA-256 of all ids joined by '\n'); specs added later (mlp-widths.json) are pinned as they were added.
 /// </summary>
 public sealed class TrialIdGoldenTests
 {

@@ -255,6 +255,36 @@ public sealed class CompactionTests : IDisposable
     }
 
     [Fact]
+    public void A_trained_mlp_of_three_hidden_layers_compacts_to_the_same_outputs()
+    {
+        var settings = new TrialSettings
+        {
+            Params = new() { Model = "mlp[128,64,32]", Regularizer = "l1", Lambda = 1e-3, PruneRate = 0.95, Epochs = 2 },
+            TrainLimit = 4_000,
+        };
+        string dir = Directory.CreateTempSubdirectory("sweep-deep-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "deep.pt");
+            var report = TrialRunner.Run(settings, new TrainingOptions("cpu", 1, path),
+                cancellationToken: TestContext.Current.CancellationToken);
+            using var saved = ModelFile.Load(path);
+            Assert.Equal(new NetworkShape("mlp", [128, 64, 32]), saved.Network.Shape);
+
+            using var compact = NodeCompaction.Compact(saved.Network);
+
+            long dead = report.Layers.Sum(l => l.DeadNodes);
+            Assert.True(dead > 0, "a 95 % pruned network should have dead nodes");
+            Assert.Equal(128 + 64 + 32 - dead, compact.ShapeAfter.Widths.Sum());
+            Assert.True(MaxDifference(saved.Network, compact.Network, Mnist.TestX) <= 1e-4);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_dense_network_loses_no_node()
     {
         using var net = NetworkShape.Full("lenet5").Build();

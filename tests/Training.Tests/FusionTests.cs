@@ -123,4 +123,51 @@ public sealed class FusionTests
             File.Delete(Path.ChangeExtension(path, ".json"));
         }
     }
+
+    [Fact]
+    public void Fused_mlp_trials_of_other_widths_compute_what_they_compute_alone()
+    {
+        var wide = Mixed.Take(3).Select(s => s with { Params = s.Params with { Model = "mlp[500,150]" } }).ToArray();
+
+        var fused = FusedTraining.Run(wide.Select(s => new FusedTrial(s)).ToArray(), Cpu);
+
+        for (int i = 0; i < wide.Length; i++)
+        {
+            Assert.Null(fused[i].Error);
+            var report = fused[i].Report!;
+            Assert.Equal([784L * 500, 500L * 150, 150L * 10], report.Layers.Select(l => l.Weights));
+            AssertSame(TrialRunner.Run(wide[i], Cpu, cancellationToken: TestContext.Current.CancellationToken), report);
+            Assert.True(report.Accuracy > 0.5, $"accuracy {report.Accuracy}");   // chance is 0.1
+        }
+    }
+
+    [Fact]
+    public void An_mlp_of_500_and_150_units_learns_mnist_while_pruned_to_90_percent()
+    {
+        var wide = new TrialSettings
+        {
+            Params = new() { Model = "mlp[500,150]", Regularizer = "l2", Lambda = 1e-4, PruneRate = 0.9, Epochs = 3 },
+        };
+
+        var report = TrialRunner.Run(wide, Cpu, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(0.9, report.WeightSparsity, 3);
+        Assert.True(report.Accuracy > 0.9, $"accuracy {report.Accuracy}");
+    }
+
+    [Fact]
+    public void An_mlp_of_three_hidden_layers_trains_and_prunes_to_its_rate()
+    {
+        var deep = new TrialSettings
+        {
+            Params = new() { Model = "mlp[256,128,64]", Regularizer = "l1", Lambda = 1e-4, PruneRate = 0.8, Epochs = 3 },
+        };
+
+        var report = TrialRunner.Run(deep, Cpu, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(["fc1", "fc2", "fc3", "fc4"], report.Layers.Select(l => l.Name));
+        Assert.Equal([256L, 128, 64, 0], report.Layers.Select(l => l.Nodes));
+        Assert.Equal(0.8, report.WeightSparsity, 3);
+        Assert.True(report.Accuracy > 0.85, $"accuracy {report.Accuracy}");
+    }
 }

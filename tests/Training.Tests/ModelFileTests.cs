@@ -49,13 +49,13 @@ public sealed class ModelFileTests
     [Fact]
     public void Every_model_name_of_the_vocabulary_has_one_family_and_only_mlp_fuses()
     {
-        Assert.Equal(Sweep.Core.Vocabularies.Models, ModelFamilies.All.Select(f => f.Name));
+        Assert.Equal(ModelSpec.Families, ModelFamilies.All.Select(f => f.Name));
         Assert.Equal(["mlp"], ModelFamilies.Fusing);
         foreach (var family in ModelFamilies.All)
         {
             using var network = NetworkShape.Full(family.Name).Build();
-            Assert.Equal(family.LayerNames, network.Layers.Select(l => l.Name));
-            Assert.Equal(family.FullWidths, network.Layers.SkipLast(1).Select(l => l.OutUnits));
+            Assert.Equal(family.LayerNames(network.Shape.Widths.Count), network.Layers.Select(l => l.Name));
+            Assert.Equal(family.Widths(ModelSpec.Parse(family.Name)), network.Layers.SkipLast(1).Select(l => l.OutUnits));
         }
     }
 }

@@ -25,14 +25,17 @@ public static class FrontTable
             $"{title} ({string.Join(" vs ", objectives)}): {points.Count} trial(s), hypervolume {hypervolume:F4} "
             + $"(reference {string.Join(", ", reference.Select(r => r.ToString(c)))})"));
         if (points.Count == 0) return;
+        // Model names can be long ("mlp[500,150]"): the column is as wide as the widest.
+        int m = Math.Max(6, points.Max(p => p.Params.Model.Length));
         text.AppendLine(string.Create(c,
-            $"  {"trial",-14} {"model",-6} {"reg",-5} {"lambda",-8} {"rate",-6} {"method",-10} {"seed",4}  "
+            $"  {"trial",-14} {"model".PadRight(m)} {"reg",-5} {"lambda",-8} {"rate",-6} {"method",-10} {"seed",4}  "
             + $"{"accuracy",8}  {"weight sp",9}  {"node sp",7}"));
         foreach (var p in points)
         {
             var q = p.Params;
             text.AppendLine(string.Create(c,
-                $"  {p.TrialId,-14} {q.Model,-6} {q.Regularizer,-5} {q.Lambda,-8:0.#####e0} {q.PruneRate,-6:0.####} {q.PruneMethod,-10} "
+                $"  {p.TrialId,-14} {q.Model.PadRight(m)} {q.Regularizer,-5} {q.Lambda,-8:0.#####e0} "
+                + $"{q.PruneRate,-6:0.####} {q.PruneMethod,-10} "
                 + $"{q.Seed,4}  {p.Accuracy,8:F4}  {p.WeightSparsity,9:F4}  {p.NodeSparsity,7:F4}"));
         }
     }

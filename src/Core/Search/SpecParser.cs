@@ -333,25 +333,25 @@ public static partial class SpecParser
     private static Dimension ParseDimension(JsonElement e, string parameter, string field, bool random)
     {
         var descriptor = TrialParameterTable.Find(parameter)!;
-        var names = descriptor.Names;
+        bool texts = descriptor.Kind == ParameterKind.Text;
         var domain = descriptor.Domain;
-        string listKind = names is null ? "numbers" : "names";
+        string listKind = texts ? "names" : "numbers";
 
         if (e.ValueKind == JsonValueKind.Array)
         {
             if (e.GetArrayLength() == 0) throw new SpecException(field, $"empty list; give at least one value");
-            if (names is not null)
+            if (texts)
             {
-                var texts = new List<string>();
+                var values = new List<string>();
                 foreach (var item in e.EnumerateArray())
                 {
-                    string itemField = $"{field}[{texts.Count}]";
+                    string itemField = $"{field}[{values.Count}]";
                     string text = KnownName(item, itemField, descriptor);
-                    int previous = texts.IndexOf(text);
+                    int previous = values.IndexOf(text);
                     if (previous >= 0) throw new SpecException(itemField, $"duplicate value '{text}' (also at index {previous})");
-                    texts.Add(text);
+                    values.Add(text);
                 }
-                return new Dimension { Parameter = parameter, Kind = DimensionKind.Choice, Texts = texts };
+                return new Dimension { Parameter = parameter, Kind = DimensionKind.Choice, Texts = values };
             }
             var numbers = new List<double>();
             foreach (var item in e.EnumerateArray())
@@ -369,14 +369,15 @@ public static partial class SpecParser
 
         if (e.ValueKind != JsonValueKind.Object)
         {
-            string expected = random && names is null
+            string expected = random && !texts
                 ? "a list of numbers or a range {\"uniform\"|\"logUniform\"|\"int\": [low, high]}"
                 : $"a list of {listKind}";
             throw new SpecException(field, $"expected {expected}, got {Got(e)}");
         }
         if (!random)
             throw new SpecException(field, $"grid search needs a list of {listKind}, not a range (ranges are for strategy random)");
-        if (names is not null) throw new SpecException(field, $"expected a list of names ({string.Join(", ", names)}), not a range");
+        if (texts)
+            throw new SpecException(field, $"expected a list of names ({string.Join(", ", descriptor.Names!)}), not a range");
 
         var range = Section.Read(e, field, RangeKinds);
         if (range.Members.Count != 1)
@@ -430,6 +431,7 @@ public static partial class SpecParser
 
     private static string KnownName(JsonElement e, string field, TrialParameter parameter)
     {
+        if (parameter.ReadJson is { } read && e.ValueKind is JsonValueKind.String or JsonValueKind.Object) return read(e, field);
         string name = Text(e, field);
         var known = parameter.Names!;
         if (!known.Contains(name))
@@ -479,7 +481,7 @@ public static partial class SpecParser
         _ => Shorten(e.GetRawText()),
     };
 
-    private static string Shorten(string text)
+    internal static string Shorten(string text)
     {
         text = OneLine(text);
         return text.Length <= 60 ? text : text[..57] + "…";

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Sweep.Core;
 using System.Globalization;
 using Sweep.Core.Models;
@@ -34,6 +35,29 @@ public sealed class TrialParameter
     /// <summary>Text parameters: the allowed names, and what they are called in messages.</summary>
     public IReadOnlyList<string>? Names { get; init; }
     public string? NameKind { get; init; }
+    /// <summary>
+    /// Text parameters without a closed list of names (the model): how a spec's JSON value (a name or an object) becomes
+    /// the text trial parameters hold, and the problem with a text (null when it is fine).
+    /// </summary>
+    public Func<JsonElement, string, string>? ReadJson { get; init; }
+    public Func<string, string?>? CheckText { get; init; }
+
+    /// <summary>A text parameter's value from a spec; throws <see cref="SpecException"/> naming <paramref name="field"/>.</summary>
+    public string ReadText(JsonElement e, string field)
+    {
+        if (ReadJson is not null) return ReadJson(e, field);
+        if (e.ValueKind != JsonValueKind.String)
+            throw new SpecException(field, $"expected a string, got {e.ValueKind.ToString().ToLowerInvariant()}");
+        string text = e.GetString()!;
+        return TextProblem(text) is { } problem ? throw new SpecException(field, problem) : text;
+    }
+
+    /// <summary>Why a text is not a value of this parameter, or null when it is.</summary>
+    public string? TextProblem(string text)
+    {
+        if (CheckText is not null) return CheckText(text);
+        return Names!.Contains(text) ? null : $"unknown {NameKind} '{text}' (known: {string.Join(", ", Names!)})";
+    }
     /// <summary>Numeric parameters: the allowed interval.</summary>
     public NumericDomain? Domain { get; init; }
 
@@ -93,7 +117,9 @@ public static class TrialParameterTable
     public static IReadOnlyList<TrialParameter> All { get; } =
     [
         new() { Name = "model", Kind = ParameterKind.Text, Section = "", Key = "model", Flag = "model", Searchable = true,
-            TelemetryTag = "model", Names = Vocabularies.Models, NameKind = "model",
+            TelemetryTag = "model", Names = ModelSpec.Families, NameKind = "model",
+            ReadJson = (e, field) => ModelSpec.Read(e, field).Text,
+            CheckText = text => ModelSpec.TryParse(text, out var problem) is null ? problem : null,
             Legend = p => p.Model,
             GetText = p => p.Model, SetText = (p, v) => p with { Model = v } },
         new() { Name = "regularizer", Kind = ParameterKind.Text, Section = "", Key = "regularizer", Flag = "regularizer",
@@ -167,10 +193,8 @@ public static class TrialParameterTable
         {
             if (parameter.Kind == ParameterKind.Text)
             {
-                string text = parameter.GetText!(p);
-                if (!parameter.Names!.Contains(text))
-                    throw new InvalidSettingException(parameter.Name,
-                        $"unknown {parameter.NameKind} '{text}' (known: {string.Join(", ", parameter.Names!)})");
+                if (parameter.TextProblem(parameter.GetText!(p)) is { } problem)
+                    throw new InvalidSettingException(parameter.Name, problem);
                 continue;
             }
             double value = parameter.Kind == ParameterKind.Real ? parameter.GetReal!(p) : parameter.GetInteger!(p);

@@ -1,9 +1,10 @@
+using Sweep.Core.Models;
 using Sweep.Training.Models;
 
 namespace Sweep.Training.Compaction;
 
 /// <summary>
-/// A model family and the width of each hidden layer (<see cref="ModelFamily.FullWidths"/> for trained networks;
+/// A model family and the width of each hidden layer (<see cref="ModelFamily.Widths"/> for trained networks;
 /// compacted ones are narrower). Every width is ≥ 1.
 /// </summary>
 public sealed record NetworkShape
@@ -19,16 +20,21 @@ public sealed record NetworkShape
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(widths);
-        int expected = ModelFamilies.Get(model).FullWidths.Count;
-        if (widths.Count != expected) throw new ArgumentException($"{model} has {expected} hidden layers, got {widths.Count} widths");
+        var family = ModelFamilies.Get(model);
+        if (family.Name != model) throw new ArgumentException($"'{model}' is not a model family (a shape names the family, e.g. mlp)");
+        if (!family.TakesDepth(widths.Count)) throw new ArgumentException($"{model} cannot have {widths.Count} hidden layers");
         foreach (long w in widths)
             if (w < 1) throw new ArgumentException($"every hidden width must be ≥ 1, got {w}");
         Model = model;
         Widths = widths.ToArray();
     }
 
-    /// <summary>The family's trained shape, e.g. mlp 300, 100; lenet5 6, 16, 120, 84.</summary>
-    public static NetworkShape Full(string model) => new(model, ModelFamilies.Get(model).FullWidths);
+    /// <summary>The trained shape of a model (its text: "mlp" is mlp 300, 100; "mlp[500,150]"; lenet5 6, 16, 120, 84).</summary>
+    public static NetworkShape Full(string model)
+    {
+        var spec = ModelSpec.Parse(model);
+        return new(spec.Family, ModelFamilies.Get(model).Widths(spec));
+    }
 
     public ModelFamily Family => ModelFamilies.Get(Model);
 
@@ -36,7 +42,7 @@ public sealed record NetworkShape
     public PrunableNetwork Build() => Family.Build(this);
 
     /// <summary>The prunable layers' names, in order (the same as <see cref="PrunableNetwork.Layers"/>).</summary>
-    public IReadOnlyList<string> LayerNames => Family.LayerNames;
+    public IReadOnlyList<string> LayerNames => Family.LayerNames(Widths.Count);
 
     public bool Equals(NetworkShape? other) => other is not null && Model == other.Model && Widths.SequenceEqual(other.Widths);
 

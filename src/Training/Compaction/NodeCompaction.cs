@@ -63,7 +63,7 @@ public static class NodeCompaction
 
     private static CompactionResult Compact(string model, IReadOnlyList<PrunableLayer> layers)
     {
-        var names = NetworkShape.Full(model).LayerNames;
+        var names = ModelFamilies.Get(model).LayerNames(layers.Count - 1);
         if (!layers.Select(l => l.Name).SequenceEqual(names))
             throw new ArgumentException(
                 $"a {model} has layers {string.Join(", ", names)}, got {string.Join(", ", layers.Select(l => l.Name))}");

@@ -30,8 +30,7 @@ public sealed record FusedOutcome(TrialReport? Report, Exception? Error);
 internal static class FusedMlp
 {
     // The one mlp definition (MlpFamily): its layers, their names and initialization come from there.
-    private static readonly MlpFamily Family = new();
-    private static readonly string[] Names = [.. Family.LayerNames];
+    private static readonly string[] Names = [.. new MlpFamily().LayerNames(2)];
 
     public static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions options, bool tensorOps = false)
     {
@@ -51,7 +50,7 @@ internal static class FusedMlp
         var pruners = trials.Select(t => Pruner.For(t.Settings.Params)).ToArray();
 
         // The shared initialization, drawn exactly as one unfused trial draws it, then copied K times.
-        var (weights, biases) = Initialize(generator, k, device);
+        var (weights, biases) = Initialize(first.Params.Model, generator, k, device);
         var masks = weights.Select(w => torch.ones_like(w)).ToArray();
         using var state = new StackedState(weights, biases, masks, trials, device, tensorOps);
 
@@ -160,9 +159,9 @@ internal static class FusedMlp
     /// The shared initialization: the mlp's own (<see cref="PrunableNetwork.Initialize"/> from the trial's generator, as an
     /// unfused trial draws it), copied K times.
     /// </summary>
-    private static (Tensor[] Weights, Tensor[] Biases) Initialize(Generator generator, int k, Device device)
+    private static (Tensor[] Weights, Tensor[] Biases) Initialize(string model, Generator generator, int k, Device device)
     {
-        using var mlp = PrunableNetwork.Create(Family.Name);
+        using var mlp = PrunableNetwork.Create(model);
         mlp.Initialize(generator);
         var layers = mlp.Layers;
         var weights = new Tensor[layers.Count];
@@ -186,7 +185,7 @@ internal static class FusedMlp
     private static void Save(Tensor[] weights, Tensor[] biases, int t, TrialSettings settings, string path)
     {
         using var scope = torch.NewDisposeScope();
-        using var mlp = PrunableNetwork.Create(Family.Name);
+        using var mlp = PrunableNetwork.Create(settings.Params.Model);
         using (torch.no_grad())
         {
             var layers = mlp.Layers;

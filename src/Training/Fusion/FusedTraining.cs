@@ -59,6 +59,9 @@ public static class FusedTraining
         var key = Key(trials[0].Settings) ?? throw new ArgumentException($"model '{trials[0].Settings.Params.Model}' does not fuse");
         if (trials.Any(t => Key(t.Settings) != key))
             throw new ArgumentException("fused trials must share model, data, training, schedule and seed");
-        return FusedMlp.Run(trials, options ?? new TrainingOptions(), tensorOps);
+        options ??= new TrainingOptions();
+        return tensorOps
+            ? FusedMlp.Run(trials, options, tensorOps)
+            : ModelFamilies.Get(trials[0].Settings.Params.Model).Train(trials, options);
     }
 }

@@ -1,3 +1,4 @@
+using Sweep.Core.Models;
 using Sweep.Training.Compaction;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -12,8 +13,12 @@ namespace Sweep.Training.Models;
 public sealed class LeNet5Family : ModelFamily
 {
     public override string Name => "lenet5";
-    public override IReadOnlyList<long> FullWidths { get; } = [6, 16, 120, 84];
-    public override IReadOnlyList<string> LayerNames { get; } = ["conv1", "conv2", "fc1", "fc2", "fc3"];
+    private static readonly long[] Full = [6, 16, 120, 84];
+    private static readonly string[] Names = ["conv1", "conv2", "fc1", "fc2", "fc3"];
+
+    public override IReadOnlyList<long> Widths(ModelSpec model) => Full;
+    public override bool TakesDepth(int hiddenLayers) => hiddenLayers == Full.Length;
+    public override IReadOnlyList<string> LayerNames(int hiddenLayers) => Names;
 
     public override PrunableNetwork Build(NetworkShape shape) => new LeNet5Network(shape);
 

@@ -1,3 +1,4 @@
+using Sweep.Core.Models;
 using Sweep.Training.Compaction;
 using Sweep.Training.Fusion;
 using TorchSharp;
@@ -7,8 +8,10 @@ using static TorchSharp.torch;
 namespace Sweep.Training.Models;
 
 /// <summary>
-/// <c>mlp</c>: LeNet-300-100, 784 → 300 → 100 → 10 with ReLU (266,200 weights, 400 hidden nodes). Trials fuse: a slot
-/// trains a group of them as one batched model (<see cref="FusedMlp"/>).
+/// <c>mlp</c>: fully connected layers with ReLU between them, 784 → hidden widths → 10. The default is LeNet-300-100
+/// (widths [300, 100]: 266,200 weights, 400 hidden nodes); a spec may give any widths, <c>{"family": "mlp", "hidden":
+/// [500, 150]}</c>, 1 to 16 hidden layers. Trials fuse: a slot trains a group as one batched model
+/// (<see cref="FusedMlp"/>) when they have two hidden layers, and one after another otherwise.
 /// </summary>
 public sealed class MlpFamily : ModelFamily
 {
@@ -16,45 +19,53 @@ public sealed class MlpFamily : ModelFamily
     public const int Inputs = 784, Classes = 10;
 
     public override string Name => "mlp";
-    public override IReadOnlyList<long> FullWidths { get; } = [300, 100];
-    public override IReadOnlyList<string> LayerNames { get; } = ["fc1", "fc2", "fc3"];
+    public override IReadOnlyList<long> Widths(ModelSpec model) => model.Widths!.Select(w => (long)w).ToArray();
+    public override bool TakesDepth(int hiddenLayers) => hiddenLayers is >= 1 and <= ModelSpec.MaxDepth;
+    public override IReadOnlyList<string> LayerNames(int hiddenLayers) =>
+        Enumerable.Range(1, hiddenLayers + 1).Select(i => $"fc{i}").ToArray();
     public override bool Fuses => true;
 
     public override PrunableNetwork Build(NetworkShape shape) => new MlpNetwork(shape);
 
-    public override string Describe(IReadOnlyList<long> widths) => $"mlp {Inputs}→{widths[0]}→{widths[1]}→{Classes}";
+    public override string Describe(IReadOnlyList<long> widths) => $"mlp {Inputs}→{string.Join("→", widths)}→{Classes}";
 
-    public override FusedOutcome[] Train(IReadOnlyList<FusedTrial> trials, TrainingOptions options) => FusedMlp.Run(trials, options);
+    /// <summary>The batched trainer takes groups of two-hidden-layer mlps; other depths train one after another.</summary>
+    public override FusedOutcome[] Train(IReadOnlyList<FusedTrial> trials, TrainingOptions options) =>
+        trials.All(t => NetworkShape.Full(t.Settings.Params.Model).Widths.Count == 2)
+            ? FusedMlp.Run(trials, options)
+            : base.Train(trials, options);
 }
 
-/// <summary>The mlp at hidden widths [h1, h2].</summary>
+/// <summary>The mlp at hidden widths [h1, …, hn]: layers fc1 … fc(n+1).</summary>
 public sealed class MlpNetwork : PrunableNetwork
 {
-    // Field names are the parameter names of the saved files.
-    private readonly Linear fc1;
-    private readonly Linear fc2;
-    private readonly Linear fc3;
+    private readonly Linear[] _layers;
 
     public MlpNetwork(NetworkShape shape) : base(shape)
     {
-        var w = shape.Widths;
-        fc1 = nn.Linear(MlpFamily.Inputs, w[0]);
-        fc2 = nn.Linear(w[0], w[1]);
-        fc3 = nn.Linear(w[1], MlpFamily.Classes);
-        RegisterComponents();
+        long[] sizes = [MlpFamily.Inputs, .. shape.Widths, MlpFamily.Classes];
+        _layers = new Linear[sizes.Length - 1];
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            // Registered by name: the parameter names (fc1.weight, …) are those of the saved files.
+            _layers[i] = nn.Linear(sizes[i], sizes[i + 1]);
+            register_module($"fc{i + 1}", _layers[i]);
+        }
     }
 
     public override IReadOnlyList<PrunableLayer> Layers =>
-    [
-        new("fc1", fc1.weight!, fc1.bias, false),
-        new("fc2", fc2.weight!, fc2.bias, false),
-        new("fc3", fc3.weight!, fc3.bias, true),
-    ];
+        _layers.Select((l, i) => new PrunableLayer($"fc{i + 1}", l.weight!, l.bias, i == _layers.Length - 1)).ToArray();
 
     public override Tensor forward(Tensor x)
     {
-        using var h1 = fc1.forward(x).relu_();
-        using var h2 = fc2.forward(h1).relu_();
-        return fc3.forward(h2);
+        var h = x;
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            var next = _layers[i].forward(h);
+            if (i < _layers.Length - 1) next.relu_();
+            if (!ReferenceEquals(h, x)) h.Dispose();
+            h = next;
+        }
+        return h;
     }
 }

@@ -1,4 +1,4 @@
-using Sweep.Core;
+using Sweep.Core.Models;
 using Sweep.Training.Compaction;
 using Sweep.Training.Fusion;
 
@@ -11,14 +11,17 @@ namespace Sweep.Training.Models;
 /// </summary>
 public abstract class ModelFamily
 {
-    /// <summary>The model name in specs ("mlp").</summary>
+    /// <summary>The family's name in specs ("mlp").</summary>
     public abstract string Name { get; }
 
-    /// <summary>The hidden widths of the trained network: units of a Linear, output channels of a Conv.</summary>
-    public abstract IReadOnlyList<long> FullWidths { get; }
+    /// <summary>The hidden widths of a model of this family: units of a Linear, output channels of a Conv.</summary>
+    public abstract IReadOnlyList<long> Widths(ModelSpec model);
 
-    /// <summary>The prunable layers' names, in order.</summary>
-    public abstract IReadOnlyList<string> LayerNames { get; }
+    /// <summary>Whether a network of this family can have this many hidden layers.</summary>
+    public abstract bool TakesDepth(int hiddenLayers);
+
+    /// <summary>The prunable layers' names, in order, for a network with this many hidden layers.</summary>
+    public abstract IReadOnlyList<string> LayerNames(int hiddenLayers);
 
     /// <summary>The network at the shape's widths (fresh parameters, not initialized from a trial's seed).</summary>
     public abstract PrunableNetwork Build(NetworkShape shape);
@@ -27,14 +30,14 @@ public abstract class ModelFamily
     public abstract string Describe(IReadOnlyList<long> widths);
 
     /// <summary>
-    /// Whether trials of this family train fused: up to a slot's fusion width of trials that share a fusion key
-    /// (<see cref="FusedTraining.Key"/>) train as one batched model. Families that do not fuse train one trial at a time.
+    /// Whether a slot gives this family's trials a place each up to its fusion width: its trainer takes a group of
+    /// trials that share a fusion key (<see cref="FusedTraining.Key"/>). Other families train one trial per slot.
     /// </summary>
     public virtual bool Fuses => false;
 
     /// <summary>
-    /// Trains the trials: a fused group (when <see cref="Fuses"/>) or a single trial. One outcome per trial, in order; a
-    /// trial that diverges or is cancelled ends alone.
+    /// Trains the trials: a group (when <see cref="Fuses"/>) or a single trial. One outcome per trial, in order; a trial
+    /// that diverges or is cancelled ends alone.
     /// </summary>
     public virtual FusedOutcome[] Train(IReadOnlyList<FusedTrial> trials, TrainingOptions options) =>
         trials.Select(t => SingleTrialTrainer.Run(t, options)).ToArray();
@@ -47,11 +50,18 @@ public static class ModelFamilies
 
     private static readonly Dictionary<string, ModelFamily> ByName = All.ToDictionary(f => f.Name, StringComparer.Ordinal);
 
-    /// <summary>The family of a model name; an unknown name throws, naming the known ones.</summary>
-    public static ModelFamily Get(string model) => Find(model)
-        ?? throw new ArgumentException($"unknown model '{model}' (known: {string.Join(", ", Vocabularies.Models)})");
+    /// <summary>The family of a model (its text, e.g. "mlp" or "mlp[500,150]"); anything else throws, saying why.</summary>
+    /// <exception cref="ArgumentException">Not a model, or a family this engine has no trainer for.</exception>
+    public static ModelFamily Get(string model)
+    {
+        var spec = ModelSpec.Parse(model);
+        return ByName.GetValueOrDefault(spec.Family)
+            ?? throw new ArgumentException($"unknown model '{spec.Family}' (known: {string.Join(", ", ByName.Keys)})");
+    }
 
-    public static ModelFamily? Find(string? model) => model is null ? null : ByName.GetValueOrDefault(model);
+    /// <summary>The family of a model, or null when the text is not a model this engine trains.</summary>
+    public static ModelFamily? Find(string? model) =>
+        ModelSpec.TryParse(model, out _) is { } spec ? ByName.GetValueOrDefault(spec.Family) : null;
 
     /// <summary>The names of the families whose trials fuse (what a silo advertises with its slots).</summary>
     public static IReadOnlyList<string> Fusing { get; } = All.Where(f => f.Fuses).Select(f => f.Name).ToArray();

@@ -72,8 +72,8 @@ public static class ModelFile
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(settings);
         var shape = network.Shape;
-        if (shape.Model != settings.Params.Model)
-            throw new ArgumentException($"the network is a {shape.Model}, but the settings name a {settings.Params.Model}");
+        if (shape != NetworkShape.Full(settings.Params.Model))
+            throw new ArgumentException($"the network is a {shape}, but the settings name a {settings.Params.Model}");
         Write(network, new ModelDescription { Model = shape.Model, Widths = shape.Widths, Settings = settings }, path);
     }
 
