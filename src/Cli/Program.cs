@@ -1,3 +1,4 @@
+using Sweep.Core.Data;
 using Sweep.Client;
 using System.Runtime.InteropServices;
 using Sweep.Cli.Commands;

@@ -1,3 +1,4 @@
+using Sweep.Core.Data;
 using Sweep.Core.Search;
 using System.Diagnostics;
 using System.Threading.Channels;

@@ -1,3 +1,4 @@
+using Sweep.Training.Compaction;
 using Sweep.Core.Models;
 using System.Diagnostics;
 using Sweep.Training.Data;
@@ -65,11 +66,12 @@ internal static class SingleTrialTrainer
         var total = Stopwatch.StartNew();
         var device = TrainingDevice.Resolve(options.Device);
         if (options.Threads > 0) torch.set_num_threads(options.Threads);
-        var data = Dataset.Load(settings.Dataset).On(device);
+        var dataset = Dataset.Load(settings.Dataset);
+        var data = dataset.On(device);
 
         using var generator = new Generator((ulong)settings.Params.Seed, torch.CPU);
         using var pruneGenerator = new Generator(TrainingPlan.PruningSeed(settings.Params.Seed), torch.CPU);
-        using var model = PrunableNetwork.Create(settings.Params.Model);
+        using var model = NetworkShape.For(settings.Params.Model, dataset).Build();
         model.Initialize(generator);
         model.to(device);
         var layers = model.Layers;

@@ -124,4 +124,113 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(missing, r.Stderr);
     }
+
+    /// <summary>Real digits as a CIFAR-10 folder: mnist10k padded to 32×32 and copied into three channels.</summary>
+    internal static string MnistAsCifar(string dir, int perBatch)
+    {
+        var mnist = Sweep.Core.Data.DatasetReader.Read(Sweep.Core.Models.DatasetRef.Mnist10k).Train;
+        var (train, test) = Sweep.Core.Data.CifarReader.Files(dir, hundred: false);
+        Directory.CreateDirectory(dir);
+        // The IDX files are sorted by label: draw the samples in a shuffled order so every batch holds every digit.
+        int[] order = Sweep.Core.SplitMix64.Permutation(mnist.Count, 1);
+        int next = 0;
+        foreach (string file in train.Concat(test))
+        {
+            var bytes = new byte[perBatch * (1 + 3072)];
+            for (int r = 0; r < perBatch; r++)
+            {
+                int sample = order[next++];
+                int at = r * 3073;
+                bytes[at] = (byte)mnist.Labels[sample];
+                for (int c = 0; c < 3; c++)
+                    for (int y = 0; y < 28; y++)
+                        mnist.Bytes.AsSpan(sample * 784 + y * 28, 28).CopyTo(bytes.AsSpan(at + 1 + c * 1024 + (y + 2) * 32 + 2, 28));
+            }
+            File.WriteAllBytes(file, bytes);
+        }
+        return dir;
+    }
+
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("mismatched")]
+    [InlineData("not-idx")]
+    public async Task Run_and_submit_refuse_a_dataset_the_trials_cannot_read_with_exit_2_naming_the_file(string problem)
+    {
+        var mnist = Sweep.Core.Data.DatasetReader.BuiltIn("mnist10k");
+        string images = Path.Combine(_dir, "images.gz"), labels = Path.Combine(_dir, "labels.gz");
+        File.Copy(mnist.Images, images);
+        File.Copy(mnist.Labels, labels);
+        string bad = problem == "mismatched" ? labels : images;
+        byte[] original = File.ReadAllBytes(bad);
+        File.WriteAllBytes(bad, problem switch
+        {
+            // The images' header says 10,000 × 28 × 28, but the data stops after 50,000 bytes.
+            "truncated" => Gzip(Ungzip(original)[..50_000]),
+            // 9,999 labels for 10,000 images: the count in the header (bytes 4-7) and the data agree with each other.
+            "mismatched" => Gzip([0, 0, 8, 1, 0, 0, 0x27, 0x0f, .. Ungzip(original)[8..^1]]),
+            _ => [1, 2, 3, 4, 5, 6, 7, 8, 9],
+        });
+        string spec = WriteSpec($$"""
+            { "name": "baddata", "dataset": { "images": "images.gz", "labels": "labels.gz" },
+              "search": { "strategy": "grid", "space": { "lambda": [1e-4] } } }
+            """);
+        string outDir = Path.Combine(_dir, "out-baddata");
+
+        foreach (var args in new[] { new[] { "run", spec, "--out", outDir }, ["submit", spec, "--gateway", "1"] })
+        {
+            var r = await SweepProcess.RunAsync(args);
+            Assert.Equal(2, r.ExitCode);
+            var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(lines);
+            Assert.StartsWith($"sweep: {bad}: ", lines[0]);
+        }
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    private static byte[] Ungzip(byte[] bytes)
+    {
+        using var input = new System.IO.Compression.GZipStream(new MemoryStream(bytes), System.IO.Compression.CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        input.CopyTo(output);
+        return output.ToArray();
+    }
+
+    private static byte[] Gzip(byte[] bytes)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest)) gzip.Write(bytes);
+        return output.ToArray();
+    }
+
+    [Fact]
+    public async Task A_sweep_trains_on_a_cifar_folder_with_inputs_of_three_channels()
+    {
+        string cifar = MnistAsCifar(Path.Combine(_dir, "cifar"), perBatch: 1000);
+        string spec = WriteSpec("""
+            { "name": "cifar", "dataset": { "cifar10": "cifar" }, "training": { "epochs": 2 },
+              "search": { "strategy": "grid", "space": { "regularizer": ["l1", "l2"], "lambda": [1e-4], "pruneRate": [0.9] } } }
+            """);
+        string outDir = Path.Combine(_dir, "out-cifar");
+
+        var r = await SweepProcess.RunAsync(["run", spec, "--out", outDir], timeout: TimeSpan.FromMinutes(4));
+
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var trials = File.ReadAllLines(Path.Combine(outDir, "trials.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(2, trials.Length);
+        Assert.All(trials, t =>
+        {
+            Assert.Equal(3 * 32 * 32 * 300, t.GetProperty("layers")[0].GetProperty("weights").GetInt64());
+            Assert.True(t.GetProperty("accuracy").GetDouble() > 0.8, t.GetRawText()[..200]);   // 5,000 digits, 2 epochs; chance is 0.1
+        });
+
+        // lenet5 cannot take 3×32×32 images: refused before anything runs, naming the model.
+        string lenet = WriteSpec("""
+            { "name": "cifar-lenet", "dataset": { "cifar10": "cifar" }, "model": "lenet5",
+              "search": { "strategy": "grid", "space": { "lambda": [1e-4] } } }
+            """, "lenet.json");
+        var refused = await SweepProcess.RunAsync(["run", lenet, "--out", Path.Combine(_dir, "out-lenet")]);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.StartsWith("sweep: model: lenet5 takes 1×28×28 images, the dataset's are 3×32×32", refused.Stderr);
+    }
 }

@@ -1,3 +1,4 @@
+using Sweep.Core.Data;
 using Sweep.Core.Models;
 using Sweep.Core;
 using System.Buffers.Binary;

@@ -58,4 +58,32 @@ public sealed class ModelFileTests
             Assert.Equal(family.Widths(ModelSpec.Parse(family.Name)), network.Layers.SkipLast(1).Select(l => l.OutUnits));
         }
     }
+
+    [Fact]
+    public void A_model_of_cifar_images_keeps_its_input_classes_and_dataset_in_its_description()
+    {
+        string dir = Directory.CreateTempSubdirectory("sweep-model-cifar-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "c.pt");
+            var dataset = new DatasetRef
+            {
+                Cifar10 = "/data/cifar", Test = new DatasetRef { Images = "/data/x.npy", Labels = "/data/y.npy" },
+            };
+            var settings = new TrialSettings(new TrialParameters { Model = "mlp[64]" }, dataset, 500);
+            using (var net = NetworkShape.Full("mlp[64]", [3, 32, 32], 100).Build()) ModelFile.Save(net, settings, path);
+
+            var written = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(ModelFile.DescriptionPath(path)))!;
+            Assert.Equal("/data/cifar", (string?)written["settings"]!["dataset"]!["cifar10"]);
+            Assert.Equal("/data/x.npy", (string?)written["settings"]!["dataset"]!["test"]!["imagesPath"]);
+            using var loaded = ModelFile.Load(path);
+            Assert.Equal(new NetworkShape("mlp", [64], [3, 32, 32], 100), loaded.Network.Shape);
+            Assert.Equal(settings, loaded.Description.Settings);
+            Assert.Equal(3L * 32 * 32 * 64, loaded.Network.Layers[0].Weight.numel());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

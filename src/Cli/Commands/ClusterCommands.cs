@@ -1,3 +1,5 @@
+using Sweep.Core.Search;
+using Sweep.Core.Data;
 using Sweep.Core;
 using Sweep.Client;
 using Sweep.Silo;
@@ -36,7 +38,12 @@ public static class ClusterCommands
         a.NoMorePositional(positional);
 
         SweepSpec? spec = null;
-        if (command == "submit") spec = SweepClient.LoadSpec(a.RequirePositional(0, "a spec file (sweep submit SPEC.json)"));
+        if (command == "submit")
+        {
+            spec = SweepClient.LoadSpec(a.RequirePositional(0, "a spec file (sweep submit SPEC.json)"));
+            // A dataset the trials cannot read is refused here, not trial by trial on the silos.
+            SpecData.Check(spec, SearchSpace.Expand(spec));
+        }
         string id = positional == 1 ? a.RequirePositional(0, "a sweep id (see: sweep list)") : "";
         if (command == "export" && a.String("out") is null) throw new UsageException("--out: export needs an output folder");
 

@@ -1,3 +1,4 @@
+using Sweep.Core.Data;
 using Sweep.Core.Sweeps;
 using Sweep.Core;
 using Sweep.Client;
@@ -55,6 +56,8 @@ public static class RunCommand
 
         var spec = SweepClient.LoadSpec(specPath);
         var plans = SearchSpace.Expand(spec);
+        // A dataset the trials cannot read is refused before anything starts (exit 2, naming the file).
+        SpecData.Check(spec, plans);
         var dir = new RunDirectory(a.String("out") ?? Path.Combine("runs", spec.Name));
         // Trial ids cover the trial parameters only: results from another dataset or train limit are not reusable.
         var previous = SameData(dir, spec, specPath) ? dir.ReadTrials() : [];

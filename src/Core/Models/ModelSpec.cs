@@ -129,8 +129,8 @@ public sealed record ModelSpec
         }
         if (family is null) throw new SpecException($"{field}.family", "required");
         var (spec, why) = Create(family, hidden);
-        string at = why!.StartsWith("unknown", StringComparison.Ordinal) ? $"{field}.family" : $"{field}.hidden";
-        return spec ?? throw new SpecException(at, why);
+        if (spec is not null) return spec;
+        throw new SpecException(why!.StartsWith("unknown", StringComparison.Ordinal) ? $"{field}.family" : $"{field}.hidden", why);
     }
 
     private static (ModelSpec? Spec, string? Problem) Create(string family, IReadOnlyList<int> hidden)
@@ -145,6 +145,12 @@ public sealed record ModelSpec
         // The default widths written out are the default model: one trial, one id.
         return hidden.SequenceEqual(defaults) ? (new ModelSpec(family, []), null) : (new ModelSpec(family, hidden.ToArray()), null);
     }
+
+    /// <summary>Why a family's networks cannot take samples of this shape ([channels, height, width]), or null when they can.</summary>
+    public static string? InputProblem(string family, IReadOnlyList<int> input) =>
+        family == "lenet5" && !input.SequenceEqual([1, 28, 28])
+            ? $"lenet5 takes 1×28×28 images, the dataset's are {string.Join('×', input)}"
+            : null;
 
     public bool Equals(ModelSpec? other) => other is not null && Family == other.Family && Hidden.SequenceEqual(other.Hidden);
 

@@ -34,15 +34,27 @@ public sealed record TrialParameters
     [JsonIgnore] public bool IsPruned => PruneMethod != Vocabularies.PruneMethods.Name(Core.PruneMethod.None);
 }
 
-/// <summary>A dataset: the built-in name, or a pair of IDX files (absolute paths once a spec is resolved).</summary>
+/// <summary>
+/// A dataset (file paths absolute once a spec is resolved): the built-in name; a pair of files, IDX or NumPy .npy
+/// (<see cref="Images"/>, <see cref="Labels"/>); or a CIFAR-10 / CIFAR-100 folder in the binary layout. <see cref="Test"/>
+/// names a fixed test set; without one (and for the kinds without their own) the train set is split 80/20.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Sweep.DatasetRef")]
 public sealed record DatasetRef
 {
     [Id(0)] public string? Name { get; init; }
     [Id(1)] public string? Images { get; init; }
     [Id(2)] public string? Labels { get; init; }
+    [Id(3)] public string? Cifar10 { get; init; }
+    [Id(4)] public string? Cifar100 { get; init; }
+    [Id(5)] public DatasetRef? Test { get; init; }
 
     public static DatasetRef Mnist10k { get; } = new() { Name = "mnist10k" };
 
-    public override string ToString() => Name ?? $"{Images} + {Labels}";
+    public override string ToString()
+    {
+        string own = Name
+            ?? (Cifar10 is { } ten ? $"cifar10 {ten}" : Cifar100 is { } hundred ? $"cifar100 {hundred}" : $"{Images} + {Labels}");
+        return Test is { } test ? $"{own}; test {test}" : own;
+    }
 }

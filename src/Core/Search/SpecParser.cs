@@ -36,7 +36,7 @@ public static partial class SpecParser
     private static readonly string[] TrainingKeys = [.. KeysIn("training"), "trainLimit"];
     private static readonly string[] PruningKeys = KeysIn("pruning");
     private static readonly NumericDomain TrainLimitDomain = NumericDomain.Int(1, int.MaxValue);
-    private static readonly string[] DatasetKeys = ["images", "labels"];
+    private static readonly string[] DatasetKeys = ["images", "labels", "cifar10", "cifar100", "test"];
     private static readonly string[] SearchKeys = ["strategy", "space", "trials", "seed"];
     private static readonly string[] RangeKinds = ["uniform", "logUniform", "int"];
 
@@ -198,42 +198,67 @@ public static partial class SpecParser
         return name;
     }
 
-    private static DatasetRef ParseDataset(JsonElement e, string baseDirectory)
+    private static DatasetRef ParseDataset(JsonElement e, string baseDirectory, string field = "dataset", bool test = false)
     {
-        if (e.ValueKind == JsonValueKind.String)
+        const string Forms = "{\"images\": \"path\", \"labels\": \"path\"} (IDX or .npy), "
+            + "{\"cifar10\": \"folder\"} or {\"cifar100\": \"folder\"}";
+        if (e.ValueKind == JsonValueKind.String && !test)
         {
             string dataset = e.GetString()!;
             if (dataset == DatasetRef.Mnist10k.Name) return DatasetRef.Mnist10k;
-            throw new SpecException("dataset",
-                $"unknown dataset {Shorten(e.GetRawText())} (known: {DatasetRef.Mnist10k.Name}; "
-                + $"or give {{\"images\": \"path\", \"labels\": \"path\"}})");
+            throw new SpecException(field,
+                $"unknown dataset {Shorten(e.GetRawText())} (known: {DatasetRef.Mnist10k.Name}; or give {Forms})");
         }
         if (e.ValueKind != JsonValueKind.Object)
-            throw new SpecException("dataset",
-                $"expected \"{DatasetRef.Mnist10k.Name}\" or {{\"images\": \"path\", \"labels\": \"path\"}}, got {Got(e)}");
+            throw new SpecException(field, test
+                ? $"expected {Forms}, got {Got(e)}"
+                : $"expected \"{DatasetRef.Mnist10k.Name}\" or {Forms}, got {Got(e)}");
 
-        var files = Section.Read(e, "dataset", DatasetKeys);
-        // Report a missing key before looking for the other key's file.
-        foreach (string key in DatasetKeys)
-            if (!files.TryGet(key, out _)) throw new SpecException(files.Child(key), "required (a path to an IDX file, gz or raw)");
-        string images = DatasetFile(files, "images", baseDirectory);
-        string labels = DatasetFile(files, "labels", baseDirectory);
-        if (string.Equals(images, labels, StringComparison.Ordinal))
-            throw new SpecException("dataset.labels", $"{labels}: the same file as dataset.images");
-        return new DatasetRef { Images = images, Labels = labels };
+        var files = Section.Read(e, field, test ? DatasetKeys.Where(k => k != "test").ToArray() : DatasetKeys);
+        DatasetRef own;
+        if (files.TryGet("cifar10", out _) || files.TryGet("cifar100", out _))
+        {
+            string key = files.TryGet("cifar10", out _) ? "cifar10" : "cifar100";
+            foreach (string other in new[] { "cifar10", "cifar100", "images", "labels" }.Where(k => k != key))
+                if (files.TryGet(other, out _)) throw new SpecException(files.Child(other), $"give either {key} or {other}, not both");
+            string folder = DatasetPath(files, key, baseDirectory, folder: true);
+            own = key == "cifar10" ? new DatasetRef { Cifar10 = folder } : new DatasetRef { Cifar100 = folder };
+        }
+        else
+        {
+            // Report a missing key before looking for the other key's file.
+            foreach (string key in new[] { "images", "labels" })
+                if (!files.TryGet(key, out _))
+                    throw new SpecException(files.Child(key), "required (a path to an IDX file, gz or raw, or a NumPy .npy file)");
+            string images = DatasetPath(files, "images", baseDirectory, folder: false);
+            string labels = DatasetPath(files, "labels", baseDirectory, folder: false);
+            if (string.Equals(images, labels, StringComparison.Ordinal))
+                throw new SpecException(files.Child("labels"), $"{labels}: the same file as {files.Child("images")}");
+            own = new DatasetRef { Images = images, Labels = labels };
+        }
+        if (files.TryGet("test", out var testElement))
+            own = own with { Test = ParseDataset(testElement, baseDirectory, files.Child("test"), test: true) };
+        return own;
     }
 
-    private static string DatasetFile(Section files, string key, string baseDirectory)
+    private static string DatasetPath(Section files, string key, string baseDirectory, bool folder)
     {
         string field = files.Child(key);
         files.TryGet(key, out var e);
         string path = Text(e, field);
-        if (path.Length == 0) throw new SpecException(field, "must be a path to an IDX file, got an empty string");
+        string what = folder ? "a folder" : "a path to an IDX or .npy file";
+        if (path.Length == 0) throw new SpecException(field, $"must be {what}, got an empty string");
         string full;
         try { full = Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(baseDirectory, path)); }
         catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
         {
             throw new SpecException(field, $"invalid path {Shorten(e.GetRawText())}", ex);
+        }
+        if (folder)
+        {
+            if (File.Exists(full)) throw new SpecException(field, $"{full}: is a file, not a folder");
+            if (!Directory.Exists(full)) throw new SpecException(field, $"{full}: folder not found");
+            return full;
         }
         if (Directory.Exists(full)) throw new SpecException(field, $"{full}: is a directory, not a file");
         if (!File.Exists(full)) throw new SpecException(field, $"{full}: file not found");

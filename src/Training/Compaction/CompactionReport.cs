@@ -1,3 +1,4 @@
+using Sweep.Core.Data;
 using Sweep.Core.Models;
 using System.Diagnostics;
 using Sweep.Training.Data;

@@ -59,10 +59,11 @@ public static class NodeCompaction
     /// Compacts a network: a trained one, or one loaded by <see cref="ModelFile.Load"/>; compacting a compacted network
     /// again changes nothing. The input is not changed.
     /// </summary>
-    public static CompactionResult Compact(PrunableNetwork network) => Compact(network.Shape.Model, network.Layers);
+    public static CompactionResult Compact(PrunableNetwork network) => Compact(network.Shape, network.Layers);
 
-    private static CompactionResult Compact(string model, IReadOnlyList<PrunableLayer> layers)
+    private static CompactionResult Compact(NetworkShape shape, IReadOnlyList<PrunableLayer> layers)
     {
+        string model = shape.Model;
         var names = ModelFamilies.Get(model).LayerNames(layers.Count - 1);
         if (!layers.Select(l => l.Name).SequenceEqual(names))
             throw new ArgumentException(
@@ -118,10 +119,10 @@ public static class NodeCompaction
                 var rows = Blocks(i).index_select(0, keep[i]);
                 if (i > 0) rows = rows.index_select(1, keep[i - 1]);
                 if (placeholder[i] || (i > 0 && placeholder[i - 1])) rows = torch.zeros_like(rows);
-                var shape = w[i].shape.ToArray();
-                shape[0] = keep[i].numel();
-                if (i > 0) shape[1] = shape[1] / w[i - 1].shape[0] * keep[i - 1].numel();
-                newWeights[i] = rows.reshape(shape).contiguous().DetachFromDisposeScope();
+                var size = w[i].shape.ToArray();
+                size[0] = keep[i].numel();
+                if (i > 0) size[1] = size[1] / w[i - 1].shape[0] * keep[i - 1].numel();
+                newWeights[i] = rows.reshape(size).contiguous().DetachFromDisposeScope();
                 var bias = b[i].index_select(0, keep[i]).to_type(ScalarType.Float32);
                 newBiases[i] = (placeholder[i] ? torch.zeros_like(bias) : bias).DetachFromDisposeScope();
 
@@ -134,7 +135,7 @@ public static class NodeCompaction
             }
         }
 
-        var network = new NetworkShape(model, widths).Build();
+        var network = new NetworkShape(model, widths, shape.Input, shape.Classes).Build();
         try
         {
             using var _ = torch.no_grad();
@@ -155,7 +156,7 @@ public static class NodeCompaction
             foreach (var t in newWeights.Concat(newBiases)) t?.Dispose();
         }
         var after = new ParameterCount(network.ParameterCount, report.Sum(l => l.WeightsAfter), report.Sum(l => l.NonzeroWeightsAfter));
-        var before = new NetworkShape(model, report.Take(n - 1).Select(l => l.UnitsBefore).ToArray());
+        var before = new NetworkShape(model, report.Take(n - 1).Select(l => l.UnitsBefore).ToArray(), shape.Input, shape.Classes);
         return new CompactionResult(network, before, report, new ParameterCount(parameters, weights, nonzero), after);
     }
 }

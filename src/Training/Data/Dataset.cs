@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Sweep.Core;
+using Sweep.Core.Data;
 using Sweep.Core.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,38 +10,19 @@ namespace Sweep.Training.Data;
 /// <summary>Where a dataset's files are.</summary>
 public static class DatasetFiles
 {
-    /// <summary>Resolves the two IDX paths of a dataset (the built-in one lives in the repository's data/ folder).</summary>
+    /// <summary>The two files of a pair dataset or the built-in one (the repository's data/ folder).</summary>
     public static (string Images, string Labels) Resolve(this DatasetRef source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (source.Name is null) return (source.Images!, source.Labels!);
-        if (source.Name != DatasetRef.Mnist10k.Name)
-            throw new DatasetException(source.Name, $"unknown built-in dataset (known: {DatasetRef.Mnist10k.Name})");
-        string dir = DataDirectory.Find(source.Name);
-        return (System.IO.Path.Combine(dir, "mnist10k-images-idx3-ubyte.gz"), System.IO.Path.Combine(dir, "mnist10k-labels-idx1-ubyte.gz"));
-    }
-}
-
-/// <summary>Finds the shipped data/ folder: SWEEP_DATA, next to the binaries, or above them in the repository.</summary>
-public static class DataDirectory
-{
-    public static string Find(string name)
-    {
-        var env = Environment.GetEnvironmentVariable("SWEEP_DATA");
-        if (!string.IsNullOrEmpty(env) && Directory.Exists(System.IO.Path.Combine(env, name))) return System.IO.Path.Combine(env, name);
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = System.IO.Path.Combine(dir.FullName, "data", name);
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        throw new DatasetException(name,
-            "the built-in dataset folder data/" + name + " was not found (set SWEEP_DATA to the folder that holds it)");
+        return source.Name is { } name ? DatasetReader.BuiltIn(name) : (source.Images!, source.Labels!);
     }
 }
 
 /// <summary>
-/// A dataset split 80/20 by a fixed permutation (SplitMix64, seed 0), pixels scaled to [0, 1].
-/// Tensors are made once per process and device and shared read-only by every trial.
+/// A dataset's train and test tensors: the dataset's own test set where it has one (CIFAR, a spec's "test"), else the
+/// images split 80/20 by a fixed permutation (SplitMix64, seed 0). Bytes are scaled to [0, 1], floats used as they are;
+/// every sample is one row of C·H·W values, channel-major. Tensors are made once per process and device and shared
+/// read-only by every trial.
 /// </summary>
 public sealed class Dataset
 {
@@ -49,51 +31,73 @@ public sealed class Dataset
 
     private static readonly ConcurrentDictionary<string, Lazy<Dataset>> Cache = new();
     private readonly ConcurrentDictionary<string, Lazy<DeviceTensors>> _onDevice = new();
-    private readonly byte[] _pixels;
-    private readonly byte[] _labels;
+    private readonly ImageData _train;
+    private readonly ImageData _test;
 
     public string Name { get; }
+    /// <summary>Samples in all: the split set's, or the train and test sets' together.</summary>
     public int Count { get; }
-    public int Rows { get; }
-    public int Columns { get; }
+    public int Channels => _train.Channels;
+    public int Rows => _train.Height;
+    public int Columns => _train.Width;
+    /// <summary>Values per sample (the input width of a fully connected first layer).</summary>
+    public int Features => _train.Features;
+    /// <summary>How many classes the labels come from.</summary>
+    public int Classes { get; }
+    /// <summary>Indices of the train samples (into the split set, or the train set).</summary>
     public int[] TrainIndices { get; }
+    /// <summary>Indices of the test samples (into the split set, or the test set).</summary>
     public int[] TestIndices { get; }
-    public int Features => Rows * Columns;
 
-    private Dataset(string name, byte[] pixels, byte[] labels, int count, int rows, int cols)
+    private Dataset(string name, ImageData train, ImageData? test)
     {
-        Name = name; _pixels = pixels; _labels = labels; Count = count; Rows = rows; Columns = cols;
-        var perm = SplitMix64.Permutation(count, SplitSeed);
-        int train = (int)Math.Floor(count * TrainFraction);
-        TrainIndices = perm[..train];
-        TestIndices = perm[train..];
+        Name = name;
+        _train = train;
+        if (test is null)
+        {
+            _test = train;
+            var perm = SplitMix64.Permutation(train.Count, SplitSeed);
+            int count = (int)Math.Floor(train.Count * TrainFraction);
+            TrainIndices = perm[..count];
+            TestIndices = perm[count..];
+            Count = train.Count;
+        }
+        else
+        {
+            _test = test;
+            TrainIndices = Enumerable.Range(0, train.Count).ToArray();
+            TestIndices = Enumerable.Range(0, test.Count).ToArray();
+            Count = train.Count + test.Count;
+        }
+        Classes = Math.Max(train.Classes, _test.Classes);
     }
 
     /// <summary>Loads (once per process) and validates a dataset.</summary>
     public static Dataset Load(DatasetRef source)
     {
-        var (images, labels) = source.Resolve();
-        string key = System.IO.Path.GetFullPath(images) + "|" + System.IO.Path.GetFullPath(labels);
-        var lazy = Cache.GetOrAdd(key, _ => new Lazy<Dataset>(() => Read(source.ToString(), images, labels)));
+        ArgumentNullException.ThrowIfNull(source);
+        string key = source.Name is { } name ? "builtin:" + name : source.ToString();
+        var lazy = Cache.GetOrAdd(key, _ => new Lazy<Dataset>(() =>
+        {
+            var (train, test) = DatasetReader.Read(source);
+            return new Dataset(source.ToString(), train, test);
+        }));
         try { return lazy.Value; }
         catch { Cache.TryRemove(key, out _); throw; }
     }
 
+    /// <summary>A pair of files (IDX or .npy), split 80/20.</summary>
     public static Dataset Read(string name, string imagesPath, string labelsPath)
     {
-        var (pixels, count, rows, cols) = IdxReader.ReadImages(imagesPath);
-        var labels = IdxReader.ReadLabels(labelsPath);
-        if (labels.Length != count)
-            throw new DatasetException(labelsPath, $"{labels.Length} labels but {imagesPath} has {count} images");
-        if (count < 2) throw new DatasetException(imagesPath, $"{count} images is too few to split into train and test");
-        for (int i = 0; i < labels.Length; i++)
-            if (labels[i] > 9) throw new DatasetException(labelsPath, $"label {labels[i]} at index {i} is outside 0–9");
-        return new Dataset(name, pixels, labels, count, rows, cols);
+        var data = DatasetReader.ReadPair(imagesPath, labelsPath);
+        if (data.Count < 2) throw new DatasetException(imagesPath, $"{data.Count} images is too few to split into train and test");
+        return new Dataset(name, data, null);
     }
 
-    public byte LabelOf(int index) => _labels[index];
+    /// <summary>The label of train sample <paramref name="index"/> (of a split set: of any sample).</summary>
+    public int LabelOf(int index) => _train.Labels[index];
 
-    /// <summary>The split's tensors on a device: train/test images [N, rows·cols] float32 and labels int64.</summary>
+    /// <summary>The tensors on a device: train/test images [N, C·H·W] float32 and labels int64.</summary>
     public DeviceTensors On(Device device)
     {
         var lazy = _onDevice.GetOrAdd(device.ToString(), _ => new Lazy<DeviceTensors>(() => MakeTensors(device)));
@@ -102,27 +106,32 @@ public sealed class Dataset
 
     private DeviceTensors MakeTensors(Device device)
     {
-        (Tensor X, Tensor Y) Part(int[] indices)
+        (Tensor X, Tensor Y) Part(ImageData data, int[] indices)
         {
-            int f = Features;
+            int f = data.Features;
             var x = new float[(long)indices.Length * f];
             var y = new long[indices.Length];
             for (int r = 0; r < indices.Length; r++)
             {
                 int src = indices[r];
-                var row = _pixels.AsSpan(src * f, f);
                 var dst = x.AsSpan(r * f, f);
-                for (int c = 0; c < f; c++) dst[c] = row[c] / 255f;
-                y[r] = _labels[src];
+                if (data.Bytes is { } bytes)
+                {
+                    var row = bytes.AsSpan(src * f, f);
+                    for (int c = 0; c < f; c++) dst[c] = row[c] / 255f;
+                }
+                else data.Floats.AsSpan(src * f, f).CopyTo(dst);
+                y[r] = data.Labels[src];
             }
             var xt = torch.tensor(x, new long[] { indices.Length, f }).to(device);
             var yt = torch.tensor(y).to(device);
-            xt.DetachFromDisposeScope(); yt.DetachFromDisposeScope();
+            xt.DetachFromDisposeScope();
+            yt.DetachFromDisposeScope();
             return (xt, yt);
         }
         using var scope = torch.NewDisposeScope();
-        var (trX, trY) = Part(TrainIndices);
-        var (teX, teY) = Part(TestIndices);
+        var (trX, trY) = Part(_train, TrainIndices);
+        var (teX, teY) = Part(_test, TestIndices);
         return new DeviceTensors(trX, trY, teX, teY);
     }
 }

@@ -1,3 +1,4 @@
+using Sweep.Training.Compaction;
 using Sweep.Core;
 using Sweep.Core.Models;
 using System.Diagnostics;
@@ -39,7 +40,9 @@ internal static class FusedMlp
         var total = Stopwatch.StartNew();
         var device = TrainingDevice.Resolve(options.Device);
         if (options.Threads > 0) torch.set_num_threads(options.Threads);
-        var data = Dataset.Load(first.Dataset).On(device);
+        var dataset = Dataset.Load(first.Dataset);
+        var data = dataset.On(device);
+        var shape = NetworkShape.For(first.Params.Model, dataset);
         var outcomes = new FusedOutcome?[k];
         var epochs = Enumerable.Range(0, k).Select(_ => new List<EpochRecord>(first.Params.Epochs)).ToArray();
         var measured = new SparsityReport?[k];
@@ -50,7 +53,7 @@ internal static class FusedMlp
         var pruners = trials.Select(t => Pruner.For(t.Settings.Params)).ToArray();
 
         // The shared initialization, drawn exactly as one unfused trial draws it, then copied K times.
-        var (weights, biases) = Initialize(first.Params.Model, generator, k, device);
+        var (weights, biases) = Initialize(shape, generator, k, device);
         var masks = weights.Select(w => torch.ones_like(w)).ToArray();
         using var state = new StackedState(weights, biases, masks, trials, device, tensorOps);
 
@@ -145,7 +148,7 @@ internal static class FusedMlp
             var final = measured[t] ?? Measure(weights, t, device);
             if (trials[t].SaveModelPath is { } path)
             {
-                try { Save(weights, biases, t, trials[t].Settings, path); }
+                try { Save(weights, biases, t, shape, trials[t].Settings, path); }
                 catch (Exception e) { outcomes[t] = new FusedOutcome(null, e); continue; }
             }
             outcomes[t] = new FusedOutcome(new TrialReport(accuracy, final.WeightSparsity, final.NodeSparsity, final.Layers,
@@ -159,9 +162,9 @@ internal static class FusedMlp
     /// The shared initialization: the mlp's own (<see cref="PrunableNetwork.Initialize"/> from the trial's generator, as an
     /// unfused trial draws it), copied K times.
     /// </summary>
-    private static (Tensor[] Weights, Tensor[] Biases) Initialize(string model, Generator generator, int k, Device device)
+    private static (Tensor[] Weights, Tensor[] Biases) Initialize(NetworkShape shape, Generator generator, int k, Device device)
     {
-        using var mlp = PrunableNetwork.Create(model);
+        using var mlp = shape.Build();
         mlp.Initialize(generator);
         var layers = mlp.Layers;
         var weights = new Tensor[layers.Count];
@@ -182,10 +185,10 @@ internal static class FusedMlp
     /// <summary>
     /// Saves trial t as an ordinary <see cref="MlpNetwork"/> (<see cref="ModelFile"/>): the first layer transposed back to [out, in].
     /// </summary>
-    private static void Save(Tensor[] weights, Tensor[] biases, int t, TrialSettings settings, string path)
+    private static void Save(Tensor[] weights, Tensor[] biases, int t, NetworkShape shape, TrialSettings settings, string path)
     {
         using var scope = torch.NewDisposeScope();
-        using var mlp = PrunableNetwork.Create(settings.Params.Model);
+        using var mlp = shape.Build();
         using (torch.no_grad())
         {
             var layers = mlp.Layers;

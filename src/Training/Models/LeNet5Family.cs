@@ -22,8 +22,11 @@ public sealed class LeNet5Family : ModelFamily
 
     public override PrunableNetwork Build(NetworkShape shape) => new LeNet5Network(shape);
 
-    public override string Describe(IReadOnlyList<long> widths) =>
-        $"lenet5 conv 1→{widths[0]}→{widths[1]}, fc {widths[1] * 25}→{widths[2]}→{widths[3]}→10";
+    public override string Describe(NetworkShape shape)
+    {
+        var w = shape.Widths;
+        return $"lenet5 conv 1→{w[0]}→{w[1]}, fc {w[1] * 25}→{w[2]}→{w[3]}→{shape.Classes}";
+    }
 }
 
 /// <summary>LeNet-5 at hidden widths [c1, c2, h1, h2] on 28×28 single-channel images.</summary>
@@ -39,12 +42,13 @@ public sealed class LeNet5Network : PrunableNetwork
 
     public LeNet5Network(NetworkShape shape) : base(shape)
     {
+        if (ModelSpec.InputProblem("lenet5", shape.Input) is { } problem) throw new ArgumentException(problem);
         var w = shape.Widths;
         conv1 = nn.Conv2d(1, w[0], 5, padding: 2);
         conv2 = nn.Conv2d(w[0], w[1], 5);
         fc1 = nn.Linear(w[1] * 25, w[2]);
         fc2 = nn.Linear(w[2], w[3]);
-        fc3 = nn.Linear(w[3], 10);
+        fc3 = nn.Linear(w[3], shape.Classes);
         RegisterComponents();
     }
 

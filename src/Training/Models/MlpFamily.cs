@@ -8,16 +8,14 @@ using static TorchSharp.torch;
 namespace Sweep.Training.Models;
 
 /// <summary>
-/// <c>mlp</c>: fully connected layers with ReLU between them, 784 → hidden widths → 10. The default is LeNet-300-100
+/// <c>mlp</c>: fully connected layers with ReLU between them, inputs (a sample's C·H·W values, 784 for MNIST) → hidden
+/// widths → classes. The default is LeNet-300-100
 /// (widths [300, 100]: 266,200 weights, 400 hidden nodes); a spec may give any widths, <c>{"family": "mlp", "hidden":
 /// [500, 150]}</c>, 1 to 16 hidden layers. Trials fuse: a slot trains a group as one batched model
 /// (<see cref="FusedMlp"/>) when they have two hidden layers, and one after another otherwise.
 /// </summary>
 public sealed class MlpFamily : ModelFamily
 {
-    /// <summary>Input features (28×28 pixels) and classes.</summary>
-    public const int Inputs = 784, Classes = 10;
-
     public override string Name => "mlp";
     public override IReadOnlyList<long> Widths(ModelSpec model) => model.Widths!.Select(w => (long)w).ToArray();
     public override bool TakesDepth(int hiddenLayers) => hiddenLayers is >= 1 and <= ModelSpec.MaxDepth;
@@ -27,7 +25,7 @@ public sealed class MlpFamily : ModelFamily
 
     public override PrunableNetwork Build(NetworkShape shape) => new MlpNetwork(shape);
 
-    public override string Describe(IReadOnlyList<long> widths) => $"mlp {Inputs}→{string.Join("→", widths)}→{Classes}";
+    public override string Describe(NetworkShape shape) => $"mlp {shape.Inputs}→{string.Join("→", shape.Widths)}→{shape.Classes}";
 
     /// <summary>The batched trainer takes groups of two-hidden-layer mlps; other depths train one after another.</summary>
     public override FusedOutcome[] Train(IReadOnlyList<FusedTrial> trials, TrainingOptions options) =>
@@ -43,7 +41,7 @@ public sealed class MlpNetwork : PrunableNetwork
 
     public MlpNetwork(NetworkShape shape) : base(shape)
     {
-        long[] sizes = [MlpFamily.Inputs, .. shape.Widths, MlpFamily.Classes];
+        long[] sizes = [shape.Inputs, .. shape.Widths, shape.Classes];
         _layers = new Linear[sizes.Length - 1];
         for (int i = 0; i < _layers.Length; i++)
         {

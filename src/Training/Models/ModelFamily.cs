@@ -27,7 +27,7 @@ public abstract class ModelFamily
     public abstract PrunableNetwork Build(NetworkShape shape);
 
     /// <summary>The architecture in one line, e.g. "mlp 784→300→100→10".</summary>
-    public abstract string Describe(IReadOnlyList<long> widths);
+    public abstract string Describe(NetworkShape shape);
 
     /// <summary>
     /// Whether a slot gives this family's trials a place each up to its fusion width: its trainer takes a group of

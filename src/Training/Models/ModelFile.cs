@@ -24,6 +24,10 @@ public sealed record ModelDescription
     public string Model { get; init; } = "";
     /// <summary>The hidden widths (<see cref="NetworkShape.Widths"/>).</summary>
     public IReadOnlyList<long> Widths { get; init; } = [];
+    /// <summary>A sample's [channels, height, width]; null (files of earlier releases): MNIST's [1, 28, 28].</summary>
+    public IReadOnlyList<int>? Input { get; init; }
+    /// <summary>The output layer's classes; null (files of earlier releases): 10.</summary>
+    public int? Classes { get; init; }
     public bool Compacted { get; init; }
     /// <summary>The model file a compacted model was made from.</summary>
     public string? CompactedFrom { get; init; }
@@ -72,9 +76,13 @@ public static class ModelFile
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(settings);
         var shape = network.Shape;
-        if (shape != NetworkShape.Full(settings.Params.Model))
+        var named = NetworkShape.Full(settings.Params.Model);
+        if (shape.Model != named.Model || !shape.Widths.SequenceEqual(named.Widths))
             throw new ArgumentException($"the network is a {shape}, but the settings name a {settings.Params.Model}");
-        Write(network, new ModelDescription { Model = shape.Model, Widths = shape.Widths, Settings = settings }, path);
+        Write(network, new ModelDescription
+        {
+            Model = shape.Model, Widths = shape.Widths, Input = shape.Input, Classes = shape.Classes, Settings = settings,
+        }, path);
     }
 
     /// <summary>
@@ -85,7 +93,11 @@ public static class ModelFile
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(description);
         Write(network,
-            description with { Format = ModelDescription.CurrentFormat, Model = network.Shape.Model, Widths = network.Shape.Widths },
+            description with
+            {
+                Format = ModelDescription.CurrentFormat, Model = network.Shape.Model, Widths = network.Shape.Widths,
+                Input = network.Shape.Input, Classes = network.Shape.Classes,
+            },
             path);
     }
 
@@ -122,7 +134,7 @@ public static class ModelFile
         if (description is null || description.Format != ModelDescription.CurrentFormat)
             throw new ModelFileException(descriptionPath,
                 $"not a Sweep model description (format is not {ModelDescription.CurrentFormat})");
-        try { _ = new NetworkShape(description.Model, description.Widths ?? []); }
+        try { _ = ShapeOf(description); }
         catch (ArgumentException e) { throw new ModelFileException(descriptionPath, e.Message, e); }
         return description;
     }
@@ -136,7 +148,7 @@ public static class ModelFile
     {
         var description = Describe(path);
         string full = System.IO.Path.GetFullPath(path);
-        var shape = new NetworkShape(description.Model, description.Widths);
+        var shape = ShapeOf(description);
         var network = shape.Build();
         try
         {
@@ -149,6 +161,8 @@ public static class ModelFile
         }
         return new SavedModel(full, network, description);
     }
+
+    private static NetworkShape ShapeOf(ModelDescription d) => new(d.Model, d.Widths ?? [], d.Input, d.Classes ?? 10);
 
     private static string CheckedPath(string path)
     {
@@ -175,13 +189,7 @@ public static class ModelFile
     {
         if (node["settings"] is not JsonObject settings) return node;
         var flat = settings["params"] is JsonObject parameters ? (JsonObject)parameters.DeepClone() : [];
-        var dataset = settings["dataset"] as JsonObject;
-        flat["dataset"] = new JsonObject
-        {
-            ["builtIn"] = dataset?["name"]?.DeepClone(),
-            ["imagesPath"] = dataset?["images"]?.DeepClone(),
-            ["labelsPath"] = dataset?["labels"]?.DeepClone(),
-        };
+        flat["dataset"] = DatasetToFile(settings["dataset"] as JsonObject);
         flat["trainLimit"] = settings["trainLimit"]?.DeepClone();
         node["settings"] = flat;
         return node;
@@ -199,16 +207,38 @@ public static class ModelFile
         description["settings"] = new JsonObject
         {
             ["params"] = parameters,
-            ["dataset"] = new JsonObject
-            {
-                ["name"] = dataset?["builtIn"]?.DeepClone(),
-                ["images"] = dataset?["imagesPath"]?.DeepClone(),
-                ["labels"] = dataset?["labelsPath"]?.DeepClone(),
-            },
+            ["dataset"] = DatasetFromFile(dataset),
             ["trainLimit"] = trainLimit,
         };
         return description;
     }
+
+    // The file's dataset object: builtIn, imagesPath, labelsPath as the first release wrote them; cifar10, cifar100 and
+    // test only when set (the test set in the same form).
+    private static JsonObject? DatasetToFile(JsonObject? d)
+    {
+        if (d is null) return null;
+        var file = new JsonObject
+        {
+            ["builtIn"] = d["name"]?.DeepClone(),
+            ["imagesPath"] = d["images"]?.DeepClone(),
+            ["labelsPath"] = d["labels"]?.DeepClone(),
+        };
+        if (d["cifar10"] is { } ten) file["cifar10"] = ten.DeepClone();
+        if (d["cifar100"] is { } hundred) file["cifar100"] = hundred.DeepClone();
+        if (d["test"] is JsonObject test) file["test"] = DatasetToFile(test);
+        return file;
+    }
+
+    private static JsonObject? DatasetFromFile(JsonObject? file) => file is null ? null : new JsonObject
+    {
+        ["name"] = file["builtIn"]?.DeepClone(),
+        ["images"] = file["imagesPath"]?.DeepClone(),
+        ["labels"] = file["labelsPath"]?.DeepClone(),
+        ["cifar10"] = file["cifar10"]?.DeepClone(),
+        ["cifar100"] = file["cifar100"]?.DeepClone(),
+        ["test"] = DatasetFromFile(file["test"] as JsonObject),
+    };
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

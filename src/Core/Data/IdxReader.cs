@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 
-namespace Sweep.Training.Data;
+namespace Sweep.Core.Data;
 
 /// <summary>Reads IDX files (the MNIST format), gzipped or raw.</summary>
 public static class IdxReader
@@ -12,7 +11,7 @@ public static class IdxReader
     /// <summary>Reads an images file: u8[N, rows, cols]. Returns the bytes and the shape.</summary>
     public static (byte[] Pixels, int Count, int Rows, int Columns) ReadImages(string path)
     {
-        var bytes = ReadAll(path);
+        var bytes = DataFiles.ReadAll(path);
         var header = Header(bytes, path, ImagesMagic, dimensions: 3);
         int count = header[0], rows = header[1], cols = header[2];
         long expected = (long)count * rows * cols;
@@ -26,7 +25,7 @@ public static class IdxReader
     /// <summary>Reads a labels file: u8[N].</summary>
     public static byte[] ReadLabels(string path)
     {
-        var bytes = ReadAll(path);
+        var bytes = DataFiles.ReadAll(path);
         int count = Header(bytes, path, LabelsMagic, dimensions: 1)[0];
         const int offset = 8;
         if (bytes.Length - offset < count)
@@ -57,30 +56,14 @@ public static class IdxReader
         return dims;
     }
 
-    private static byte[] ReadAll(string path)
-    {
-        if (!File.Exists(path)) throw new DatasetException(path, "file not found");
-        using var file = File.OpenRead(path);
-        Span<byte> probe = stackalloc byte[2];
-        int read = file.Read(probe);
-        file.Position = 0;
-        bool gzip = read == 2 && probe[0] == 0x1f && probe[1] == 0x8b;
-        using var stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file;
-        using var memory = new MemoryStream();
-        try
-        {
-            stream.CopyTo(memory);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new DatasetException(path, $"corrupt gzip data ({e.Message})");
-        }
-        return memory.ToArray();
-    }
-}
 
-/// <summary>A dataset file that cannot be used; the message names the file.</summary>
-public sealed class DatasetException(string path, string reason) : Exception($"{path}: {reason}")
-{
-    public string Path { get; } = path;
+    /// <summary>An IDX images file and its labels file as one image set (one channel; labels 0–255).</summary>
+    public static ImageData Read(string imagesPath, string labelsPath)
+    {
+        var (pixels, count, rows, cols) = ReadImages(imagesPath);
+        var labels = ReadLabels(labelsPath);
+        if (labels.Length != count) throw new DatasetException(labelsPath, $"{labels.Length} labels but {imagesPath} has {count} images");
+        var ints = labels.Select(l => (int)l).ToArray();
+        return new ImageData(count, 1, rows, cols, pixels, null, ints, DataFiles.Classes(ints, labelsPath));
+    }
 }
