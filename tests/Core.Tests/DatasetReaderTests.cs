@@ -236,4 +236,28 @@ public sealed class DatasetReaderTests : IDisposable
         Assert.Equal([3, 8, 8], input);
         Assert.Equal(2, classes);
     }
+
+    [Fact]
+    public void Normalization_is_true_or_one_mean_and_std_per_channel()
+    {
+        string Spec(string normalize) =>
+            $$"""{ "name": "n", "dataset": { "cifar10": "n10", "normalize": {{normalize}} }, """
+            + """ "search": { "space": { "lambda": [0.001] } } }""";
+        Cifar("n10", hundred: false, perFile: 1);
+
+        var fromData = SpecParser.Parse(Spec("true"), _dir);
+        var given = SpecParser.Parse(Spec("""{ "mean": [0.49, 0.48, 0.45], "std": [0.25, 0.24, 0.26] }"""), _dir);
+
+        Assert.Equal(new Normalization { FromData = true }, fromData.Dataset.Normalize);
+        Assert.Equal(new Normalization { Mean = [0.49, 0.48, 0.45], Std = [0.25, 0.24, 0.26] }, given.Dataset.Normalize);
+        Assert.Equal(given.Dataset, SpecParser.Parse(Spec("""{ "mean": [0.49, 0.48, 0.45], "std": [0.25, 0.24, 0.26] }"""), _dir).Dataset);
+        Assert.Equal("dataset.normalize.std[1]", Assert.Throws<SpecException>(() =>
+            SpecParser.Parse(Spec("""{ "mean": [0.5, 0.5, 0.5], "std": [1, 0, 1] }"""), _dir)).Field);
+        Assert.Equal("dataset.normalize.std", Assert.Throws<SpecException>(() =>
+            SpecParser.Parse(Spec("""{ "mean": [0.5, 0.5, 0.5], "std": [1] }"""), _dir)).Field);
+        var oneChannel = SpecParser.Parse(Spec("""{ "mean": [0.5], "std": [0.5] }"""), _dir);
+        var e = Assert.Throws<SpecException>(() => SpecData.Check(oneChannel, SearchSpace.Expand(oneChannel)));
+        Assert.Equal("dataset.normalize.mean", e.Field);
+        Assert.Contains("the images have 3 channel(s)", e.Message);
+    }
 }

@@ -1,3 +1,4 @@
+using static TorchSharp.torch;
 using Sweep.Core.Data;
 using Sweep.Core.Models;
 using Sweep.Core;
@@ -112,5 +113,18 @@ public sealed class DatasetTests : IDisposable
         // Pinned so that other implementations (the benchmark's peer) can check they draw the same split.
         Assert.Equal(new[] { 6, 3, 2, 9, 8, 1, 4, 7, 0, 5 }, SplitMix64.Permutation(10, 0));
         Assert.Equal(0xE220A8397B1DCDAFUL, new SplitMix64(0).Next());
+    }
+
+    [Fact]
+    public void Normalized_inputs_have_zero_mean_and_unit_std_per_channel_when_measured_and_the_given_values_otherwise()
+    {
+        var measured = Dataset.Load(DatasetRef.Mnist10k with { Normalize = new Normalization { FromData = true } }).On(CPU);
+        Assert.Equal(0, measured.TrainX.mean().item<float>(), 3);
+        Assert.Equal(1, measured.TrainX.std(unbiased: false).item<float>(), 3);
+
+        var plain = Dataset.Load(DatasetRef.Mnist10k).On(CPU);
+        var given = Dataset.Load(DatasetRef.Mnist10k with { Normalize = new Normalization { Mean = [0.1307], Std = [0.3081] } }).On(CPU);
+        var expected = plain.TestX.sub(0.1307).div(0.3081);
+        Assert.True(given.TestX.sub(expected).abs().max().item<float>() < 1e-5);
     }
 }

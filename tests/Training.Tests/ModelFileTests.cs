@@ -69,6 +69,7 @@ public sealed class ModelFileTests
             var dataset = new DatasetRef
             {
                 Cifar10 = "/data/cifar", Test = new DatasetRef { Images = "/data/x.npy", Labels = "/data/y.npy" },
+                Normalize = new Normalization { Mean = [0.5, 0.4, 0.3], Std = [0.2, 0.2, 0.25] },
             };
             var settings = new TrialSettings(new TrialParameters { Model = "mlp[64]" }, dataset, 500);
             using (var net = NetworkShape.Full("mlp[64]", [3, 32, 32], 100).Build()) ModelFile.Save(net, settings, path);

@@ -115,6 +115,9 @@ public static class SpecData
         ArgumentNullException.ThrowIfNull(spec);
         var (train, test) = DatasetReader.Read(spec.Dataset);
         int[] input = [train.Channels, train.Height, train.Width];
+        if (spec.Dataset.Normalize is { FromData: false } n && n.Mean.Count != train.Channels)
+            throw new Search.SpecException("dataset.normalize.mean",
+                $"{n.Mean.Count} value(s) but the images have {train.Channels} channel(s) (one value per channel)");
         foreach (string model in plans.Select(p => p.Params.Model).Distinct(StringComparer.Ordinal))
             if (ModelSpec.InputProblem(ModelSpec.Parse(model).Family, input) is { } problem)
                 throw new Search.SpecException("model", problem);

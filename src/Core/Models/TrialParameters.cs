@@ -48,6 +48,8 @@ public sealed record DatasetRef
     [Id(3)] public string? Cifar10 { get; init; }
     [Id(4)] public string? Cifar100 { get; init; }
     [Id(5)] public DatasetRef? Test { get; init; }
+    /// <summary>Per-channel normalization of the inputs (train and test alike); null: pixels as read.</summary>
+    [Id(6)] public Normalization? Normalize { get; init; }
 
     public static DatasetRef Mnist10k { get; } = new() { Name = "mnist10k" };
 
@@ -55,6 +57,29 @@ public sealed record DatasetRef
     {
         string own = Name
             ?? (Cifar10 is { } ten ? $"cifar10 {ten}" : Cifar100 is { } hundred ? $"cifar100 {hundred}" : $"{Images} + {Labels}");
+        if (Normalize is { } n) own += $"; normalize {n}";
         return Test is { } test ? $"{own}; test {test}" : own;
     }
+}
+
+/// <summary>
+/// Inputs normalized per channel, x ← (x − mean[c]) / std[c]: with the given values, or (<see cref="FromData"/>) with each
+/// channel's mean and standard deviation over the train samples.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Sweep.Normalization")]
+public sealed record Normalization
+{
+    [Id(0)] public IReadOnlyList<double> Mean { get; init; } = [];
+    [Id(1)] public IReadOnlyList<double> Std { get; init; } = [];
+    /// <summary>Measure mean and std on the train samples instead of taking them from the spec.</summary>
+    [Id(2)] public bool FromData { get; init; }
+
+    public bool Equals(Normalization? other) =>
+        other is not null && FromData == other.FromData && Mean.SequenceEqual(other.Mean) && Std.SequenceEqual(other.Std);
+
+    public override int GetHashCode() => HashCode.Combine(FromData, Mean.Count, Mean.FirstOrDefault(), Std.FirstOrDefault());
+
+    public override string ToString() => FromData
+        ? "from the train set"
+        : FormattableString.Invariant($"mean [{string.Join(", ", Mean)}], std [{string.Join(", ", Std)}]");
 }

@@ -36,7 +36,7 @@ public static partial class SpecParser
     private static readonly string[] TrainingKeys = [.. KeysIn("training"), "trainLimit"];
     private static readonly string[] PruningKeys = KeysIn("pruning");
     private static readonly NumericDomain TrainLimitDomain = NumericDomain.Int(1, int.MaxValue);
-    private static readonly string[] DatasetKeys = ["images", "labels", "cifar10", "cifar100", "test"];
+    private static readonly string[] DatasetKeys = ["images", "labels", "cifar10", "cifar100", "test", "normalize"];
     private static readonly string[] SearchKeys = ["strategy", "space", "trials", "seed"];
     private static readonly string[] RangeKinds = ["uniform", "logUniform", "int"];
 
@@ -214,7 +214,7 @@ public static partial class SpecParser
                 ? $"expected {Forms}, got {Got(e)}"
                 : $"expected \"{DatasetRef.Mnist10k.Name}\" or {Forms}, got {Got(e)}");
 
-        var files = Section.Read(e, field, test ? DatasetKeys.Where(k => k != "test").ToArray() : DatasetKeys);
+        var files = Section.Read(e, field, test ? DatasetKeys.Where(k => k is not "test" and not "normalize").ToArray() : DatasetKeys);
         DatasetRef own;
         if (files.TryGet("cifar10", out _) || files.TryGet("cifar100", out _))
         {
@@ -238,7 +238,29 @@ public static partial class SpecParser
         }
         if (files.TryGet("test", out var testElement))
             own = own with { Test = ParseDataset(testElement, baseDirectory, files.Child("test"), test: true) };
+        if (files.TryGet("normalize", out var normalize))
+            own = own with { Normalize = ParseNormalization(normalize, files.Child("normalize")) };
         return own;
+    }
+
+    private static Normalization ParseNormalization(JsonElement e, string field)
+    {
+        if (e.ValueKind == JsonValueKind.True) return new Normalization { FromData = true };
+        if (e.ValueKind != JsonValueKind.Object)
+            throw new SpecException(field, $"expected true (from the train set) or {{\"mean\": [...], \"std\": [...]}}, got {Got(e)}");
+        var section = Section.Read(e, field, ["mean", "std"]);
+        double[] List(string key, NumericDomain domain)
+        {
+            if (!section.TryGet(key, out var list)) throw new SpecException(section.Child(key), "required (one value per channel)");
+            if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
+                throw new SpecException(section.Child(key), $"expected a list of numbers, one per channel, got {Got(list)}");
+            return list.EnumerateArray().Select((v, i) => Number(v, $"{section.Child(key)}[{i}]", domain)).ToArray();
+        }
+        var mean = List("mean", NumericDomain.Real(double.NegativeInfinity, false, double.PositiveInfinity, false));
+        var std = List("std", NumericDomain.Real(0, false, double.PositiveInfinity, false));
+        if (std.Length != mean.Length)
+            throw new SpecException(section.Child("std"), $"{std.Length} values but mean has {mean.Length} (one per channel)");
+        return new Normalization { Mean = mean, Std = std };
     }
 
     private static string DatasetPath(Section files, string key, string baseDirectory, bool folder)

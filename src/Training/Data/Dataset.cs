@@ -49,7 +49,7 @@ public sealed class Dataset
     /// <summary>Indices of the test samples (into the split set, or the test set).</summary>
     public int[] TestIndices { get; }
 
-    private Dataset(string name, ImageData train, ImageData? test)
+    private Dataset(string name, ImageData train, ImageData? test, Normalization? normalize = null)
     {
         Name = name;
         _train = train;
@@ -70,17 +70,54 @@ public sealed class Dataset
             Count = train.Count + test.Count;
         }
         Classes = Math.Max(train.Classes, _test.Classes);
+        if (normalize is not null)
+        {
+            var (mean, std) = normalize.FromData ? Measure(train, TrainIndices) : (normalize.Mean.ToArray(), normalize.Std.ToArray());
+            if (mean.Length != Channels)
+                throw new DatasetException(name, $"normalize has {mean.Length} value(s) but the images have {Channels} channel(s)");
+            (_mean, _std) = (mean, std);
+        }
+    }
+
+    private readonly double[]? _mean;
+    private readonly double[]? _std;
+
+    /// <summary>The per-channel normalization applied to every input (null: none).</summary>
+    public (IReadOnlyList<double> Mean, IReadOnlyList<double> Std)? Normalization => _mean is null ? null : (_mean, _std!);
+
+    /// <summary>Each channel's mean and (population) standard deviation over the given samples, in input units.</summary>
+    private static (double[] Mean, double[] Std) Measure(ImageData data, int[] indices)
+    {
+        int plane = data.Height * data.Width;
+        var mean = new double[data.Channels];
+        var std = new double[data.Channels];
+        for (int c = 0; c < data.Channels; c++)
+        {
+            double sum = 0, squares = 0;
+            foreach (int i in indices)
+                for (int p = 0; p < plane; p++)
+                {
+                    double v = data.Value(i, c * plane + p);
+                    sum += v;
+                    squares += v * v;
+                }
+            double n = (double)indices.Length * plane;
+            mean[c] = sum / n;
+            // A constant channel would divide by zero: it keeps unit scale.
+            std[c] = Math.Sqrt(Math.Max(0, squares / n - mean[c] * mean[c])) is var s && s > 1e-12 ? s : 1;
+        }
+        return (mean, std);
     }
 
     /// <summary>Loads (once per process) and validates a dataset.</summary>
     public static Dataset Load(DatasetRef source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        string key = source.Name is { } name ? "builtin:" + name : source.ToString();
+        string key = source is { Name: { } name, Normalize: null, Test: null } ? "builtin:" + name : source.ToString();
         var lazy = Cache.GetOrAdd(key, _ => new Lazy<Dataset>(() =>
         {
             var (train, test) = DatasetReader.Read(source);
-            return new Dataset(source.ToString(), train, test);
+            return new Dataset(source.ToString(), train, test, source.Normalize);
         }));
         try { return lazy.Value; }
         catch { Cache.TryRemove(key, out _); throw; }
@@ -121,6 +158,15 @@ public sealed class Dataset
                     for (int c = 0; c < f; c++) dst[c] = row[c] / 255f;
                 }
                 else data.Floats.AsSpan(src * f, f).CopyTo(dst);
+                if (_mean is not null)
+                {
+                    int plane = f / data.Channels;
+                    for (int c = 0; c < data.Channels; c++)
+                    {
+                        float m = (float)_mean[c], inv = (float)(1 / _std![c]);
+                        foreach (ref float v in dst.Slice(c * plane, plane)) v = (v - m) * inv;
+                    }
+                }
                 y[r] = data.Labels[src];
             }
             var xt = torch.tensor(x, new long[] { indices.Length, f }).to(device);

@@ -227,6 +227,7 @@ public static class ModelFile
         if (d["cifar10"] is { } ten) file["cifar10"] = ten.DeepClone();
         if (d["cifar100"] is { } hundred) file["cifar100"] = hundred.DeepClone();
         if (d["test"] is JsonObject test) file["test"] = DatasetToFile(test);
+        if (d["normalize"] is JsonObject normalize) file["normalize"] = normalize.DeepClone();
         return file;
     }
 
@@ -238,6 +239,7 @@ public static class ModelFile
         ["cifar10"] = file["cifar10"]?.DeepClone(),
         ["cifar100"] = file["cifar100"]?.DeepClone(),
         ["test"] = DatasetFromFile(file["test"] as JsonObject),
+        ["normalize"] = file["normalize"]?.DeepClone(),
     };
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
