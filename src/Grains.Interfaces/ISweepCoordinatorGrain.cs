@@ -67,7 +67,7 @@ public sealed record SiloSlots(
 {
     /// <summary>Whether this silo trains trials of <paramref name="model"/> fused (several in one slot).</summary>
     public bool Fuses(string model) =>
-        ModelSpec.TryParse(model, out _) is { } spec && FusingModels?.Contains(spec.Family) == true;
+        ModelSpec.TryParse(model, out _) is { } spec && FusingModels?.Contains(ModelSpec.FusingKey(spec)) == true;
 
     /// <summary>Places busy for sweeps other than <paramref name="sweepId"/>.</summary>
     public int BusyForOthers(string sweepId) => BusyBySweep.Where(kv => kv.Key != sweepId).Sum(kv => kv.Value);

@@ -53,11 +53,17 @@ public static class TrialRunner
 /// </summary>
 internal static class SingleTrialTrainer
 {
-    /// <summary>Trains one trial; divergence and cancellation end it as an outcome, other errors are thrown.</summary>
-    public static FusedOutcome Run(FusedTrial trial, TrainingOptions options)
+    /// <summary>
+    /// Trains one trial. Divergence and cancellation end it as an outcome; so does any other error when it is one of a
+    /// group (<paramref name="alone"/> false), so that one trial's failure never fails the others. Alone, it is thrown.
+    /// </summary>
+    public static FusedOutcome Run(FusedTrial trial, TrainingOptions options, bool alone = true)
     {
         try { return new FusedOutcome(Train(trial.Settings, options, trial.OnEpoch, trial.Cancellation, trial.SaveModelPath), null); }
-        catch (Exception e) when (e is TrainingDivergedException or OperationCanceledException) { return new FusedOutcome(null, e); }
+        catch (Exception e) when (e is TrainingDivergedException or OperationCanceledException || !alone)
+        {
+            return new FusedOutcome(null, e);
+        }
     }
 
     private static TrialReport Train(TrialSettings settings, TrainingOptions options, Action<EpochRecord>? onEpoch,

@@ -260,4 +260,16 @@ public sealed class DatasetReaderTests : IDisposable
         Assert.Equal("dataset.normalize.mean", e.Field);
         Assert.Contains("the images have 3 channel(s)", e.Message);
     }
+
+    [Fact]
+    public void An_npy_header_with_absurd_dimensions_is_a_dataset_error_not_a_crash()
+    {
+        string images = Write("huge.npy", Npy("|u1", [4294967296, 28, 28], new byte[16]));
+        string labels = Write("huge-labels.npy", Npy("|u1", [2], [0, 1]));
+
+        var e = Assert.Throws<DatasetException>(() => DatasetReader.ReadPair(images, labels));
+
+        Assert.Equal(images, e.Path);
+        Assert.Contains("too large", e.Message);
+    }
 }

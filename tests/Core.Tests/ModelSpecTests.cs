@@ -65,3 +65,32 @@ public sealed class ModelSpecTests
         Assert.Equal("model", e.Field);
     }
 }
+
+public sealed class WireFormatTests
+{
+    [Fact]
+    public void The_strategy_travels_as_its_name_and_json_shows_the_name_once()
+    {
+        var random = new SearchSpec { Strategy = SearchStrategy.Random, Trials = 3 };
+
+        Assert.Equal("random", random.StrategyName);
+        Assert.Equal(SearchStrategy.Random, new SearchSpec { StrategyName = "random" }.Strategy);
+        string json = System.Text.Json.JsonSerializer.Serialize(random, SweepJson.Options);
+        Assert.Contains("\"strategy\":\"random\"", json);
+        Assert.DoesNotContain("strategyName", json);
+        var back = System.Text.Json.JsonSerializer.Deserialize<SearchSpec>(json, SweepJson.Options)!;
+        Assert.Equal((SearchStrategy.Random, "random", 3), (back.Strategy, back.StrategyName, back.Trials));
+    }
+
+    [Fact]
+    public void Model_texts_are_kept_canonical_whoever_sets_them()
+    {
+        var model = TrialParameterTable.Find("model")!;
+        Assert.Equal("mlp", model.With(new TrialParameters(), "mlp[300,100]").Model);
+        Assert.Equal("mlp[500,150]", model.With(new TrialParameters(), "mlp[0500,150]").Model);
+        var e = Assert.Throws<SpecException>(() => SpecParser.Parse(
+            """{ "name": "m", "model": { "family": "mlp", "hidden": [5], "hidden": [6] }, "search": { "space": { "lambda": [0.1] } } }""",
+            null));
+        Assert.Equal("model.hidden", e.Field);
+    }
+}

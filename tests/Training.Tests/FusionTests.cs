@@ -170,4 +170,20 @@ public sealed class FusionTests
         Assert.Equal(0.8, report.WeightSparsity, 3);
         Assert.True(report.Accuracy > 0.85, $"accuracy {report.Accuracy}");
     }
+
+    [Fact]
+    public void A_trial_that_fails_in_a_group_trained_one_after_another_fails_alone()
+    {
+        var lenet = new TrialSettings { Params = new() { Model = "lenet5", Epochs = 1 }, TrainLimit = 500 };
+        // /proc takes no new folders: saving this trial's model fails after it trained.
+        var group = new[] { new FusedTrial(lenet, SaveModelPath: "/proc/sweep-no/model.pt"), new FusedTrial(lenet) };
+
+        var outcomes = Models.ModelFamilies.Get("lenet5").Train(group, Cpu);
+
+        Assert.NotNull(outcomes[0].Error);
+        Assert.Null(outcomes[1].Error);
+        var alone = TrialRunner.Run(lenet, Cpu, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(alone.Accuracy, outcomes[1].Report!.Accuracy);
+        Assert.Equal(alone.Epochs[0].Loss, outcomes[1].Report!.Epochs[0].Loss);
+    }
 }

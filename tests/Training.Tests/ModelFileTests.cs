@@ -47,10 +47,10 @@ public sealed class ModelFileTests
     }
 
     [Fact]
-    public void Every_model_name_of_the_vocabulary_has_one_family_and_only_mlp_fuses()
+    public void Every_model_name_of_the_vocabulary_has_one_family_and_only_two_layer_mlps_fuse()
     {
         Assert.Equal(ModelSpec.Families, ModelFamilies.All.Select(f => f.Name));
-        Assert.Equal(["mlp"], ModelFamilies.Fusing);
+        Assert.Equal(["mlp/2"], ModelFamilies.Fusing);
         foreach (var family in ModelFamilies.All)
         {
             using var network = NetworkShape.Full(family.Name).Build();

@@ -41,8 +41,9 @@ public static class ClusterCommands
         if (command == "submit")
         {
             spec = SweepClient.LoadSpec(a.RequirePositional(0, "a spec file (sweep submit SPEC.json)"));
-            // A dataset the trials cannot read is refused here, not trial by trial on the silos.
-            SpecData.Check(spec, SearchSpace.Expand(spec));
+            // A dataset the trials cannot read is refused here, not trial by trial on the silos. The built-in one
+            // lives with the silos (a client needs no data/ folder).
+            if (spec.Dataset is not { Name: not null, Test: null }) SpecData.Check(spec, SearchSpace.Expand(spec));
         }
         string id = positional == 1 ? a.RequirePositional(0, "a sweep id (see: sweep list)") : "";
         if (command == "export" && a.String("out") is null) throw new UsageException("--out: export needs an output folder");

@@ -64,8 +64,12 @@ public static class RunCommand
         // A spec that asks for models runs again the trials whose model is missing.
         var withModels = previous.Where(r => !spec.SaveModels || (r.ModelPath is { } model && File.Exists(model)));
         // The coordinator keeps the same results by the same rule; they are written first, so the folder never loses them.
-        string sweepId = previous.FirstOrDefault(r => r.Status == TrialStatus.Completed)?.SweepId ?? SweepClient.NewSweepId(spec.Name);
-        var kept = SweepBook.Reusable(plans, withModels, sweepId);
+        var reusable = SweepBook.Reusable(plans, withModels, "");
+        // A resumed run keeps the id of the run whose results it keeps.
+        string sweepId = reusable.Count > 0
+            ? previous.First(r => r.TrialId == reusable[0].TrialId && r.Status == TrialStatus.Completed).SweepId
+            : SweepClient.NewSweepId(spec.Name);
+        var kept = reusable.Select(r => r with { SweepId = sweepId }).ToList();
         dir.WriteSpec(spec);
         dir.ResetTrials(kept);
         if (kept.Count > 0)

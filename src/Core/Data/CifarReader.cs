@@ -29,7 +29,9 @@ public static class CifarReader
                     + "(truncated, or the other CIFAR variant)");
             return bytes;
         }).ToArray();
-        int count = parts.Sum(p => p.Length / record);
+        long total = parts.Sum(p => (long)(p.Length / record));
+        if (total * Pixels > Array.MaxLength) throw new DatasetException(files[0], $"{total} records are too many to load at once");
+        int count = (int)total;
         var pixels = new byte[(long)count * Pixels];
         var labels = new int[count];
         int at = 0;
@@ -42,7 +44,7 @@ public static class CifarReader
                 if (label >= (hundred ? 100 : 10))
                     throw new DatasetException(files[f], $"label {label} of record {r} is outside 0–{(hundred ? 99 : 9)}");
                 labels[at] = label;
-                bytes.AsSpan(r * record + labelBytes, Pixels).CopyTo(pixels.AsSpan(at * Pixels, Pixels));
+                bytes.AsSpan(r * record + labelBytes, Pixels).CopyTo(pixels.AsSpan((int)((long)at * Pixels), Pixels));
             }
         }
         return new ImageData(count, Channels, Side, Side, pixels, null, labels, hundred ? 100 : 10);

@@ -28,11 +28,6 @@ public static class DataFiles
         catch (IOException e) { throw new DatasetException(path, $"cannot read ({e.Message})", e); }
     }
 
-    /// <summary>The number of classes labels come from: the largest label + 1, at least 2.</summary>
-    public static int Classes(IReadOnlyList<int> labels, string path)
-    {
-        int max = labels.Count == 0 ? 0 : labels.Max();
-        if (max < 1) throw new DatasetException(path, "every label is 0: at least two classes are needed");
-        return max + 1;
-    }
+    /// <summary>The number of classes labels come from: the largest label + 1.</summary>
+    public static int Classes(IReadOnlyList<int> labels) => labels.Count == 0 ? 1 : labels.Max() + 1;
 }

@@ -25,6 +25,7 @@ public static class DatasetReader
         }
         else if (train.Count < 2)
             throw new DatasetException(FirstFile(source), $"{train.Count} images is too few to split into train and test");
+        if (train.Classes < 2) throw new DatasetException(FirstFile(source), "every train label is 0: at least two classes are needed");
         return (train, test);
     }
 
@@ -65,12 +66,20 @@ public static class DatasetReader
     public static ImageData ReadPair(string images, string labels) =>
         IsNpy(images) ? NpyReader.ReadImages(images, labels) : IdxReader.Read(images, labels);
 
+    // An unreadable file is not .npy here: the IDX reader then reports why it cannot be read.
     private static bool IsNpy(string path)
     {
-        if (!File.Exists(path)) return false;
-        using var file = File.OpenRead(path);
-        Span<byte> magic = stackalloc byte[6];
-        return file.Read(magic) == 6 && magic[0] == 0x93 && magic[1..].SequenceEqual("NUMPY"u8);
+        try
+        {
+            if (!File.Exists(path)) return false;
+            using var file = File.OpenRead(path);
+            Span<byte> magic = stackalloc byte[6];
+            return file.Read(magic) == 6 && magic[0] == 0x93 && magic[1..].SequenceEqual("NUMPY"u8);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The IDX files of a built-in dataset (the repository's data/ folder, or SWEEP_DATA).</summary>

@@ -64,6 +64,9 @@ public static class IdxReader
         var labels = ReadLabels(labelsPath);
         if (labels.Length != count) throw new DatasetException(labelsPath, $"{labels.Length} labels but {imagesPath} has {count} images");
         var ints = labels.Select(l => (int)l).ToArray();
-        return new ImageData(count, 1, rows, cols, pixels, null, ints, DataFiles.Classes(ints, labelsPath));
+        // IDX datasets are digit sets: 10 classes, as every release has trained them.
+        for (int i = 0; i < ints.Length; i++)
+            if (ints[i] > 9) throw new DatasetException(labelsPath, $"label {ints[i]} at index {i} is outside 0–9");
+        return new ImageData(count, 1, rows, cols, pixels, null, ints, 10);
     }
 }

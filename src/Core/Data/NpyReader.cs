@@ -29,10 +29,12 @@ public static partial class NpyReader
         bool channelsLast = false;
         switch (shape.Length)
         {
-            case 3: (n, c, h, w) = (Int(shape[0]), 1, Int(shape[1]), Int(shape[2])); break;
-            case 4 when shape[1] is 1 or 3 or 4: (n, c, h, w) = (Int(shape[0]), Int(shape[1]), Int(shape[2]), Int(shape[3])); break;
+            case 3: (n, c, h, w) = (Int(shape[0], imagesPath), 1, Int(shape[1], imagesPath), Int(shape[2], imagesPath)); break;
+            case 4 when shape[1] is 1 or 3 or 4:
+                (n, c, h, w) = (Int(shape[0], imagesPath), Int(shape[1], imagesPath), Int(shape[2], imagesPath), Int(shape[3], imagesPath));
+                break;
             case 4 when shape[3] is 1 or 3 or 4:
-                (n, h, w, c) = (Int(shape[0]), Int(shape[1]), Int(shape[2]), Int(shape[3]));
+                (n, h, w, c) = (Int(shape[0], imagesPath), Int(shape[1], imagesPath), Int(shape[2], imagesPath), Int(shape[3], imagesPath));
                 channelsLast = true;
                 break;
             default:
@@ -40,6 +42,8 @@ public static partial class NpyReader
                     $"shape ({string.Join(", ", shape)}) is not images: give [N, H, W], [N, C, H, W] or [N, H, W, C] with C of 1, 3 or 4");
         }
         long values = (long)n * c * h * w;
+        if (values > Array.MaxLength / 4)
+            throw new DatasetException(imagesPath, $"shape ({string.Join(", ", shape)}) is too large to load ({values} values)");
         int size = header.Descr switch
         {
             "|u1" or "<u1" => 1,
@@ -62,7 +66,7 @@ public static partial class NpyReader
         if (channelsLast) (pixels, floats) = (ToChannelsFirst(pixels, n, h, w, c), ToChannelsFirst(floats, n, h, w, c));
         var labels = ReadLabels(labelsPath);
         if (labels.Length != n) throw new DatasetException(labelsPath, $"{labels.Length} labels but {imagesPath} has {n} images");
-        return new ImageData(n, c, h, w, pixels, floats, labels, DataFiles.Classes(labels, labelsPath));
+        return new ImageData(n, c, h, w, pixels, floats, labels, DataFiles.Classes(labels));
     }
 
     /// <summary>A 1-d array of integers (any width, either sign), as ints.</summary>
@@ -72,7 +76,8 @@ public static partial class NpyReader
         var header = ReadHeader(bytes, path);
         if (header.Shape.Length != 1)
             throw new DatasetException(path, $"labels must be a 1-d array, got shape ({string.Join(", ", header.Shape)})");
-        int n = Int(header.Shape[0]);
+        int n = Int(header.Shape[0], path);
+        if (header.Descr.Length < 2) throw new DatasetException(path, $"element type '{header.Descr}' is not an integer type");
         int size = header.Descr[1..] is "u1" or "i1" ? 1 : header.Descr[1..] is "u2" or "i2" ? 2
             : header.Descr[1..] is "u4" or "i4" ? 4 : header.Descr[1..] is "u8" or "i8" ? 8 : 0;
         if (size == 0 || (size > 1 && header.Descr[0] == '>'))
@@ -109,7 +114,7 @@ public static partial class NpyReader
         else if (major is 2 or 3 && bytes.Length >= 12)
             (length, start) = ((int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)), 12);
         else throw new DatasetException(path, $"unsupported .npy format version {major}");
-        if (bytes.Length < start + length) throw new DatasetException(path, "truncated: the .npy header is cut short");
+        if (length < 0 || bytes.Length - start < length) throw new DatasetException(path, "truncated: the .npy header is cut short");
         string text = Encoding.Latin1.GetString(bytes, start, length);
         var descr = Descr().Match(text);
         var fortran = Fortran().Match(text);
@@ -124,7 +129,8 @@ public static partial class NpyReader
         return new Header(descr.Groups[1].Value, dims, start + length);
     }
 
-    private static int Int(long v) => v <= int.MaxValue ? (int)v : throw new ArgumentOutOfRangeException(nameof(v), "dimension too large");
+    private static int Int(long v, string path) =>
+        v <= int.MaxValue ? (int)v : throw new DatasetException(path, $"dimension {v} is too large");
 
     private static T[]? ToChannelsFirst<T>(T[]? hwc, int n, int h, int w, int c)
     {

@@ -112,6 +112,8 @@ public sealed record ModelSpec
                     break;
                 case "family":
                     throw new SpecException($"{field}.family", "expected a family name");
+                case "hidden" when hidden.Count > 0:
+                    throw new SpecException($"{field}.hidden", "given twice");
                 case "hidden" when member.Value.ValueKind == JsonValueKind.Array:
                     foreach (var item in member.Value.EnumerateArray())
                     {
@@ -145,6 +147,11 @@ public sealed record ModelSpec
         // The default widths written out are the default model: one trial, one id.
         return hidden.SequenceEqual(defaults) ? (new ModelSpec(family, []), null) : (new ModelSpec(family, hidden.ToArray()), null);
     }
+
+    /// <summary>
+    /// How silos name what they train fused: "family/depth" (the number of hidden layers; 0 for fixed architectures).
+    /// </summary>
+    public static string FusingKey(ModelSpec model) => $"{model.Family}/{model.Widths?.Count ?? 0}";
 
     /// <summary>Why a family's networks cannot take samples of this shape ([channels, height, width]), or null when they can.</summary>
     public static string? InputProblem(string family, IReadOnlyList<int> input) =>

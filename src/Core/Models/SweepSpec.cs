@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Sweep.Core.Models;
 
 /// <summary>A validated sweep: what to vary, what stays fixed, and how the results are judged.</summary>
@@ -33,7 +35,17 @@ public sealed record SweepSpec
 public sealed record SearchSpec
 {
     /// <summary>Grid (cartesian product of lists) or random (seeded draws); JSON writes "grid" / "random".</summary>
-    [Id(0)] public SearchStrategy Strategy { get; init; } = SearchStrategy.Grid;
+    public SearchStrategy Strategy
+    {
+        get => Vocabularies.Strategies.Parse(StrategyName);
+        init => StrategyName = Vocabularies.Strategies.Name(value);
+    }
+
+    /// <summary>
+    /// The strategy as coordinators store it: its name, as the release before the enum wrote it, so sweeps saved in
+    /// Redis by that release still load.
+    /// </summary>
+    [Id(0), JsonIgnore] public string StrategyName { get; init; } = "grid";
     /// <summary>One dimension per varied parameter, in the order the spec lists them.</summary>
     [Id(1)] public IReadOnlyList<Dimension> Space { get; init; } = [];
     /// <summary>Random search: how many configurations to draw.</summary>

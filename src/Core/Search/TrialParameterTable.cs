@@ -121,7 +121,7 @@ public static class TrialParameterTable
             ReadJson = (e, field) => ModelSpec.Read(e, field).Text,
             CheckText = text => ModelSpec.TryParse(text, out var problem) is null ? problem : null,
             Legend = p => p.Model,
-            GetText = p => p.Model, SetText = (p, v) => p with { Model = v } },
+            GetText = p => p.Model, SetText = (p, v) => p with { Model = ModelSpec.TryParse(v, out _)?.Text ?? v } },
         new() { Name = "regularizer", Kind = ParameterKind.Text, Section = "", Key = "regularizer", Flag = "regularizer",
             Searchable = true, Fuses = true, TelemetryTag = "regularizer", Names = Vocabularies.Regularizers.Names,
             NameKind = "regularizer",

@@ -1,3 +1,4 @@
+using Sweep.Core.Models;
 using Sweep.Core.Search;
 using Sweep.Training.Models;
 
@@ -11,7 +12,8 @@ namespace Sweep.Training.Fusion;
 public static class FusedTraining
 {
     /// <summary>Whether the model's family fuses; any other model trains one trial at a time.</summary>
-    public static bool Supports(string model) => ModelFamilies.Find(model)?.Fuses == true;
+    public static bool Supports(string model) =>
+        ModelFamilies.Find(model) is { } family && family.Fuses(ModelSpec.Parse(model));
 
     /// <summary>
     /// Trials with equal keys can be trained together: the same dataset and train limit, and the same value of every

@@ -11,8 +11,8 @@ namespace Sweep.Training.Models;
 /// <c>mlp</c>: fully connected layers with ReLU between them, inputs (a sample's C·H·W values, 784 for MNIST) → hidden
 /// widths → classes. The default is LeNet-300-100
 /// (widths [300, 100]: 266,200 weights, 400 hidden nodes); a spec may give any widths, <c>{"family": "mlp", "hidden":
-/// [500, 150]}</c>, 1 to 16 hidden layers. Trials fuse: a slot trains a group as one batched model
-/// (<see cref="FusedMlp"/>) when they have two hidden layers, and one after another otherwise.
+/// [500, 150]}</c>, 1 to 16 hidden layers. Trials of two hidden layers fuse: a slot trains a group as one batched
+/// model (<see cref="FusedMlp"/>); other depths train one trial per slot.
 /// </summary>
 public sealed class MlpFamily : ModelFamily
 {
@@ -21,15 +21,15 @@ public sealed class MlpFamily : ModelFamily
     public override bool TakesDepth(int hiddenLayers) => hiddenLayers is >= 1 and <= ModelSpec.MaxDepth;
     public override IReadOnlyList<string> LayerNames(int hiddenLayers) =>
         Enumerable.Range(1, hiddenLayers + 1).Select(i => $"fc{i}").ToArray();
-    public override bool Fuses => true;
+    public override IReadOnlyList<int> FusingDepths { get; } = [2];
 
     public override PrunableNetwork Build(NetworkShape shape) => new MlpNetwork(shape);
 
     public override string Describe(NetworkShape shape) => $"mlp {shape.Inputs}→{string.Join("→", shape.Widths)}→{shape.Classes}";
 
-    /// <summary>The batched trainer takes groups of two-hidden-layer mlps; other depths train one after another.</summary>
+    /// <summary>The batched trainer takes two-hidden-layer mlps (in groups); other depths train one trial at a time.</summary>
     public override FusedOutcome[] Train(IReadOnlyList<FusedTrial> trials, TrainingOptions options) =>
-        trials.All(t => NetworkShape.Full(t.Settings.Params.Model).Widths.Count == 2)
+        trials.All(t => Fuses(ModelSpec.Parse(t.Settings.Params.Model)))
             ? FusedMlp.Run(trials, options)
             : base.Train(trials, options);
 }

@@ -30,17 +30,21 @@ public abstract class ModelFamily
     public abstract string Describe(NetworkShape shape);
 
     /// <summary>
-    /// Whether a slot gives this family's trials a place each up to its fusion width: its trainer takes a group of
-    /// trials that share a fusion key (<see cref="FusedTraining.Key"/>). Other families train one trial per slot.
+    /// The numbers of hidden layers at which this family's trials fuse: a slot gives them a place each up to its fusion
+    /// width, and its trainer takes a group that shares a fusion key (<see cref="FusedTraining.Key"/>). Other models
+    /// train one trial per slot.
     /// </summary>
-    public virtual bool Fuses => false;
+    public virtual IReadOnlyList<int> FusingDepths => [];
+
+    /// <summary>Whether trials of this model fuse.</summary>
+    public bool Fuses(ModelSpec model) => FusingDepths.Contains(Widths(model).Count);
 
     /// <summary>
-    /// Trains the trials: a group (when <see cref="Fuses"/>) or a single trial. One outcome per trial, in order; a trial
+    /// Trains the trials: a group (of a model that <see cref="Fuses"/>) or a single trial. One outcome per trial, in order; a trial
     /// that diverges or is cancelled ends alone.
     /// </summary>
     public virtual FusedOutcome[] Train(IReadOnlyList<FusedTrial> trials, TrainingOptions options) =>
-        trials.Select(t => SingleTrialTrainer.Run(t, options)).ToArray();
+        trials.Select(t => SingleTrialTrainer.Run(t, options, alone: trials.Count == 1)).ToArray();
 }
 
 /// <summary>Every model family the engine can train, by name.</summary>
@@ -63,6 +67,13 @@ public static class ModelFamilies
     public static ModelFamily? Find(string? model) =>
         ModelSpec.TryParse(model, out _) is { } spec ? ByName.GetValueOrDefault(spec.Family) : null;
 
-    /// <summary>The names of the families whose trials fuse (what a silo advertises with its slots).</summary>
-    public static IReadOnlyList<string> Fusing { get; } = All.Where(f => f.Fuses).Select(f => f.Name).ToArray();
+    /// <summary>
+    /// What a silo advertises with its slots: "family/depth" for each number of hidden layers at which a family's trials
+    /// fuse ("mlp/2"); <see cref="FusingKey"/> gives a model's.
+    /// </summary>
+    public static IReadOnlyList<string> Fusing { get; } =
+        All.SelectMany(f => f.FusingDepths.Select(d => $"{f.Name}/{d}")).ToArray();
+
+    /// <summary>A model's entry in <see cref="Fusing"/> terms: its family and number of hidden layers.</summary>
+    public static string FusingKey(ModelSpec model) => ModelSpec.FusingKey(model);
 }
