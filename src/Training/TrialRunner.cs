@@ -42,8 +42,24 @@ public static class TrialRunner
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
-        long correct = model.forward(x).argmax(1).eq(y).sum().item<long>();
-        return (double)correct / y.shape[0];
+        // Batch norm uses its running statistics to evaluate (and batches of 500 keep a VGG's activations small).
+        bool training = model.training;
+        model.eval();
+        try
+        {
+            long correct = 0;
+            for (long start = 0; start < x.shape[0]; start += 500)
+            {
+                long len = Math.Min(500, x.shape[0] - start);
+                using var part = torch.NewDisposeScope();
+                correct += model.forward(x.narrow(0, start, len)).argmax(1).eq(y.narrow(0, start, len)).sum().item<long>();
+            }
+            return (double)correct / y.shape[0];
+        }
+        finally
+        {
+            if (training) model.train();
+        }
     }
 }
 

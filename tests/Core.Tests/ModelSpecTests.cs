@@ -43,7 +43,7 @@ public sealed class ModelSpecTests
     }
 
     [Theory]
-    [InlineData("\"vgg\"", "model", "unknown model \"vgg\" (known: mlp, lenet5)")]
+    [InlineData("\"resnet\"", "model", "unknown model \"resnet\" (known: mlp, lenet5, vgg11, vgg16)")]
     [InlineData("""{ "family": "lenet5", "hidden": [10] }""", "model.hidden", "model lenet5 has a fixed architecture")]
     [InlineData("""{ "family": "mlp", "hidden": [500, 0] }""", "model.hidden", "every hidden width must be in [1, 65536], got 0")]
     [InlineData("""{ "family": "mlp", "hidden": [] }""", "model.hidden", "give at least one hidden width")]
@@ -92,5 +92,53 @@ public sealed class WireFormatTests
             """{ "name": "m", "model": { "family": "mlp", "hidden": [5], "hidden": [6] }, "search": { "space": { "lambda": [0.1] } } }""",
             null));
         Assert.Equal("model.hidden", e.Field);
+    }
+}
+
+public sealed class VggSpecTests
+{
+    private static ModelSpec Read(string json) => ModelSpec.Read(System.Text.Json.JsonDocument.Parse(json).RootElement, "model");
+
+    [Fact]
+    public void The_cifar_presets_have_their_convolutions_and_a_classifier_of_512()
+    {
+        var vgg16 = ModelSpec.Parse("vgg16");
+        Assert.Equal("vgg", vgg16.Family);
+        Assert.Equal(13 + 1, vgg16.Widths!.Count);
+        Assert.Equal(5, vgg16.Vgg!.Pools);
+        Assert.Equal(8 + 1, ModelSpec.Parse("vgg11").Widths!.Count);
+        Assert.Equal("vgg16", Read("""{ "family": "vgg16" }""").Text);
+    }
+
+    [Fact]
+    public void Objects_scale_widths_by_the_multiplier_and_their_text_reads_back()
+    {
+        var quarter = Read("""{ "family": "vgg16", "widthMultiplier": 0.25 }""");
+        Assert.StartsWith("vgg(64,64,M,128,128,M,", quarter.Text);
+        Assert.EndsWith("|512|bn|0.25)", quarter.Text);
+        Assert.Equal([16, 16, 32, 32, 64, 64, 64, 128, 128, 128, 128, 128, 128, 128], quarter.Widths);
+        Assert.Equal(quarter, ModelSpec.Parse(quarter.Text));
+
+        var small = Read("""{ "family": "vgg", "layers": [8, "M", 16, "M"], "classifier": [32], "batchNorm": false }""");
+        Assert.Equal("vgg(8,M,16,M|32|nobn|1)", small.Text);
+        Assert.Equal([8, 16, 32], small.Widths);
+        Assert.Equal(small, ModelSpec.Parse(small.Text));
+    }
+
+    [Theory]
+    [InlineData("""{ "family": "vgg" }""", "model.layers")]
+    [InlineData("""{ "family": "vgg", "layers": [8, "X"] }""", "model.layers[1]")]
+    [InlineData("""{ "family": "vgg16", "widthMultiplier": 0 }""", "model.widthMultiplier")]
+    [InlineData("""{ "family": "vgg16", "batchNorm": 1 }""", "model.batchNorm")]
+    [InlineData("""{ "family": "vgg19" }""", "model.family")]
+    public void Bad_vgg_objects_name_their_field(string json, string field) =>
+        Assert.Equal(field, Assert.Throws<SpecException>(() => Read(json)).Field);
+
+    [Fact]
+    public void A_vgg_needs_images_that_survive_its_pools()
+    {
+        Assert.Contains("at least 32 pixels a side", ModelSpec.Parse("vgg16").InputProblem([1, 28, 28]));
+        Assert.Null(ModelSpec.Parse("vgg16").InputProblem([3, 32, 32]));
+        Assert.Null(Read("""{ "family": "vgg", "layers": [8, "M", 16, "M"] }""").InputProblem([1, 28, 28]));
     }
 }

@@ -438,7 +438,7 @@ public sealed class SpecParserTests : IDisposable
     [InlineData("pruning.rampFraction", "1.01", "pruning.rampFraction: must be in (0, 1], got 1.01")]
     [InlineData("pruning.temperature", "0", "pruning.temperature: must be > 0, got 0")]
     [InlineData("pruning.method", "\"lottery\"", "pruning.method: unknown prune method \"lottery\" (known: stochastic, magnitude, none)")]
-    [InlineData("model", "\"vgg\"", "model: unknown model \"vgg\" (known: mlp, lenet5)")]
+    [InlineData("model", "\"resnet\"", "model: unknown model \"resnet\" (known: mlp, lenet5, vgg11, vgg16)")]
     [InlineData("regularizer", "\"l0\"", "regularizer: unknown regularizer \"l0\" (known: none, l1, l2, l1l2)")]
     [InlineData("pruneRate", "1", "pruneRate: must be in [0, 1), got 1")]
     [InlineData("maxAttempts", "21", "maxAttempts: must be an integer in [1, 20], got 21")]

@@ -186,4 +186,25 @@ public sealed class FusionTests
         Assert.Equal(alone.Accuracy, outcomes[1].Report!.Accuracy);
         Assert.Equal(alone.Epochs[0].Loss, outcomes[1].Report!.Epochs[0].Loss);
     }
+
+    [Fact]
+    public void A_small_vgg_with_batch_norm_learns_mnist_and_counts_dead_filters()
+    {
+        var vgg = new TrialSettings
+        {
+            Params = new()
+            {
+                Model = "vgg(8,M,16,M|32|bn|1)", Regularizer = "l1", Lambda = 1e-4, PruneRate = 0.8, Epochs = 2,
+            },
+            TrainLimit = 4_000,
+        };
+
+        var report = TrialRunner.Run(vgg, Cpu, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(["conv1", "conv2", "fc1", "fc2"], report.Layers.Select(l => l.Name));
+        Assert.Equal([8L, 16, 32, 0], report.Layers.Select(l => l.Nodes));
+        Assert.Equal([1L * 8 * 9, 8L * 16 * 9, 16L * 7 * 7 * 32, 32L * 10], report.Layers.Select(l => l.Weights));
+        Assert.Equal(0.8, report.WeightSparsity, 2);
+        Assert.True(report.Accuracy > 0.85, $"accuracy {report.Accuracy}");
+    }
 }

@@ -128,7 +128,7 @@ public static class SpecData
             throw new Search.SpecException("dataset.normalize.mean",
                 $"{n.Mean.Count} value(s) but the images have {train.Channels} channel(s) (one value per channel)");
         foreach (string model in plans.Select(p => p.Params.Model).Distinct(StringComparer.Ordinal))
-            if (ModelSpec.InputProblem(ModelSpec.Parse(model).Family, input) is { } problem)
+            if (ModelSpec.Parse(model).InputProblem(input) is { } problem)
                 throw new Search.SpecException("model", problem);
         return (input, Math.Max(train.Classes, test?.Classes ?? 0));
     }

@@ -23,14 +23,21 @@ public sealed record ModelSpec
         ["lenet5"] = null,
     };
 
-    private ModelSpec(string family, IReadOnlyList<int> hidden)
+    private ModelSpec(string family, IReadOnlyList<int> hidden, VggConfig? vgg = null)
     {
         Family = family;
         Hidden = hidden;
+        Vgg = vgg;
     }
 
     /// <summary>The model families' names.</summary>
-    public static IReadOnlyList<string> Families { get; } = [.. Defaults.Keys];
+    public static IReadOnlyList<string> Families { get; } = [.. Defaults.Keys, "vgg"];
+
+    /// <summary>The names a spec may give a model by (the families with a default architecture, and VGG's presets).</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. Defaults.Keys, .. VggConfig.Presets.Keys];
+
+    /// <summary>A VGG's configuration; null for other families.</summary>
+    public VggConfig? Vgg { get; }
 
     /// <summary>The family's name ("mlp", "lenet5").</summary>
     public string Family { get; }
@@ -39,14 +46,16 @@ public sealed record ModelSpec
     public IReadOnlyList<int> Hidden { get; }
 
     /// <summary>The text trial parameters hold: "mlp", "lenet5", "mlp[500,150]".</summary>
-    public string Text => Hidden.Count == 0
-        ? Family
-        : $"{Family}[{string.Join(',', Hidden.Select(w => w.ToString(CultureInfo.InvariantCulture)))}]";
+    public string Text => Vgg is { } vgg
+        ? vgg.Text
+        : Hidden.Count == 0
+            ? Family
+            : $"{Family}[{string.Join(',', Hidden.Select(w => w.ToString(CultureInfo.InvariantCulture)))}]";
 
     public override string ToString() => Text;
 
     /// <summary>The hidden widths of a family whose widths a spec may choose (the default ones when none were chosen), else null.</summary>
-    public IReadOnlyList<int>? Widths => Hidden.Count > 0 ? Hidden : Defaults[Family];
+    public IReadOnlyList<int>? Widths => Vgg is { } vgg ? vgg.Widths : Hidden.Count > 0 ? Hidden : Defaults[Family];
 
     /// <summary>A model by family and hidden widths (none: the family's default).</summary>
     /// <exception cref="ArgumentException">An unknown family, widths for a fixed family, or a bad width.</exception>
@@ -58,6 +67,11 @@ public sealed record ModelSpec
     {
         problem = null;
         if (string.IsNullOrEmpty(text)) { problem = "empty model name"; return null; }
+        if (text.StartsWith("vgg", StringComparison.Ordinal))
+        {
+            var config = VggConfig.TryParse(text, out problem);
+            return config is null ? null : new ModelSpec("vgg", [], config);
+        }
         int open = text.IndexOf('[');
         if (open < 0)
         {
@@ -94,13 +108,16 @@ public sealed record ModelSpec
             string text = e.GetString()!;
             if (TryParse(text, out var problem) is { } named) return named;
             string name = text.Contains('[') ? text[..text.IndexOf('[')] : text;
-            throw new SpecException(field, Defaults.ContainsKey(name)
+            throw new SpecException(field, Defaults.ContainsKey(name) || text.StartsWith("vgg", StringComparison.Ordinal)
                 ? problem!
-                : $"unknown model {SpecParser.Shorten(e.GetRawText())} (known: {string.Join(", ", Families)})");
+                : $"unknown model {SpecParser.Shorten(e.GetRawText())} (known: {string.Join(", ", Names)})");
         }
         if (e.ValueKind != JsonValueKind.Object)
             throw new SpecException(field, $"expected a model name ({string.Join(", ", Families)}) or an object "
                 + $"{{\"family\": \"mlp\", \"hidden\": [500, 150]}}, got {e.ValueKind.ToString().ToLowerInvariant()}");
+        if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty("family", out var familyName)
+            && familyName.ValueKind == JsonValueKind.String && familyName.GetString()!.StartsWith("vgg", StringComparison.Ordinal))
+            return new ModelSpec("vgg", [], VggConfig.Read(e, field));
         string? family = null;
         var hidden = new List<int>();
         foreach (var member in e.EnumerateObject())
@@ -138,7 +155,7 @@ public sealed record ModelSpec
     private static (ModelSpec? Spec, string? Problem) Create(string family, IReadOnlyList<int> hidden)
     {
         if (!Defaults.TryGetValue(family, out var defaults))
-            return (null, $"unknown model '{family}' (known: {string.Join(", ", Families)})");
+            return (null, $"unknown model '{family}' (known: {string.Join(", ", Names)})");
         if (hidden.Count == 0) return (new ModelSpec(family, []), null);
         if (defaults is null) return (null, $"model {family} has a fixed architecture: it takes no hidden widths");
         if (hidden.Count > MaxDepth) return (null, $"at most {MaxDepth} hidden layers, got {hidden.Count}");
@@ -153,11 +170,16 @@ public sealed record ModelSpec
     /// </summary>
     public static string FusingKey(ModelSpec model) => $"{model.Family}/{model.Widths?.Count ?? 0}";
 
-    /// <summary>Why a family's networks cannot take samples of this shape ([channels, height, width]), or null when they can.</summary>
-    public static string? InputProblem(string family, IReadOnlyList<int> input) =>
-        family == "lenet5" && !input.SequenceEqual([1, 28, 28])
-            ? $"lenet5 takes 1×28×28 images, the dataset's are {string.Join('×', input)}"
-            : null;
+    /// <summary>Why this model cannot take samples of this shape ([channels, height, width]), or null when it can.</summary>
+    public string? InputProblem(IReadOnlyList<int> input)
+    {
+        string shape = string.Join('×', input);
+        if (Family == "lenet5" && !input.SequenceEqual([1, 28, 28])) return $"lenet5 takes 1×28×28 images, the dataset's are {shape}";
+        if (Vgg is { } vgg && (input[1] >> vgg.Pools < 1 || input[2] >> vgg.Pools < 1))
+            return $"{Text} halves its images {vgg.Pools} times: they must be at least {1 << vgg.Pools} pixels a side, "
+                + $"the dataset's are {shape}";
+        return null;
+    }
 
     public bool Equals(ModelSpec? other) => other is not null && Family == other.Family && Hidden.SequenceEqual(other.Hidden);
 

@@ -117,7 +117,7 @@ public static class TrialParameterTable
     public static IReadOnlyList<TrialParameter> All { get; } =
     [
         new() { Name = "model", Kind = ParameterKind.Text, Section = "", Key = "model", Flag = "model", Searchable = true,
-            TelemetryTag = "model", Names = ModelSpec.Families, NameKind = "model",
+            TelemetryTag = "model", Names = ModelSpec.Names, NameKind = "model",
             ReadJson = (e, field) => ModelSpec.Read(e, field).Text,
             CheckText = text => ModelSpec.TryParse(text, out var problem) is null ? problem : null,
             Legend = p => p.Model,

@@ -28,6 +28,11 @@ public sealed record NetworkShape
     public static IReadOnlyList<int> MnistInput { get; } = [1, 28, 28];
 
     /// <exception cref="ArgumentException">An unknown model, the wrong number of widths, or a width below 1.</exception>
+    /// <summary>
+    /// For families whose layout is more than widths (vgg: where the pools are, batch norm): the model's text; else null.
+    /// </summary>
+    public string? Architecture { get; init; }
+
     public NetworkShape(string model, IReadOnlyList<long> widths, IReadOnlyList<int>? input = null, int classes = 10)
     {
         input ??= MnistInput;
@@ -50,7 +55,10 @@ public sealed record NetworkShape
     public static NetworkShape Full(string model, IReadOnlyList<int>? input = null, int classes = 10)
     {
         var spec = ModelSpec.Parse(model);
-        return new(spec.Family, ModelFamilies.Get(model).Widths(spec), input, classes);
+        return new(spec.Family, ModelFamilies.Get(model).Widths(spec), input, classes)
+        {
+            Architecture = spec.Vgg is null ? null : spec.Text,
+        };
     }
 
     /// <summary>The trained shape of a model on a dataset: its input and classes come from the data.</summary>
@@ -64,10 +72,11 @@ public sealed record NetworkShape
     public PrunableNetwork Build() => Family.Build(this);
 
     /// <summary>The prunable layers' names, in order (the same as <see cref="PrunableNetwork.Layers"/>).</summary>
-    public IReadOnlyList<string> LayerNames => Family.LayerNames(Widths.Count);
+    public IReadOnlyList<string> LayerNames =>
+        Architecture is null ? Family.LayerNames(Widths.Count) : VggFamily.Names(VggFamily.Config(this));
 
     public bool Equals(NetworkShape? other) => other is not null && Model == other.Model && Widths.SequenceEqual(other.Widths)
-        && Input.SequenceEqual(other.Input) && Classes == other.Classes;
+        && Input.SequenceEqual(other.Input) && Classes == other.Classes && Architecture == other.Architecture;
 
     public override int GetHashCode() => Widths.Aggregate(HashCode.Combine(Model, Classes, Inputs), HashCode.Combine);
 

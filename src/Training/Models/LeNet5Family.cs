@@ -43,7 +43,7 @@ public sealed class LeNet5Network : PrunableNetwork
 
     public LeNet5Network(NetworkShape shape) : base(shape)
     {
-        if (ModelSpec.InputProblem("lenet5", shape.Input) is { } problem) throw new InvalidSettingException("model", problem);
+        if (ModelSpec.Parse("lenet5").InputProblem(shape.Input) is { } problem) throw new InvalidSettingException("model", problem);
         var w = shape.Widths;
         conv1 = nn.Conv2d(1, w[0], 5, padding: 2);
         conv2 = nn.Conv2d(w[0], w[1], 5);

@@ -50,7 +50,7 @@ public abstract class ModelFamily
 /// <summary>Every model family the engine can train, by name.</summary>
 public static class ModelFamilies
 {
-    public static IReadOnlyList<ModelFamily> All { get; } = [new MlpFamily(), new LeNet5Family()];
+    public static IReadOnlyList<ModelFamily> All { get; } = [new MlpFamily(), new LeNet5Family(), new VggFamily()];
 
     private static readonly Dictionary<string, ModelFamily> ByName = All.ToDictionary(f => f.Name, StringComparer.Ordinal);
 
@@ -58,6 +58,7 @@ public static class ModelFamilies
     /// <exception cref="ArgumentException">Not a model, or a family this engine has no trainer for.</exception>
     public static ModelFamily Get(string model)
     {
+        if (ByName.TryGetValue(model, out var named)) return named;   // a family's own name (what a shape holds)
         var spec = ModelSpec.Parse(model);
         return ByName.GetValueOrDefault(spec.Family)
             ?? throw new ArgumentException($"unknown model '{spec.Family}' (known: {string.Join(", ", ByName.Keys)})");

@@ -28,6 +28,8 @@ public sealed record ModelDescription
     public IReadOnlyList<int>? Input { get; init; }
     /// <summary>The output layer's classes; null (files of earlier releases): 10.</summary>
     public int? Classes { get; init; }
+    /// <summary>The layout beyond the widths, for families that have one (vgg: its model text); null otherwise.</summary>
+    public string? Architecture { get; init; }
     public bool Compacted { get; init; }
     /// <summary>The model file a compacted model was made from.</summary>
     public string? CompactedFrom { get; init; }
@@ -81,7 +83,8 @@ public static class ModelFile
             throw new ArgumentException($"the network is a {shape}, but the settings name a {settings.Params.Model}");
         Write(network, new ModelDescription
         {
-            Model = shape.Model, Widths = shape.Widths, Input = shape.Input, Classes = shape.Classes, Settings = settings,
+            Model = shape.Model, Widths = shape.Widths, Input = shape.Input, Classes = shape.Classes, Architecture = shape.Architecture,
+            Settings = settings,
         }, path);
     }
 
@@ -96,7 +99,7 @@ public static class ModelFile
             description with
             {
                 Format = ModelDescription.CurrentFormat, Model = network.Shape.Model, Widths = network.Shape.Widths,
-                Input = network.Shape.Input, Classes = network.Shape.Classes,
+                Input = network.Shape.Input, Classes = network.Shape.Classes, Architecture = network.Shape.Architecture,
             },
             path);
     }
@@ -162,7 +165,8 @@ public static class ModelFile
         return new SavedModel(full, network, description);
     }
 
-    private static NetworkShape ShapeOf(ModelDescription d) => new(d.Model, d.Widths ?? [], d.Input, d.Classes ?? 10);
+    private static NetworkShape ShapeOf(ModelDescription d) =>
+        new(d.Model, d.Widths ?? [], d.Input, d.Classes ?? 10) { Architecture = d.Architecture };
 
     private static string CheckedPath(string path)
     {
