@@ -93,6 +93,10 @@ internal static class SingleTrialTrainer
 
         using var generator = new Generator((ulong)settings.Params.Seed, torch.CPU);
         using var pruneGenerator = new Generator(TrainingPlan.PruningSeed(settings.Params.Seed), torch.CPU);
+        using var augmentGenerator = new Generator(Augmentation.Seed(settings.Params.Seed), torch.CPU);
+        var augmentation = settings.Dataset.Augment
+            ? new Augmentation(dataset.Channels, dataset.Rows, dataset.Columns, augmentGenerator)
+            : null;
         using var model = NetworkShape.For(settings.Params.Model, dataset).Build();
         model.Initialize(generator);
         model.to(device);
@@ -131,7 +135,9 @@ internal static class SingleTrialTrainer
                         using var stepScope = torch.NewDisposeScope();
                         long start = b * batch;
                         long len = Math.Min(batch, n - start);
-                        var logits = model.forward(xs.narrow(0, start, len));
+                        var inputs = xs.narrow(0, start, len);
+                        if (augmentation is not null) inputs = augmentation.Apply(inputs.cpu()).to(device);
+                        var logits = model.forward(inputs);
                         var ce = nn.functional.cross_entropy(logits, ys.narrow(0, start, len));
                         optimizer.zero_grad();
                         ce.backward();

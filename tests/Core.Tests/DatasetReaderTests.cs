@@ -272,4 +272,18 @@ public sealed class DatasetReaderTests : IDisposable
         Assert.Equal(images, e.Path);
         Assert.Contains("too large", e.Message);
     }
+
+    [Fact]
+    public void Augmentation_is_a_switch_of_the_training_set_only()
+    {
+        Cifar("aug", hundred: false, perFile: 1);
+        string Spec(string dataset) => $$"""{ "name": "a", "dataset": {{dataset}}, "search": { "space": { "lambda": [0.001] } } }""";
+
+        Assert.True(SpecParser.Parse(Spec("""{ "cifar10": "aug", "augment": true }"""), _dir).Dataset.Augment);
+        Assert.False(SpecParser.Parse(Spec("""{ "cifar10": "aug" }"""), _dir).Dataset.Augment);
+        Assert.Equal("dataset.augment", Assert.Throws<SpecException>(() =>
+            SpecParser.Parse(Spec("""{ "cifar10": "aug", "augment": "yes" }"""), _dir)).Field);
+        Assert.Equal("dataset.test.augment", Assert.Throws<SpecException>(() =>
+            SpecParser.Parse(Spec("""{ "cifar10": "aug", "test": { "cifar10": "aug", "augment": true } }"""), _dir)).Field);
+    }
 }

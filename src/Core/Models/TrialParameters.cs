@@ -50,6 +50,8 @@ public sealed record DatasetRef
     [Id(5)] public DatasetRef? Test { get; init; }
     /// <summary>Per-channel normalization of the inputs (train and test alike); null: pixels as read.</summary>
     [Id(6)] public Normalization? Normalize { get; init; }
+    /// <summary>Augment training batches: random 4-pixel-shifted crops of the zero-padded images and left-right flips.</summary>
+    [Id(7)] public bool Augment { get; init; }
 
     public static DatasetRef Mnist10k { get; } = new() { Name = "mnist10k" };
 
@@ -58,6 +60,7 @@ public sealed record DatasetRef
         string own = Name
             ?? (Cifar10 is { } ten ? $"cifar10 {ten}" : Cifar100 is { } hundred ? $"cifar100 {hundred}" : $"{Images} + {Labels}");
         if (Normalize is { } n) own += $"; normalize {n}";
+        if (Augment) own += "; augment";
         return Test is { } test ? $"{own}; test {test}" : own;
     }
 }

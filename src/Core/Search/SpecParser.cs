@@ -36,7 +36,7 @@ public static partial class SpecParser
     private static readonly string[] TrainingKeys = [.. KeysIn("training"), "trainLimit"];
     private static readonly string[] PruningKeys = KeysIn("pruning");
     private static readonly NumericDomain TrainLimitDomain = NumericDomain.Int(1, int.MaxValue);
-    private static readonly string[] DatasetKeys = ["images", "labels", "cifar10", "cifar100", "test", "normalize"];
+    private static readonly string[] DatasetKeys = ["images", "labels", "cifar10", "cifar100", "test", "normalize", "augment"];
     private static readonly string[] SearchKeys = ["strategy", "space", "trials", "seed"];
     private static readonly string[] RangeKinds = ["uniform", "logUniform", "int"];
 
@@ -214,7 +214,8 @@ public static partial class SpecParser
                 ? $"expected {Forms}, got {Got(e)}"
                 : $"expected \"{DatasetRef.Mnist10k.Name}\" or {Forms}, got {Got(e)}");
 
-        var files = Section.Read(e, field, test ? DatasetKeys.Where(k => k is not "test" and not "normalize").ToArray() : DatasetKeys);
+        var files = Section.Read(e, field,
+            test ? DatasetKeys.Where(k => k is not ("test" or "normalize" or "augment")).ToArray() : DatasetKeys);
         DatasetRef own;
         if (files.TryGet("cifar10", out _) || files.TryGet("cifar100", out _))
         {
@@ -238,6 +239,7 @@ public static partial class SpecParser
         }
         if (files.TryGet("test", out var testElement))
             own = own with { Test = ParseDataset(testElement, baseDirectory, files.Child("test"), test: true) };
+        if (files.TryGet("augment", out var augment)) own = own with { Augment = Boolean(augment, files.Child("augment")) };
         if (files.TryGet("normalize", out var normalize))
             own = own with { Normalize = ParseNormalization(normalize, files.Child("normalize")) };
         return own;

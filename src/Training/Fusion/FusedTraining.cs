@@ -18,9 +18,10 @@ public static class FusedTraining
     /// <summary>
     /// Trials with equal keys can be trained together: the same dataset and train limit, and the same value of every
     /// parameter the table marks as not fusing (model, seed, epochs, batch size, optimizer, pruning schedule; the seed
-    /// fixes the shared initialization and batch order). Null when the model does not fuse.
+    /// fixes the shared initialization and batch order). Null when the model does not fuse, or when the dataset is
+    /// augmented (the fused trainer reads the dataset's cached sparse rows, which augmentation changes every batch).
     /// </summary>
-    public static string? Key(TrialSettings s) => Supports(s.Params.Model)
+    public static string? Key(TrialSettings s) => Supports(s.Params.Model) && !s.Dataset.Augment
         ? string.Join('|', TrialParameterTable.All.Where(d => !d.Fuses).Select(d => d.Canonical(s.Params))) + $"|{s.Dataset}|{s.TrainLimit}"
         : null;
 

@@ -232,6 +232,7 @@ public static class ModelFile
         if (d["cifar100"] is { } hundred) file["cifar100"] = hundred.DeepClone();
         if (d["test"] is JsonObject test) file["test"] = DatasetToFile(test);
         if (d["normalize"] is JsonObject normalize) file["normalize"] = normalize.DeepClone();
+        if (d["augment"] is JsonValue augment && augment.GetValue<bool>()) file["augment"] = true;
         return file;
     }
 
@@ -244,6 +245,7 @@ public static class ModelFile
         ["cifar100"] = file["cifar100"]?.DeepClone(),
         ["test"] = DatasetFromFile(file["test"] as JsonObject),
         ["normalize"] = file["normalize"]?.DeepClone(),
+        ["augment"] = file["augment"]?.DeepClone() ?? false,
     };
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
