@@ -153,6 +153,37 @@ public sealed class PlotCommandTests(TinyRunFolder run) : IClassFixture<TinyRunF
     }
 
     [Fact]
+    public async Task Layers_has_each_configurations_dead_fraction_per_hidden_layer()
+    {
+        string out_ = Path.Combine(run.Dir, "layers.svg");
+        await PlotAsync(run.Dir, "--kind", "layers", "--out", out_);
+        var data = JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(out_, ".json"))).RootElement;
+        Assert.Equal("layers", data.GetProperty("kind").GetString());
+        foreach (var panel in Array(data, "panels"))
+        {
+            double rate = panel.GetProperty("title").GetString() == "prune rate 0.5" ? 0.5 : 0.9;
+            foreach (var line in Array(panel, "series"))
+            {
+                Assert.Equal([1.0, 2.0], Numbers(line, "x"));   // fc1 and fc2 of the mlp
+                var mine = run.Trials.Where(t => Param(t, "regularizer") == line.GetProperty("regularizer").GetString()
+                    && t.GetProperty("params").GetProperty("lambda").GetDouble() == line.GetProperty("lambda").GetDouble()
+                    && t.GetProperty("params").GetProperty("pruneRate").GetDouble() == rate).ToArray();
+                Assert.NotEmpty(mine);
+                for (int layer = 0; layer < 2; layer++)
+                {
+                    double expected = mine.Average(t =>
+                    {
+                        var l = t.GetProperty("layers")[layer];
+                        return l.GetProperty("deadNodes").GetDouble() / l.GetProperty("nodes").GetDouble();
+                    });
+                    Assert.Equal(expected, Numbers(line, "y")[layer], 12);
+                }
+            }
+        }
+        AssertSvgMatchesData(out_, data);
+    }
+
+    [Fact]
     public async Task Lambda_has_the_sorted_distinct_lambdas_and_the_mean_final_values_per_regularizer()
     {
         await PlotAsync(run.Dir, "--kind", "lambda");

@@ -10,7 +10,7 @@ namespace Sweep.Cli.Commands;
 public static class PlotCommand
 {
     public const string Help = """
-        usage: sweep plot DIR|ID [DIR|ID …] --kind dynamics|front|lambda [--out FILE] [--data FILE]
+        usage: sweep plot DIR|ID [DIR|ID …] --kind dynamics|front|lambda|layers [--out FILE] [--data FILE]
                           [--trials ID,ID,…] [--metric nodeSparsity|accuracy|weightSparsity]
                           [--redis HOST:PORT | --gateway PORT[,PORT…]] [--cluster-id ID]
         Draws the completed trials of run folders (runs/<name>/ with trials.jsonl) and/or sweeps of a running cluster
@@ -29,7 +29,7 @@ public static class PlotCommand
         plot-<kind>.svg in it); --data: the JSON (default: the SVG's path with .json). SVG only, no PNG.
         """;
 
-    private static readonly string[] Kinds = ["dynamics", "front", "lambda"];
+    private static readonly string[] Kinds = ["dynamics", "front", "lambda", "layers"];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
@@ -38,15 +38,15 @@ public static class PlotCommand
         if (!Kinds.Contains(kindName)) throw new UsageException($"--kind: unknown kind '{kindName}' (kinds: {string.Join(", ", Kinds)})");
         var kind = Enum.Parse<PlotKind>(kindName, ignoreCase: true);
         string? metric = a.String("metric");
-        if (metric is not null && kind == PlotKind.Front)
-            throw new UsageException("--metric: only for --kind dynamics or lambda (a front plot shows accuracy and both sparsities)");
+        if (metric is not null && kind is PlotKind.Front or PlotKind.Layers)
+            throw new UsageException("--metric: only for --kind dynamics or lambda (front and layers plots have their own measures)");
         if (metric is not null && !PlotData.Metrics.Contains(metric))
             throw new UsageException($"--metric: unknown metric '{metric}' (metrics: {string.Join(", ", PlotData.Metrics)})");
         string[]? wanted = a.String("trials") is { } list
             ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : null;
         if (wanted is { Length: 0 }) throw new UsageException("--trials: no trial id given");
-        a.RequirePositional(0, "a run folder or a sweep id (sweep plot DIR|ID --kind dynamics|front|lambda)");
+        a.RequirePositional(0, "a run folder or a sweep id (sweep plot DIR|ID --kind dynamics|front|lambda|layers)");
 
         // Check every folder before asking a cluster anything, so a typo fails at once.
         var sources = a.Positional.Select(Source.Classify).ToArray();
@@ -105,6 +105,7 @@ public static class PlotCommand
         {
             PlotKind.Dynamics => PlotData.Dynamics(trials, metric ?? "nodeSparsity", perTrial: wanted is not null, title: title),
             PlotKind.Front => PlotData.Front(trials, title),
+            PlotKind.Layers => PlotData.Layers(trials, title),
             _ => PlotData.Lambda(trials, metric is null ? null : [metric], title),
         };
         int series = figure.Panels.Sum(p => p.Series.Count);
@@ -114,6 +115,7 @@ public static class PlotCommand
             {
                 PlotKind.Dynamics => $"{where}: no completed trial has per-epoch records",
                 PlotKind.Lambda => $"{where}: no completed trial with a regularizer (l1, l2, l1l2) to put on a λ axis",
+                PlotKind.Layers => $"{where}: no completed trial has hidden layers to count",
                 _ => $"{where}: no completed trial with accuracy and sparsity",
             });
         }

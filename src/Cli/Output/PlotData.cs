@@ -104,6 +104,60 @@ public static class PlotData
     }
 
     /// <summary>
+    /// Dead nodes per hidden layer at the end of training: for each configuration (mean over seeds, with the spread), the
+    /// fraction of each hidden layer's nodes that are dead (units of a Linear layer, filters of a Conv), at x = the
+    /// layer's position (1 = the first hidden layer). One panel per model (their layers differ) and prune rate.
+    /// </summary>
+    public static PlotFigure Layers(IEnumerable<TrialResult> trials, string title = "")
+    {
+        var completed = Completed(trials).Where(t => t.Layers.Any(l => l.Nodes > 0)).ToArray();
+        var facets = Facets(completed);
+        var varying = Varying.Of(completed, facets.ByRate);
+        double maxLayers = completed.Select(t => t.Layers.Count(l => l.Nodes > 0)).DefaultIfEmpty(1).Max();
+        var xAxis = new PlotAxis("hidden layer", AxisScale.Linear, 1, Math.Max(2, maxLayers), IntegerTicks: true);
+        var yAxis = new PlotAxis("dead nodes", AxisScale.Linear, 0, 1);
+        var panels = new List<PlotPanel>();
+        foreach (var facet in facets.All)
+        {
+            var series = new List<PlotSeries>();
+            var groups = facet.Members(completed).GroupBy(t => Configuration(t.Params)).OrderBy(g => g.Key, ParameterOrder.Instance);
+            foreach (var group in groups)
+            {
+                var p = group.Key;
+                var points = group
+                    .SelectMany(t => t.Layers.Where(l => l.Nodes > 0).Select((l, i) => (X: i + 1.0, V: (double)l.DeadNodes / l.Nodes)))
+                    .GroupBy(q => q.X).OrderBy(g => g.Key)
+                    .Select(g => (g.Key, Stats: Stats.Of(g.Select(q => q.V)))).ToArray();
+                series.Add(new PlotSeries
+                {
+                    Name = varying.Describe(p, withLambda: true),
+                    Style = SeriesStyle.Line,
+                    Regularizer = p.Regularizer,
+                    PruneMethod = p.PruneMethod,
+                    Lambda = !p.IsRegularized ? null : p.Lambda,
+                    PruneRate = !p.IsPruned ? null : p.PruneRate,
+                    X = points.Select(q => q.Key).ToArray(),
+                    Y = points.Select(q => q.Stats.Mean).ToArray(),
+                    YMin = points.Select(q => q.Stats.Min).ToArray(),
+                    YMax = points.Select(q => q.Stats.Max).ToArray(),
+                    YStd = points.Select(q => q.Stats.Std).ToArray(),
+                    Count = points.Select(q => q.Stats.Count).ToArray(),
+                    TrialIds = group.Select(t => t.TrialId).Order(StringComparer.Ordinal).ToArray(),
+                });
+            }
+            panels.Add(new PlotPanel { Title = facet.Title, X = xAxis, Y = yAxis, Series = series });
+        }
+        return new PlotFigure
+        {
+            Kind = PlotKind.Layers,
+            Title = Titled(title, "dead nodes per hidden layer, mean over seeds"),
+            Trials = completed.Length,
+            Columns = Math.Clamp(panels.Count, 1, 3),
+            Panels = panels,
+        };
+    }
+
+    /// <summary>
     /// Two panels, accuracy against weight sparsity and against node sparsity: every trial a point (one series per
     /// regularizer, in trial-id order), then the panel's Pareto front (both measures maximized, as
     /// <see cref="ParetoFront.NonDominated"/> computes it) ordered by sparsity ascending, accuracy descending.
@@ -364,7 +418,6 @@ public static class PlotData
         return new FacetSet(facets, byRate);
     }
 
-    /// <summary>Which trial parameters differ across the figure's trials, and so belong in series names.</summary>
     /// <summary>What a legend names besides the regularizer: the parameters whose values differ between the trials.</summary>
     private sealed record Varying(bool Method, bool Rate, IReadOnlyList<TrialParameter> Others)
     {

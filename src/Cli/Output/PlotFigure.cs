@@ -15,6 +15,8 @@ public enum PlotKind
     Front,
     /// <summary>Final accuracy and node sparsity against λ (log axis), one line per regularizer and prune method.</summary>
     Lambda,
+    /// <summary>The fraction of dead nodes (units, filters) of each hidden layer at the end, one line per configuration.</summary>
+    Layers,
 }
 
 /// <summary>How a series is drawn.</summary>
