@@ -349,7 +349,9 @@ public sealed class SweepCoordinatorGrain(
             var slots = await GrainFactory.GetGrain<ISlotRegistryGrain>(0).GetSlotsAsync();
             // Trials that fuse share a slot (a silo offers slots × fusion width places); trials of a model that does not
             // fuse take a slot each, so more of them in flight would only wait in the silos' queues.
-            int total = slots.Values.Sum(s => _book.Models.All(s.Fuses) ? s.Capacity : s.TrainingSlots);
+            // Augmented trials train one per slot whatever their model (the fused trainer takes fixed inputs).
+            bool fuses = !_book.Spec.Dataset.Augment;
+            int total = slots.Values.Sum(s => fuses && _book.Models.All(s.Fuses) ? s.Capacity : s.TrainingSlots);
             int others = slots.Values.Sum(s => s.BusyForOthers(SweepId));
             _capacity = Math.Max(1, total - others);
             _capacityAt = DateTime.UtcNow;

@@ -233,4 +233,17 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(2, refused.ExitCode);
         Assert.StartsWith("sweep: model: lenet5 takes 1×28×28 images, the dataset's are 3×32×32", refused.Stderr);
     }
+
+    [Fact]
+    public async Task Submit_refuses_a_model_the_built_in_images_cannot_feed_without_reading_them()
+    {
+        string spec = WriteSpec("""
+            { "name": "vgg-mnist", "model": "vgg16", "search": { "strategy": "grid", "space": { "lambda": [1e-4] } } }
+            """, "vgg-mnist.json");
+
+        var r = await SweepProcess.RunAsync(["submit", spec, "--gateway", "1"]);
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("sweep: model: vgg16 halves its images 5 times", r.Stderr);
+    }
 }

@@ -119,6 +119,8 @@ public sealed class VggSpecTests
         Assert.Equal([16, 16, 32, 32, 64, 64, 64, 128, 128, 128, 128, 128, 128, 128], quarter.Widths);
         Assert.Equal(quarter, ModelSpec.Parse(quarter.Text));
 
+        Assert.NotEqual(ModelSpec.Parse("vgg11"), ModelSpec.Parse("vgg16"));
+        Assert.Null(ModelSpec.TryParse("vgg(64,0|512|bn|1)", out _));
         var small = Read("""{ "family": "vgg", "layers": [8, "M", 16, "M"], "classifier": [32], "batchNorm": false }""");
         Assert.Equal("vgg(8,M,16,M|32|nobn|1)", small.Text);
         Assert.Equal([8, 16, 32], small.Widths);
@@ -131,6 +133,8 @@ public sealed class VggSpecTests
     [InlineData("""{ "family": "vgg16", "widthMultiplier": 0 }""", "model.widthMultiplier")]
     [InlineData("""{ "family": "vgg16", "batchNorm": 1 }""", "model.batchNorm")]
     [InlineData("""{ "family": "vgg19" }""", "model.family")]
+    [InlineData("""{ "family": "vgg", "layers": ["M", 64] }""", "model.layers")]
+    [InlineData("""{ "family": "vgg", "layers": [64, "M", "M"] }""", "model.layers")]
     public void Bad_vgg_objects_name_their_field(string json, string field) =>
         Assert.Equal(field, Assert.Throws<SpecException>(() => Read(json)).Field);
 

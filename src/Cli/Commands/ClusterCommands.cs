@@ -42,8 +42,10 @@ public static class ClusterCommands
         {
             spec = SweepClient.LoadSpec(a.RequirePositional(0, "a spec file (sweep submit SPEC.json)"));
             // A dataset the trials cannot read is refused here, not trial by trial on the silos. The built-in one
-            // lives with the silos (a client needs no data/ folder).
-            if (spec.Dataset is not { Name: not null, Test: null }) SpecData.Check(spec, SearchSpace.Expand(spec));
+            // lives with the silos (a client needs no data/ folder): only its known shape is checked against the models.
+            var plans = SearchSpace.Expand(spec);
+            if (spec.Dataset is { Name: not null, Test: null }) SpecData.CheckModels(spec, plans, SpecData.BuiltInInput);
+            else SpecData.Check(spec, plans);
         }
         string id = positional == 1 ? a.RequirePositional(0, "a sweep id (see: sweep list)") : "";
         if (command == "export" && a.String("out") is null) throw new UsageException("--out: export needs an output folder");

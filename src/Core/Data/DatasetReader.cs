@@ -124,12 +124,25 @@ public static class SpecData
         ArgumentNullException.ThrowIfNull(spec);
         var (train, test) = DatasetReader.Read(spec.Dataset);
         int[] input = [train.Channels, train.Height, train.Width];
-        if (spec.Dataset.Normalize is { FromData: false } n && n.Mean.Count != train.Channels)
+        CheckModels(spec, plans, input);
+        return (input, Math.Max(train.Classes, test?.Classes ?? 0));
+    }
+
+    /// <summary>
+    /// The checks that need only the images' shape ([channels, height, width]): normalization values per channel, and
+    /// every model of the sweep able to take such images.
+    /// </summary>
+    public static void CheckModels(SweepSpec spec, IEnumerable<TrialPlan> plans, IReadOnlyList<int> input)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Dataset.Normalize is { FromData: false } n && n.Mean.Count != input[0])
             throw new Search.SpecException("dataset.normalize.mean",
-                $"{n.Mean.Count} value(s) but the images have {train.Channels} channel(s) (one value per channel)");
+                $"{n.Mean.Count} value(s) but the images have {input[0]} channel(s) (one value per channel)");
         foreach (string model in plans.Select(p => p.Params.Model).Distinct(StringComparer.Ordinal))
             if (ModelSpec.Parse(model).InputProblem(input) is { } problem)
                 throw new Search.SpecException("model", problem);
-        return (input, Math.Max(train.Classes, test?.Classes ?? 0));
     }
+
+    /// <summary>The images' shape of the built-in dataset (which lives with the silos, not the client).</summary>
+    public static IReadOnlyList<int> BuiltInInput { get; } = [1, 28, 28];
 }

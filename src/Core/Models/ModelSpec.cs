@@ -181,7 +181,8 @@ public sealed record ModelSpec
         return null;
     }
 
-    public bool Equals(ModelSpec? other) => other is not null && Family == other.Family && Hidden.SequenceEqual(other.Hidden);
+    public bool Equals(ModelSpec? other) =>
+        other is not null && Family == other.Family && Hidden.SequenceEqual(other.Hidden) && Equals(Vgg, other.Vgg);
 
     public override int GetHashCode() => Text.GetHashCode(StringComparison.Ordinal);
 }

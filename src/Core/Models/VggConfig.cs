@@ -62,11 +62,11 @@ public sealed record VggConfig(IReadOnlyList<int> Layers, IReadOnlyList<int> Cla
         foreach (string l in parts[0].Split(','))
         {
             if (l == "M") layers.Add(Pool);
-            else if (int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out int w)) layers.Add(w);
+            else if (int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out int w) && w >= 1) layers.Add(w);
             else { problem = usage; return null; }
         }
         var classifier = new List<int>();
-        foreach (string c in parts[1].Split(',', StringSplitOptions.RemoveEmptyEntries))
+        foreach (string c in parts[1].Length == 0 ? [] : parts[1].Split(','))
         {
             if (!int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out int w)) { problem = usage; return null; }
             classifier.Add(w);
@@ -134,6 +134,8 @@ public sealed record VggConfig(IReadOnlyList<int> Layers, IReadOnlyList<int> Cla
     private string? Problem()
     {
         if (!Layers.Any(l => l != Pool)) return "give at least one convolution width";
+        for (int i = 0; i < Layers.Count; i++)
+            if (Layers[i] == Pool && (i == 0 || Layers[i - 1] == Pool)) return "every \"M\" (max-pool) must follow a convolution";
         if (Layers.Any(l => l is < 0 or > ModelSpec.MaxWidth) || Classifier.Any(c => c is < 1 or > ModelSpec.MaxWidth))
             return $"every width must be in [1, {ModelSpec.MaxWidth}]";
         if (Layers.Count + Classifier.Count > 64) return "at most 64 layers";

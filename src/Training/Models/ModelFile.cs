@@ -1,3 +1,5 @@
+using Sweep.Core.Search;
+using Sweep.Core.Models;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -152,7 +154,12 @@ public static class ModelFile
         var description = Describe(path);
         string full = System.IO.Path.GetFullPath(path);
         var shape = ShapeOf(description);
-        var network = shape.Build();
+        PrunableNetwork network;
+        try { network = shape.Build(); }
+        catch (Exception e) when (e is ArgumentException or InvalidSettingException)
+        {
+            throw new ModelFileException(full, $"cannot build a {description.Model} from its description ({FirstLine(e.Message)})", e);
+        }
         try
         {
             network.load(full);
@@ -165,8 +172,14 @@ public static class ModelFile
         return new SavedModel(full, network, description);
     }
 
-    private static NetworkShape ShapeOf(ModelDescription d) =>
-        new(d.Model, d.Widths ?? [], d.Input, d.Classes ?? 10) { Architecture = d.Architecture };
+    private static NetworkShape ShapeOf(ModelDescription d)
+    {
+        var shape = new NetworkShape(d.Model, d.Widths ?? [], d.Input, d.Classes ?? 10) { Architecture = d.Architecture };
+        // A vgg's layout is its architecture: it must be there and have as many hidden layers as the widths.
+        if (d.Model == "vgg" && ModelSpec.Parse(d.Architecture ?? "vgg").Widths!.Count != shape.Widths.Count)
+            throw new ArgumentException($"architecture {d.Architecture} does not have {shape.Widths.Count} hidden layers");
+        return shape;
+    }
 
     private static string CheckedPath(string path)
     {
