@@ -194,7 +194,7 @@ public sealed class FusionTests
         {
             Params = new()
             {
-                Model = "vgg(8,M,16,M|32|bn|1)", Regularizer = "l1", Lambda = 1e-4, PruneRate = 0.8, Epochs = 2,
+                Model = "vgg(8,M,16,M|32|bn|1)", Regularizer = "l1", Lambda = 1e-4, PruneRate = 0.8, Epochs = 2, LearningRate = 0.02,
             },
             TrainLimit = 4_000,
         };
