@@ -73,22 +73,7 @@ public static class PlotData
                     .ToArray();
                 if (points.Length == 0) continue;
                 string name = varying.Describe(p, withLambda: true);
-                series.Add(new PlotSeries
-                {
-                    Name = perTrial ? $"{group[0].TrialId}: {name}, seed {p.Seed}" : name,
-                    Style = SeriesStyle.Line,
-                    Regularizer = p.Regularizer,
-                    PruneMethod = p.PruneMethod,
-                    Lambda = !p.IsRegularized ? null : p.Lambda,
-                    PruneRate = !p.IsPruned ? null : p.PruneRate,
-                    X = points.Select(q => q.X).ToArray(),
-                    Y = points.Select(q => q.Stats.Mean).ToArray(),
-                    YMin = perTrial ? null : points.Select(q => q.Stats.Min).ToArray(),
-                    YMax = perTrial ? null : points.Select(q => q.Stats.Max).ToArray(),
-                    YStd = perTrial ? null : points.Select(q => q.Stats.Std).ToArray(),
-                    Count = perTrial ? null : points.Select(q => q.Stats.Count).ToArray(),
-                    TrialIds = group.Select(t => t.TrialId).Order(StringComparer.Ordinal).ToArray(),
-                });
+                series.Add(MeanLine(perTrial ? $"{group[0].TrialId}: {name}, seed {p.Seed}" : name, p, points, group, spread: !perTrial));
             }
             panels.Add(new PlotPanel { Title = facet.Title, X = xAxis, Y = yAxis, Series = series });
         }
@@ -127,23 +112,8 @@ public static class PlotData
                 var points = group
                     .SelectMany(t => t.Layers.Where(l => l.Nodes > 0).Select((l, i) => (X: i + 1.0, V: (double)l.DeadNodes / l.Nodes)))
                     .GroupBy(q => q.X).OrderBy(g => g.Key)
-                    .Select(g => (g.Key, Stats: Stats.Of(g.Select(q => q.V)))).ToArray();
-                series.Add(new PlotSeries
-                {
-                    Name = varying.Describe(p, withLambda: true),
-                    Style = SeriesStyle.Line,
-                    Regularizer = p.Regularizer,
-                    PruneMethod = p.PruneMethod,
-                    Lambda = !p.IsRegularized ? null : p.Lambda,
-                    PruneRate = !p.IsPruned ? null : p.PruneRate,
-                    X = points.Select(q => q.Key).ToArray(),
-                    Y = points.Select(q => q.Stats.Mean).ToArray(),
-                    YMin = points.Select(q => q.Stats.Min).ToArray(),
-                    YMax = points.Select(q => q.Stats.Max).ToArray(),
-                    YStd = points.Select(q => q.Stats.Std).ToArray(),
-                    Count = points.Select(q => q.Stats.Count).ToArray(),
-                    TrialIds = group.Select(t => t.TrialId).Order(StringComparer.Ordinal).ToArray(),
-                });
+                    .Select(g => (X: g.Key, Stats: Stats.Of(g.Select(q => q.V)))).ToArray();
+                series.Add(MeanLine(varying.Describe(p, withLambda: true), p, points, group, spread: true));
             }
             panels.Add(new PlotPanel { Title = facet.Title, X = xAxis, Y = yAxis, Series = series });
         }
@@ -359,6 +329,25 @@ public static class PlotData
     private static string Settings(TrialParameters p) => p.IsRegularized
         ? string.Create(Invariant, $"{p.Regularizer}, λ {p.Lambda:G6}, rate {p.PruneRate:G6}")
         : string.Create(Invariant, $"{p.Regularizer}, rate {p.PruneRate:G6}");
+
+    /// <summary>A line of means at the points' x (with the spread over the trials behind each, when asked) for one configuration.</summary>
+    private static PlotSeries MeanLine(string name, TrialParameters p, IReadOnlyList<(double X, Stats Stats)> points,
+        IEnumerable<TrialResult> trials, bool spread) => new()
+    {
+        Name = name,
+        Style = SeriesStyle.Line,
+        Regularizer = p.Regularizer,
+        PruneMethod = p.PruneMethod,
+        Lambda = !p.IsRegularized ? null : p.Lambda,
+        PruneRate = !p.IsPruned ? null : p.PruneRate,
+        X = points.Select(q => q.X).ToArray(),
+        Y = points.Select(q => q.Stats.Mean).ToArray(),
+        YMin = spread ? points.Select(q => q.Stats.Min).ToArray() : null,
+        YMax = spread ? points.Select(q => q.Stats.Max).ToArray() : null,
+        YStd = spread ? points.Select(q => q.Stats.Std).ToArray() : null,
+        Count = spread ? points.Select(q => q.Stats.Count).ToArray() : null,
+        TrialIds = trials.Select(t => t.TrialId).Order(StringComparer.Ordinal).ToArray(),
+    };
 
     private static string Titled(string title, string what) => string.IsNullOrWhiteSpace(title) ? what : $"{title}: {what}";
 
