@@ -16,6 +16,8 @@ public sealed class PaperExamplesTests
         { "paper/mlp-dense.json", 3 },
         { "paper/mlp-l1.json", 90 },
         { "paper/mlp-l2.json", 90 },
+        { "paper/vgg16-cifar10.json", 14 },
+        { "paper/vgg16-smoke.json", 14 },
     };
 
     [Fact]
@@ -28,13 +30,14 @@ public sealed class PaperExamplesTests
     [MemberData(nameof(TrialCounts))]
     public void A_paper_spec_parses_and_expands_to_its_trials(string file, int trials)
     {
-        var spec = SpecParser.Load(Examples.PathOf(file));
+        var spec = Examples.Load(file);
         Assert.Equal("paper-" + Path.GetFileNameWithoutExtension(file), spec.Name);
-        Assert.Equal(DatasetRef.Mnist10k, spec.Dataset);
         Assert.Null(spec.TrainLimit);
         var plans = SearchSpace.Expand(spec);
         Assert.Equal(trials, plans.Count);
         Assert.Equal(trials, plans.Select(p => p.TrialId).Distinct().Count());
+        if (file.StartsWith("paper/vgg", StringComparison.Ordinal)) return;   // the next test
+        Assert.Equal(DatasetRef.Mnist10k, spec.Dataset);
         Assert.Equal([0L, 1, 2], spec.Seeds);
         Assert.All(plans, p => Assert.InRange(p.Params.Epochs, 15, 30));
     }
@@ -74,5 +77,23 @@ public sealed class PaperExamplesTests
             Assert.Contains(lambdas, l => l < 1e-4);
             Assert.Contains(lambdas, l => l > 3e-4);
         }
+    }
+
+    [Fact]
+    public void The_vgg_study_names_cifar10_and_its_smoke_stand_in_and_is_otherwise_the_same()
+    {
+        var cifar = Examples.Tree("paper/vgg16-cifar10.json");
+        var smoke = Examples.Tree("paper/vgg16-smoke.json");
+        Assert.Equal("../../data/cifar-10-batches-bin", (string?)cifar["dataset"]!["cifar10"]);
+        Assert.True((bool?)cifar["dataset"]!["augment"]);
+        Assert.Equal("../../data/mnist-as-cifar10", (string?)smoke["dataset"]!["cifar10"]);   // mnist-as-cifar10.py writes it
+        Assert.Equal(
+            SearchSpace.Expand(Examples.Load("paper/vgg16-cifar10.json")).Select(p => p.TrialId),
+            SearchSpace.Expand(Examples.Load("paper/vgg16-smoke.json")).Select(p => p.TrialId));
+        var trials = SearchSpace.Expand(Examples.Load("paper/vgg16-smoke.json")).Select(p => p.Params).ToArray();
+        Assert.All(trials, p => Assert.Equal(("vgg", "stochastic"), (ModelSpec.Parse(p.Model).Family, p.PruneMethod)));
+        Assert.Equal(["l1", "l2", "none"], trials.Select(p => p.Regularizer).Distinct().Order());
+        Assert.Equal(2, trials.Count(p => p.Regularizer == "none"));   // λ means nothing without a regularizer: once per rate
+        Assert.Equal([0.9, 0.95], trials.Select(p => p.PruneRate).Distinct().Order());
     }
 }

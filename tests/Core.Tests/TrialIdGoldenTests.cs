@@ -38,7 +38,7 @@ public sealed class TrialIdGoldenTests
 
     internal static string Line(string spec)
     {
-        var plans = SearchSpace.Expand(SpecParser.Load(Examples.PathOf(spec)));
+        var plans = SearchSpace.Expand(Examples.Load(spec));
         string all = string.Join('\n', plans.Select(p => p.TrialId));
         return $"{spec} {plans.Count} {plans[0].TrialId} {Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(all)))}";
     }

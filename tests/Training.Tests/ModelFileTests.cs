@@ -90,14 +90,14 @@ public sealed class ModelFileTests
     }
 
     [Fact]
-    public void A_saved_vgg_loads_with_its_architecture_and_compaction_refuses_it_before_reading_data()
+    public void A_saved_vgg_loads_with_its_architecture_and_compacting_it_reads_its_dataset()
     {
         string dir = Directory.CreateTempSubdirectory("sweep-model-vgg-").FullName;
         try
         {
             string path = Path.Combine(dir, "v.pt");
             const string Model = "vgg(4,M|8|bn|1)";
-            // A dataset that does not exist: compaction must refuse before it would read it.
+            // A dataset that does not exist: compaction compares both networks on it, so it says so, naming the folder.
             var settings = new TrialSettings(new TrialParameters { Model = Model }, new DatasetRef { Cifar10 = "/nonexistent" });
             using (var net = NetworkShape.Full(Model, [3, 32, 32]).Build()) ModelFile.Save(net, settings, path);
 
@@ -106,8 +106,9 @@ public sealed class ModelFileTests
                 Assert.Equal(NetworkShape.Full(Model, [3, 32, 32]), loaded.Network.Shape);
                 Assert.Equal(["conv1", "fc1", "fc2"], loaded.Network.Layers.Select(l => l.Name));
             }
-            var e = Assert.Throws<ModelFileException>(() => Compaction.CompactionReport.CompactFile(path));
-            Assert.Contains("not supported yet", e.Message);
+            var e = Assert.Throws<Sweep.Core.Data.DatasetException>(() => Compaction.CompactionReport.CompactFile(path));
+            Assert.Contains("/nonexistent", e.Message);
+            Assert.False(File.Exists(Compaction.CompactionReport.DefaultOutputPath(path)));
         }
         finally
         {

@@ -16,10 +16,13 @@ public static class CompactionTable
         foreach (var l in r.Layers)
         {
             bool hidden = l != r.Layers[^1];
-            text.Append(c, $"  {l.Name,-6} {Change(l.UnitsBefore, l.UnitsAfter),12} "
+            string units = Change(l.UnitsBefore, l.UnitsAfter) + (l.ConstantUnit ? "*" : "");
+            text.Append(c, $"  {l.Name,-6} {units,12} "
                 + $"{(hidden ? l.DeadByInputs.ToString(c) : "-"),15} {(hidden ? l.DeadByOutputs.ToString(c) : "-"),11}");
             text.Append(c, $" {Change(l.WeightsBefore, l.WeightsAfter),20} {Change(l.NonzeroWeightsBefore, l.NonzeroWeightsAfter),18}\n");
         }
+        if (r.Layers.Any(l => l.ConstantUnit))
+            text.Append("  * one of them is a constant filter: the filters dead by their inputs, merged (docs/algorithm.md)\n");
         string Row(string what, string before, string after, string note = "") =>
             string.Create(c, $"  {what,-34} {before,12} {after,12}{note}\n");
         text.Append(Row("", "before", "after"));

@@ -122,8 +122,6 @@ public sealed record CompactionReport
     {
         outputPath ??= DefaultOutputPath(modelPath);
         using var saved = ModelFile.Load(modelPath);
-        if (saved.Network.Shape.Architecture is { } architecture)
-            throw new ModelFileException(saved.Path, $"compacting {architecture} networks is not supported yet (mlp and lenet5 are)");
         string output = Path.GetFullPath(outputPath);
         if (output == saved.Path) throw new ArgumentException($"{output}: the compacted model would overwrite the model it comes from");
         var source = saved.Description.Settings?.Dataset ?? DatasetRef.Mnist10k;

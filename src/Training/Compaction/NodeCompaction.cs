@@ -20,7 +20,14 @@ public sealed record LayerCompaction(
     long WeightsBefore,
     long WeightsAfter,
     long NonzeroWeightsBefore,
-    long NonzeroWeightsAfter);
+    long NonzeroWeightsAfter)
+{
+    /// <summary>
+    /// A vgg convolution's filters dead by their inputs were merged into one filter that outputs 1 everywhere (counted in
+    /// <see cref="UnitsAfter"/>; <see cref="VggCompaction"/> says why).
+    /// </summary>
+    public bool ConstantUnit { get; init; }
+}
 
 /// <summary>A compacted network and what compaction removed. Dispose it to free the network.</summary>
 public sealed class CompactionResult(PrunableNetwork network, NetworkShape shapeBefore, IReadOnlyList<LayerCompaction> layers,
@@ -59,14 +66,13 @@ public static class NodeCompaction
     /// Compacts a network: a trained one, or one loaded by <see cref="ModelFile.Load"/>; compacting a compacted network
     /// again changes nothing. The input is not changed.
     /// </summary>
-    public static CompactionResult Compact(PrunableNetwork network) => Compact(network.Shape, network.Layers);
+    public static CompactionResult Compact(PrunableNetwork network) =>
+        network is VggNetwork vgg ? VggCompaction.Compact(vgg) : Compact(network.Shape, network.Layers);
 
     private static CompactionResult Compact(NetworkShape shape, IReadOnlyList<PrunableLayer> layers)
     {
-        // A VGG's filters feed batch norm and zero-padded convolutions: a dead filter's constant output is not a constant
-        // input of the next layer at the image borders, so it cannot be folded into a bias exactly. Not done yet.
         if (shape.Architecture is not null)
-            throw new NotSupportedException($"compacting {shape.Architecture} networks is not supported yet (mlp and lenet5 are)");
+            throw new ArgumentException($"a {shape.Architecture} network must be a {nameof(VggNetwork)} to be compacted");
         string model = shape.Model;
         var names = ModelFamilies.Get(model).LayerNames(layers.Count - 1);
         if (!layers.Select(l => l.Name).SequenceEqual(names))

@@ -101,6 +101,9 @@ public sealed class VggNetwork : PrunableNetwork
         .. _classifier.Select((l, j) => new PrunableLayer(_names[_features.Count + j], l.weight!, l.bias, j == _classifier.Count - 1)),
     ];
 
+    /// <summary>Each convolution's batch norm (null without batch norm), in order.</summary>
+    internal IReadOnlyList<BatchNorm2d?> Norms => _features.Select(f => f.Norm).ToArray();
+
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
