@@ -1,3 +1,4 @@
+using TorchSharp;
 using Sweep.Core.Models;
 using Sweep.Training.Compaction;
 using Sweep.Training.Models;
@@ -139,7 +140,8 @@ public sealed class VggCompactionTests : IDisposable
     {
         // Killing every other filter of the first convolution with more than 16 filters leaves 16 or 24 alive plus a
         // constant filter: 17 or 25 input channels for the next convolution, which this libtorch computes wrongly in
-        // float32 (next test). Compaction pads such layers with zero filters to a multiple of 16.
+        // float32 (next test). Compaction pads such layers with zero filters to a multiple of 16, so the compacted
+        // network computes plain convolutions.
         using var network = (VggNetwork)NetworkShape.Full(model, [3, side, side]).Build();
         var generator = new Generator(11);
         network.Initialize(generator);
@@ -171,7 +173,7 @@ public sealed class VggCompactionTests : IDisposable
         // The reference is an im2col product in float64. Widths that SafeChannels keeps must agree to float rounding.
         for (int channels = 1; channels <= 70; channels++)
         {
-            if (VggCompaction.SafeChannels(channels) != channels) continue;
+            if (VggNetwork.SafeChannels(channels) != channels) continue;
             var g = new Generator((ulong)channels);
             using var scope = NewDisposeScope();
             var x = rand(2, channels, 6, 6, generator: g);
@@ -182,5 +184,23 @@ public sealed class VggCompactionTests : IDisposable
             double error = y.sub(reference).abs().max().item<double>();
             Assert.True(error < 1e-4, $"{channels} channels: float32 convolution off by {error}");
         }
+    }
+
+    [Fact]
+    public void A_vgg_whose_widths_libtorch_gets_wrong_computes_its_convolutions_right()
+    {
+        // 24 and 40 channels: conv2 and conv3 read inputs this libtorch computes wrongly in float32; the network pads
+        // them. The float64 copy of the same network is the reference (float64 convolutions are right at any width).
+        using var network = NetworkShape.Full("vgg(24,M,40,M,24|16|nobn|1)", [3, 16, 16]).Build();
+        network.Initialize(new Generator(5));
+        using var twin = NetworkShape.Full("vgg(24,M,40,M,24|16|nobn|1)", [3, 16, 16]).Build();
+        twin.load_state_dict(network.state_dict());
+        twin.to(ScalarType.Float64);
+        using var x = rand(8, 3, 16, 16, generator: new Generator(2));
+        using var _ = no_grad();
+        using var y = network.forward(x).to_type(ScalarType.Float64);
+        using var reference = twin.forward(x.to_type(ScalarType.Float64));
+        double error = y.sub(reference).abs().max().item<double>();
+        Assert.True(error < 1e-4, $"off by {error}");
     }
 }

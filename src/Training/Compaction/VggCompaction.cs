@@ -23,16 +23,6 @@ namespace Sweep.Training.Compaction;
 /// </summary>
 internal static class VggCompaction
 {
-    /// <summary>
-    /// The width a compacted convolution gets for <paramref name="channels"/> filters: itself when ≤ 16 or a multiple of
-    /// 16, else the next multiple of 16 (the added filters are all zero and output 0). The libtorch of TorchSharp 0.107
-    /// (oneDNN 3.7.1, jit:avx512_core) computes float32 convolutions wrongly on this project's AMD EPYC machines when
-    /// the input has more than 16 channels and not a multiple of 16 (errors of 0.4–2 on unit-scale data, measured for
-    /// 17–31, 33, 63 and 65 channels; 1–16, 32, 48 and 64 are exact to 1e-6), so a compacted network keeps its
-    /// convolutions' inputs at widths that compute right.
-    /// </summary>
-    internal static long SafeChannels(long channels) => channels <= 16 || channels % 16 == 0 ? channels : (channels + 15) / 16 * 16;
-
     public static CompactionResult Compact(VggNetwork network)
     {
         var shape = network.Shape;
@@ -96,7 +86,7 @@ internal static class VggCompaction
                     long width = keep[i].numel() + (constantFilter[i] ? 1 : 0);
                     // libtorch has no zero-width layers: a layer with nothing left keeps one unit that outputs 0.
                     if (width == 0) zeros[i] = 1;
-                    if (i + 1 < convs) zeros[i] += SafeChannels(width + zeros[i]) - (width + zeros[i]);
+                    if (i + 1 < convs) zeros[i] += VggNetwork.SafeChannels(width + zeros[i]) - (width + zeros[i]);   // exact on CUDA too
                     widths[i] = width + zeros[i];
                 }
                 else keep[i] = torch.arange(units);
