@@ -19,7 +19,7 @@ internal static class Examples
     public static string Text(string name) => File.ReadAllText(PathOf(name));
 
     /// <summary>
-    /// Parses an example. A CIFAR folder it names that this machine lacks (examples/paper/vgg16-*.json name
+    /// Parses an example. A CIFAR folder it names that this machine lacks (examples/paper/vgg-*.json name
     /// data/cifar-10-batches-bin and data/mnist-as-cifar10, which a fresh clone has not) is replaced by an empty folder:
     /// parsing checks only that the folder exists, and trial ids do not depend on the dataset.
     /// </summary>

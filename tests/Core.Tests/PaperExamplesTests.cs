@@ -16,8 +16,8 @@ public sealed class PaperExamplesTests
         { "paper/mlp-dense.json", 3 },
         { "paper/mlp-l1.json", 90 },
         { "paper/mlp-l2.json", 90 },
-        { "paper/vgg16-cifar10.json", 14 },
-        { "paper/vgg16-smoke.json", 14 },
+        { "paper/vgg-cifar10.json", 14 },
+        { "paper/vgg-smoke.json", 14 },
     };
 
     [Fact]
@@ -82,15 +82,15 @@ public sealed class PaperExamplesTests
     [Fact]
     public void The_vgg_study_names_cifar10_and_its_smoke_stand_in_and_is_otherwise_the_same()
     {
-        var cifar = Examples.Tree("paper/vgg16-cifar10.json");
-        var smoke = Examples.Tree("paper/vgg16-smoke.json");
+        var cifar = Examples.Tree("paper/vgg-cifar10.json");
+        var smoke = Examples.Tree("paper/vgg-smoke.json");
         Assert.Equal("../../data/cifar-10-batches-bin", (string?)cifar["dataset"]!["cifar10"]);
         Assert.True((bool?)cifar["dataset"]!["augment"]);
         Assert.Equal("../../data/mnist-as-cifar10", (string?)smoke["dataset"]!["cifar10"]);   // mnist-as-cifar10.py writes it
         Assert.Equal(
-            SearchSpace.Expand(Examples.Load("paper/vgg16-cifar10.json")).Select(p => p.TrialId),
-            SearchSpace.Expand(Examples.Load("paper/vgg16-smoke.json")).Select(p => p.TrialId));
-        var trials = SearchSpace.Expand(Examples.Load("paper/vgg16-smoke.json")).Select(p => p.Params).ToArray();
+            SearchSpace.Expand(Examples.Load("paper/vgg-cifar10.json")).Select(p => p.TrialId),
+            SearchSpace.Expand(Examples.Load("paper/vgg-smoke.json")).Select(p => p.TrialId));
+        var trials = SearchSpace.Expand(Examples.Load("paper/vgg-smoke.json")).Select(p => p.Params).ToArray();
         Assert.All(trials, p => Assert.Equal(("vgg", "stochastic"), (ModelSpec.Parse(p.Model).Family, p.PruneMethod)));
         Assert.Equal(["l1", "l2", "none"], trials.Select(p => p.Regularizer).Distinct().Order());
         Assert.Equal(2, trials.Count(p => p.Regularizer == "none"));   // λ means nothing without a regularizer: once per rate
