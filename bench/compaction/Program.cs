@@ -57,8 +57,6 @@ var (before, after) = (r.LatencyBefore, r.LatencyAfter);
 Console.WriteLine(string.Create(c, $"{r.Model}: {dead:P0} of every hidden layer's nodes killed ({Path.GetFileName(killed)})"));
 Console.WriteLine($"  widths        {string.Join(',', r.WidthsBefore)}");
 Console.WriteLine($"  compacted     {string.Join(',', r.WidthsAfter)}");
-if (Environment.GetEnvironmentVariable("SWEEP_BENCH_LAYERS") is not null)
-    foreach (var l in r.Layers) Console.WriteLine($"    {l}");
 long p0 = r.ParametersBefore.Parameters, p1 = r.ParametersAfter.Parameters;
 Console.WriteLine(string.Create(c, $"  parameters    {p0:N0} → {p1:N0} ({(double)p1 / p0:0.000}×)"));
 Console.WriteLine(string.Create(c, $"  accuracy      {r.AccuracyBefore:0.0000} → {r.AccuracyAfter:0.0000}, "

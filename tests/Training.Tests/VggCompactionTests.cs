@@ -136,12 +136,11 @@ public sealed class VggCompactionTests : IDisposable
     [InlineData("vgg(32,32,M|32|bn|1)", 8)]
     [InlineData("vgg(32,32,M|32|nobn|1)", 8)]
     [InlineData("vgg(8,M,16,M,48,32,M|32|bn|1)", 16)]
-    public void Compacted_convolutions_read_channel_counts_that_libtorch_computes_right(string model, int side)
+    public void A_compacted_vgg_whose_widths_libtorch_gets_wrong_still_computes_the_same_outputs(string model, int side)
     {
         // Killing every other filter of the first convolution with more than 16 filters leaves 16 or 24 alive plus a
         // constant filter: 17 or 25 input channels for the next convolution, which this libtorch computes wrongly in
-        // float32 (next test). Compaction pads such layers with zero filters to a multiple of 16, so the compacted
-        // network computes plain convolutions.
+        // float32 (next test). The compacted network is a VggNetwork, whose forward pads such inputs itself.
         using var network = (VggNetwork)NetworkShape.Full(model, [3, side, side]).Build();
         var generator = new Generator(11);
         network.Initialize(generator);
@@ -161,16 +160,18 @@ public sealed class VggCompactionTests : IDisposable
         network.eval();
         using var compaction = NodeCompaction.Compact(network);
         long width = compaction.ShapeAfter.Widths[layer];
-        Assert.True(width % 16 == 0, $"width {width}");
+        Assert.Equal(network.Layers[layer].Weight.shape[0] / 2 + 1, width);   // the alive half and the constant filter
+        Assert.NotEqual(VggNetwork.SafeChannels(width), width);
         Assert.True(compaction.Layers[layer].ConstantUnit);
         using var x = rand(16, 3, side, side, generator: new Generator(3));
         Assert.True(MaxDifference(network, compaction.Network, x) <= 1e-4);
     }
 
     [Fact]
-    public void The_channel_counts_compaction_keeps_compute_right_in_float32()
+    public void The_channel_counts_vgg_convolutions_run_at_compute_right_in_float32()
     {
-        // The reference is an im2col product in float64. Widths that SafeChannels keeps must agree to float rounding.
+        // The reference is an im2col product in float64. Widths that SafeChannels keeps must agree to float rounding;
+        // VggNetwork computes the others over zero channels appended up to such a width.
         for (int channels = 1; channels <= 70; channels++)
         {
             if (VggNetwork.SafeChannels(channels) != channels) continue;

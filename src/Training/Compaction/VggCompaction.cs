@@ -59,7 +59,7 @@ internal static class VggCompaction
 
             var keep = new Tensor[n];
             var constantFilter = new bool[n];
-            var zeros = new long[n];              // all-zero filters after the kept ones (and the constant filter)
+            var zeros = new long[n];              // 1: an all-zero placeholder unit after the kept ones (nothing else left)
             var constantColumn = new Tensor?[n]; // layer i's input channel for layer i − 1's constant filter
             for (int i = 0; i < n; i++)
             {
@@ -86,7 +86,6 @@ internal static class VggCompaction
                     long width = keep[i].numel() + (constantFilter[i] ? 1 : 0);
                     // libtorch has no zero-width layers: a layer with nothing left keeps one unit that outputs 0.
                     if (width == 0) zeros[i] = 1;
-                    if (i + 1 < convs) zeros[i] += VggNetwork.SafeChannels(width + zeros[i]) - (width + zeros[i]);   // exact on CUDA too
                     widths[i] = width + zeros[i];
                 }
                 else keep[i] = torch.arange(units);
