@@ -19,11 +19,12 @@ public static class Program
           silo      a long-running silo (localhost cluster, or --redis for a real one)
           dashboard the Aspire dashboard: a local OTLP receiver and trace viewer
           submit    submit a spec to a running cluster; prints the sweep id
-          status, watch, front, export, cancel, resume, list    against a running cluster
+          status, watch, front, export, cancel, resume, list, delete    against a running cluster
           plot      SVG plots (node-death dynamics, fronts, λ curves) of run folders or sweeps, with their data as JSON
         """;
 
-    private static readonly string[] ClusterCommandNames = ["submit", "status", "watch", "front", "export", "cancel", "resume", "list"];
+    private static readonly string[] ClusterCommandNames =
+        ["submit", "status", "watch", "front", "export", "cancel", "resume", "list", "delete"];
 
     public static async Task<int> Main(string[] args)
     {

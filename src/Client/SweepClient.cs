@@ -168,19 +168,55 @@ public sealed class SweepClient : IAsyncDisposable
     public async Task<SweepSpec> GetSpecAsync(string sweepId, CancellationToken cancellationToken = default) =>
         await Call(c => c.GetSpecAsync(), sweepId, cancellationToken) ?? throw NotFound(sweepId);
 
-    /// <summary>Finished trials in the order they finished, starting at <paramref name="from"/>.</summary>
+    /// <summary>
+    /// Finished trials in the order they were stored, starting at <paramref name="from"/>, collected into one list. For a
+    /// large sweep prefer <see cref="ReadResultsAsync"/>, which holds one page at a time.
+    /// </summary>
     public async Task<IReadOnlyList<TrialResult>> GetResultsAsync(
-        string sweepId, int from = 0, CancellationToken cancellationToken = default)
+        string sweepId, long from = 0, CancellationToken cancellationToken = default)
     {
         var all = new List<TrialResult>();
+        await foreach (var r in ReadResultsAsync(sweepId, from, cancellationToken)) all.Add(r);
+        return all;
+    }
+
+    /// <summary>Finished trials in the order they were stored, from <paramref name="from"/>, read page by page.</summary>
+    public async IAsyncEnumerable<TrialResult> ReadResultsAsync(string sweepId, long from = 0,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        const int page = 1000;
+        long at = from;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int start = from + all.Count;
-            var page = await Call(c => c.GetResultsAsync(start, 500), sweepId, cancellationToken);
-            all.AddRange(page);
-            if (page.Count < 500) return all;
+            long start = at;
+            var results = await Call(c => c.GetResultsAsync(start, page), sweepId, cancellationToken);
+            foreach (var r in results) yield return r;
+            at += results.Count;
+            if (results.Count < page) yield break;
         }
+    }
+
+    /// <summary>The trials in flight with their latest epoch and silo, in plan order.</summary>
+    public async Task<IReadOnlyList<TrialProgress>> GetRunningAsync(string sweepId, CancellationToken cancellationToken = default)
+    {
+        var all = new List<TrialProgress>();
+        while (true)
+        {
+            int start = all.Count;
+            var page = await Call(c => c.GetRunningAsync(start, 1000), sweepId, cancellationToken);
+            all.AddRange(page);
+            if (page.Count < 1000) return all;
+        }
+    }
+
+    /// <summary>
+    /// Cancels the sweep if it runs and removes its results and state; throws <see cref="KeyNotFoundException"/> for an
+    /// unknown id.
+    /// </summary>
+    public async Task DeleteAsync(string sweepId, CancellationToken cancellationToken = default)
+    {
+        if (!await Call(c => c.DeleteAsync(), sweepId, cancellationToken)) throw NotFound(sweepId);
     }
 
     /// <summary>
@@ -208,7 +244,7 @@ public sealed class SweepClient : IAsyncDisposable
     public async Task<SweepStatus> CancelAsync(string sweepId, CancellationToken cancellationToken = default) =>
         await Call(c => c.CancelAsync(), sweepId, cancellationToken) ?? throw NotFound(sweepId);
 
-    /// <summary>The sweeps the cluster knows, oldest first.</summary>
+    /// <summary>The sweeps the cluster knows, oldest first, with state and counts as of their last report (within 10 s).</summary>
     public async Task<IReadOnlyList<SweepSummary>> ListAsync(CancellationToken cancellationToken = default) =>
         await _calls.ExecuteAsync(async _ => await _cluster.GetGrain<ISweepRegistryGrain>(0).ListAsync(), cancellationToken);
 

@@ -14,41 +14,72 @@ public interface ISweepCoordinatorGrain : IGrainWithStringKey
     [Alias("Submit")]
     Task<SweepStatus> SubmitAsync(SweepSpec spec, IReadOnlyList<TrialResult> completed);
 
-    /// <summary>Null when no sweep has this id.</summary>
-    [Alias("GetStatus")]
+    /// <summary>
+    /// Null when no sweep has this id. Counts, timing and hypervolumes only (<see cref="SweepStatus.RunningTrials"/> is
+    /// empty: <see cref="GetRunningAsync"/> pages them): a snapshot cached per change, served between other calls.
+    /// </summary>
+    [Alias("GetStatus"), AlwaysInterleave]
     Task<SweepStatus?> GetStatusAsync();
 
-    [Alias("GetFront")]
+    /// <summary>Trials in flight with their progress, in plan order, from position <paramref name="from"/>.</summary>
+    [Alias("GetRunning"), AlwaysInterleave]
+    Task<IReadOnlyList<TrialProgress>> GetRunningAsync(int from, int max);
+
+    [Alias("GetFront"), AlwaysInterleave]
     Task<FrontReport?> GetFrontAsync();
 
-    /// <summary>Finished trials (completed, failed, cancelled) in the order they finished, from index <paramref name="from"/>.</summary>
-    [Alias("GetResults")]
-    Task<IReadOnlyList<TrialResult>> GetResultsAsync(int from, int max);
+    /// <summary>
+    /// Finished trials (completed, failed, cancelled) from the sweep's result store, in the order they were stored, from
+    /// position <paramref name="from"/>; empty past the end.
+    /// </summary>
+    [Alias("GetResults"), AlwaysInterleave]
+    Task<IReadOnlyList<TrialResult>> GetResultsAsync(long from, int max);
 
-    [Alias("GetSpec")]
+    [Alias("GetSpec"), AlwaysInterleave]
     Task<SweepSpec?> GetSpecAsync();
 
     /// <summary>Stops running trials and starts no more.</summary>
     [Alias("Cancel")]
     Task<SweepStatus?> CancelAsync();
 
-    /// <summary>A trial finished an epoch (progress only; fire and forget).</summary>
-    [OneWay, Alias("ReportEpoch")]
-    Task ReportEpochAsync(string trialId, EpochRecord epoch, string silo);
+    /// <summary>
+    /// Cancels the sweep if it runs, then removes everything of it: results, state, its entry in the registry.
+    /// False when no sweep has this id.
+    /// </summary>
+    [Alias("Delete")]
+    Task<bool> DeleteAsync();
 
-    /// <summary>A trial finished: completed, failed or cancelled.</summary>
-    [Alias("ReportResult")]
+    /// <summary>Epochs finished on a silo since its last report (one batch per silo per second; progress only).</summary>
+    [OneWay, Alias("ReportProgress")]
+    Task ReportProgressAsync(string silo, IReadOnlyList<TrialEpoch> epochs);
+
+    /// <summary>
+    /// A trial finished: completed, failed or cancelled. When this returns, the result is in the sweep's result store
+    /// (the trial may forget it).
+    /// </summary>
+    [Alias("ReportResult"), AlwaysInterleave]   // reports that arrive together are stored in one append
     Task ReportResultAsync(TrialResult result);
 }
 
-/// <summary>The list of sweeps the cluster knows (key 0).</summary>
+/// <summary>The latest epoch a trial finished (an entry of a silo's progress batch).</summary>
+[GenerateSerializer, Immutable, Alias("Sweep.TrialEpoch")]
+public readonly record struct TrialEpoch([property: Id(0)] string TrialId, [property: Id(1)] int Epoch);
+
+/// <summary>
+/// The list of sweeps the cluster knows (key 0), with their state as their coordinators last told it: `sweep list`
+/// reads this, not every coordinator. Finished sweeps older than the retention (Sweep:RetainFinished) are deleted.
+/// </summary>
 [Alias("Sweep.ISweepRegistryGrain")]
 public interface ISweepRegistryGrain : IGrainWithIntegerKey
 {
+    /// <summary>Adds a sweep, or updates its entry.</summary>
     [Alias("Add")]
     Task AddAsync(SweepSummary sweep);
 
-    [Alias("List")]
+    [Alias("Remove")]
+    Task RemoveAsync(string sweepId);
+
+    [Alias("List"), AlwaysInterleave]
     Task<IReadOnlyList<SweepSummary>> ListAsync();
 }
 

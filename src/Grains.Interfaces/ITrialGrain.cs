@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+using Orleans.Runtime;
 using Sweep.Core.Models;
 
 namespace Sweep.Grains;
@@ -23,16 +25,27 @@ public sealed record TrialRequest
     public static string TrialKey(string sweepId, string trialId) => $"{sweepId}/{trialId}";
 }
 
+/// <summary>A trial grain's answer to Start: the silo it runs on, and its result when it already has one.</summary>
+[GenerateSerializer, Immutable, Alias("Sweep.TrialStart")]
+public sealed record TrialStart(
+    [property: Id(0)] SiloAddress Silo,
+    [property: Id(1)] string SiloName,
+    [property: Id(2)] TrialResult? Result);
+
 /// <summary>Owns exactly one trial: trains it at most once at a time, reports epochs and the result to its coordinator.</summary>
 [Alias("Sweep.ITrialGrain")]
 public interface ITrialGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Starts the trial in the background and returns at once: null while it runs (or was just started),
-    /// or the stored result when it already finished (starting a finished trial never runs it again).
+    /// Starts the trial in the background and returns at once where it runs, with its stored result when it already
+    /// finished (starting a finished trial never runs it again until it is told to forget it).
     /// </summary>
     [Alias("Start")]
-    Task<TrialResult?> StartAsync(TrialRequest request);
+    Task<TrialStart> StartAsync(TrialRequest request);
+
+    /// <summary>The coordinator has stored the result: the trial drops its copy (and its state) and deactivates.</summary>
+    [OneWay, Alias("Forget")]
+    Task ForgetAsync();
 
     /// <summary>Stops a running trial between optimizer steps; it then reports itself cancelled.</summary>
     [Alias("Cancel")]

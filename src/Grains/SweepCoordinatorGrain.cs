@@ -5,73 +5,109 @@ using Orleans.Runtime;
 using Sweep.Core.Models;
 using Sweep.Core.Sweeps;
 using Sweep.Grains.Resilience;
+using Sweep.Grains.Results;
 using Sweep.Core.Search;
 using Sweep.Core.Telemetry;
 
 namespace Sweep.Grains;
 
-/// <summary>A coordinator's durable state: the spec, the plan, and every finished trial.</summary>
+/// <summary>
+/// A coordinator's durable state: the spec, the book (done set, counts, fronts) and timing. Its size does not grow with
+/// the sweep: plans are expanded again from the spec, results live in the sweep's result store.
+/// </summary>
 [GenerateSerializer, Alias("Sweep.SweepGrainState")]
 public sealed class SweepGrainState
 {
     [Id(0)] public SweepSpec? Spec { get; set; }
+    /// <summary>Before results moved out of this state: the plan. Read once to migrate such a sweep, then emptied.</summary>
     [Id(1)] public List<TrialPlan> Plans { get; set; } = [];
-    /// <summary>Finished trials in the order they finished.</summary>
+    /// <summary>Before results moved out of this state: every finished trial. Moved to the result store on activation.</summary>
     [Id(2)] public List<TrialResult> Results { get; set; } = [];
     [Id(3)] public DateTimeOffset CreatedAt { get; set; }
     [Id(4)] public DateTimeOffset? FinishedAt { get; set; }
     [Id(5)] public bool Cancelled { get; set; }
     /// <summary>The sweep span's traceparent: every trial span of the sweep is its child, across moves and restarts.</summary>
     [Id(6)] public string? TraceParent { get; set; }
+    /// <summary>The done set, outcome counts and fronts; null in a state written before results moved out.</summary>
+    [Id(7)] public BookState? Book { get; set; }
+    /// <summary>How many of the store's results this state covers: a new activation reads the store from here on.</summary>
+    [Id(8)] public long Stored { get; set; }
 }
 
 /// <summary>
-/// One per sweep. Expands the spec into trials, keeps at most as many in flight as the cluster has training
-/// slots, folds each result into both Pareto fronts as it arrives, and persists what it knows so that a
-/// reactivation (or another silo) carries on where it stopped. Trial grains store their own results, so a
-/// result that arrives while the state is not yet written is recovered by asking the trial again.
-/// A watchdog asks every in-flight trial again every few seconds: a trial whose silo died comes back as a new
-/// activation on a live silo and runs again (at-least-once execution; results are recorded exactly once).
-/// A reminder brings the coordinator back after a whole-cluster restart even when no client asks.
+/// One per sweep. Expands the spec into trials, keeps at most as many in flight as the cluster has training slots,
+/// appends each result to the sweep's result store (which stores each trial once, whoever appends it) and folds it into
+/// both Pareto fronts, and persists a small state (spec, done set, counts, fronts) so that a reactivation, on this silo or
+/// another, carries on where it stopped: it reads the results stored after its last write back from the store, and
+/// asks every unfinished trial to start (a running one says where it runs; a finished one hands in its stored result).
+/// Failures are found from cluster membership: the trials of a silo declared dead are started again elsewhere. A slow
+/// lease check asks trials nothing was heard from for a minute (a report lost on the way). A reminder brings the
+/// coordinator back after a whole-cluster restart even when no client asks.
 /// </summary>
 public sealed class SweepCoordinatorGrain(
     [PersistentState("sweep", SweepStorage.Name)] IPersistentState<SweepGrainState> state,
+    ISweepResultStore store,
+    IClusterMembershipService membership,
     SweepResilience resilience,
     ILocalSiloDetails silo,
     ILogger<SweepCoordinatorGrain> logger) : Grain, ISweepCoordinatorGrain, IRemindable
 {
     private static readonly TimeSpan WriteInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan CapacityRefresh = TimeSpan.FromSeconds(2);   // as often as silos advertise
-    private static readonly TimeSpan WatchdogPeriod = TimeSpan.FromSeconds(3);
-    private static readonly TimeSpan WatchdogCallTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan LeaseCheckPeriod = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StartCallTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StartRetryDelay = TimeSpan.FromSeconds(2);
+    private const int StartAttempts = 4;
+    private static readonly TimeSpan RegistryInterval = TimeSpan.FromSeconds(10);
+    private const int ReadPage = 1000;
     private const string KeepAliveReminder = "sweep-keepalive";
 
     private SweepBook _book = null!;   // set from the durable state on activation and on submit
+    private readonly Dictionary<string, SiloAddress> _placedOn = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTime> _heardAt = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private List<TrialResult> _toStore = [];
+    private TaskCompletionSource? _stored;
+    private bool _storing;
     private int _capacity = 1;
     private DateTime _capacityAt = DateTime.MinValue;
     private DateTime _lastWrite = DateTime.MinValue;
+    private DateTime _registryAt = DateTime.MinValue;
     private bool _dirty;
     private bool _dispatching;
+    private bool _deleted;
     private DateTime _activatedAt;
     private int _doneAtActivation;
     private IGrainTimer? _flushTimer;
-    private IGrainTimer? _watchdog;
+    private IGrainTimer? _leaseCheck;
+    private CancellationTokenSource? _watching;
     private Activity? _sweepSpan;
+    private SweepStatus? _status;
+    private (long Version, DateTime At) _statusOf;
 
     private string SweepId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _activatedAt = DateTime.UtcNow;
-        if (state.State.Spec is null) return;
-        Rebuild();
+        if (state.State.Spec is not { } spec) return;
+        var plans = SearchSpace.Expand(spec);
+        if (state.State.Book is null) await MigrateAsync(plans);
+        else _book = new SweepBook(spec, plans, state.State.Book);
+        await ReadStoredTailAsync();
+        _doneAtActivation = _book.Finished;
+        _book.Touch();
+        if (state.State.Cancelled && _book.Pending > 0) await StorePendingAsCancelledAsync();   // a cancel cut short
+        FinishIfDone();
         if (!IsFinished)
         {
             logger.LogInformation("Sweep {Sweep} resumes on {Silo}: {Done} of {Total} trials finished",
                 SweepId, silo.Name, _book.Finished, _book.Total);
-            StartWatchdog();
+            StartWatching();
             await DispatchAsync();
         }
+        else if (_dirty) await WriteAsync();
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -86,6 +122,7 @@ public sealed class SweepCoordinatorGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        _watching?.Cancel();
         if (_sweepSpan is not null)
         {
             // The sweep goes on elsewhere; its trials keep this span's trace as their parent.
@@ -93,7 +130,7 @@ public sealed class SweepCoordinatorGrain(
             _sweepSpan.Stop();
             _sweepSpan = null;
         }
-        if (_dirty) await WriteAsync();
+        if (_dirty && !_deleted) await WriteAsync();
     }
 
     public async Task<SweepStatus> SubmitAsync(SweepSpec spec, IReadOnlyList<TrialResult> completed)
@@ -102,68 +139,113 @@ public sealed class SweepCoordinatorGrain(
         var plans = SearchSpace.Expand(spec);
         StartSweepSpan(spec, plans.Count);
         state.State.Spec = spec;
-        state.State.Plans = plans.ToList();
         state.State.CreatedAt = DateTimeOffset.UtcNow;
-        state.State.Results = SweepBook.Reusable(plans, completed, SweepId);
-        Rebuild();
-        FinishIfDone();   // every trial may have been handed in already
+        _book = new SweepBook(spec, plans);
+        _doneAtActivation = 0;
+        // Kept results go to the store like any other (it may hold them already: a resumed `sweep run`'s trials.jsonl).
+        await StoreAsync(SweepBook.Reusable(plans, completed, SweepId));
+        FinishIfDone();
         await WriteAsync();
-        await GrainFactory.GetGrain<ISweepRegistryGrain>(0).AddAsync(new SweepSummary(SweepId, spec.Name, state.State.CreatedAt));
         logger.LogInformation("Sweep {Sweep} ({Name}) submitted: {Total} trials, {Kept} already completed",
             SweepId, spec.Name, plans.Count, _book.Finished);
         if (!IsFinished)
         {
             await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-            StartWatchdog();
+            StartWatching();
         }
         await DispatchAsync();
         return Status();
     }
 
-    public Task<SweepStatus?> GetStatusAsync() => Task.FromResult(state.State.Spec is null ? null : Status());
+    public Task<SweepStatus?> GetStatusAsync() => Task.FromResult(state.State.Spec is null || _deleted ? null : Status());
 
-    public Task<SweepSpec?> GetSpecAsync() => Task.FromResult(state.State.Spec);
+    public Task<IReadOnlyList<TrialProgress>> GetRunningAsync(int from, int max)
+    {
+        if (state.State.Spec is null || _deleted) return Task.FromResult<IReadOnlyList<TrialProgress>>([]);
+        return Task.FromResult<IReadOnlyList<TrialProgress>>(_book.InFlight.OrderBy(t => _book.IndexOf(t.TrialId))
+            .Skip(Math.Max(0, from)).Take(Math.Clamp(max, 0, 10_000)).ToArray());
+    }
+
+    public Task<SweepSpec?> GetSpecAsync() => Task.FromResult(_deleted ? null : state.State.Spec);
 
     public Task<FrontReport?> GetFrontAsync() =>
-        Task.FromResult(state.State.Spec is null ? null : _book.FrontReport(SweepId));
+        Task.FromResult(state.State.Spec is null || _deleted ? null : _book.FrontReport(SweepId));
 
-    public Task<IReadOnlyList<TrialResult>> GetResultsAsync(int from, int max)
+    public async Task<IReadOnlyList<TrialResult>> GetResultsAsync(long from, int max)
     {
-        var results = state.State.Results;
-        from = Math.Clamp(from, 0, results.Count);
-        int count = Math.Clamp(max, 0, results.Count - from);
-        return Task.FromResult<IReadOnlyList<TrialResult>>(results.GetRange(from, count));
+        if (state.State.Spec is null || _deleted) return [];
+        return await store.ReadAsync(SweepId, Math.Max(0, from), Math.Clamp(max, 0, 5_000));
     }
 
     public async Task<SweepStatus?> CancelAsync()
     {
-        if (state.State.Spec is null) return null;
+        if (state.State.Spec is null || _deleted) return null;
         if (IsFinished) return Status();
         state.State.Cancelled = true;
-        // Pending trials never start; they are recorded as cancelled so every planned trial has one outcome.
-        if (_book.CancelPending(SweepId) > 0) _dirty = true;
+        _dirty = true;
+        // Pending trials never start; they are stored as cancelled (and only then count as done), so every planned trial
+        // has one outcome.
+        await StorePendingAsCancelledAsync();
         var running = _book.InFlight.Select(t => t.TrialId).ToArray();
-        await Task.WhenAll(running.Select(id => GrainFactory.GetGrain<ITrialGrain>(TrialRequest.TrialKey(SweepId, id)).CancelAsync()));
+        await Task.WhenAll(running.Select(id => Trial(id).CancelAsync()));
         FinishIfDone();
         await WriteAsync();
         logger.LogInformation("Sweep {Sweep} cancelled; {Running} running trials told to stop", SweepId, running.Length);
         return Status();
     }
 
-    public Task ReportEpochAsync(string trialId, EpochRecord epoch, string silo)
+    public async Task<bool> DeleteAsync()
     {
-        if (state.State.Spec is not null) _book.Progress(trialId, epoch.Epoch, silo);
+        // A delete that failed half-way (in this activation) can be asked again: it does the remaining steps.
+        if (state.State.Spec is null && !_deleted) return false;
+        if (!_deleted && !IsFinished) await CancelAsync();
+        _deleted = true;
+        _watching?.Cancel();
+        _leaseCheck?.Dispose();
+        _flushTimer?.Dispose();
+        while (_storing) await Task.Delay(10);   // the last append lands before the store goes
+        await store.DeleteAsync(SweepId);
+        await _writeGate.WaitAsync();
+        try
+        {
+            if (state.State.Spec is not null)
+                await resilience.StorageWrite.RunOnGrainAsync(_ => state.ClearStateAsync(), CancellationToken.None);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+        await GrainFactory.GetGrain<ISweepRegistryGrain>(0).RemoveAsync(SweepId);
+        if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        logger.LogInformation("Sweep {Sweep} deleted", SweepId);
+        DeactivateOnIdle();
+        return true;
+    }
+
+    public Task ReportProgressAsync(string silo, IReadOnlyList<TrialEpoch> epochs)
+    {
+        if (state.State.Spec is null || _deleted) return Task.CompletedTask;
+        var now = DateTime.UtcNow;
+        foreach (var e in epochs)
+        {
+            _book.Progress(e.TrialId, e.Epoch, silo);
+            if (_heardAt.ContainsKey(e.TrialId)) _heardAt[e.TrialId] = now;
+        }
         return Task.CompletedTask;
     }
 
     public async Task ReportResultAsync(TrialResult result)
     {
-        if (state.State.Spec is null || !_book.IsPlanned(result.TrialId)) return;
-        if (!Collect(result))
+        if (state.State.Spec is null || _deleted || !_book.IsPlanned(result.TrialId)) return;
+        if (_book.IsDone(result.TrialId))
         {
-            DispatchInBackground();   // its place may be free now
+            // Stored already (it reported twice around a coordinator move): it only leaves the in-flight set.
+            if (_book.Collect(result)) _dirty = true;
+            Forget(result.TrialId);
+            DispatchInBackground();
             return;
         }
+        await StoreAsync([result]);
         FinishIfDone();
         if (IsFinished || DateTime.UtcNow - _lastWrite >= WriteInterval) await WriteAsync();
         else ScheduleFlush();
@@ -172,20 +254,140 @@ public sealed class SweepCoordinatorGrain(
 
     private bool IsFinished => state.State.FinishedAt is not null;
 
-    /// <summary>Rebuilds the in-memory book (queues, fronts) from the durable state.</summary>
-    private void Rebuild()
+    /// <summary>A cancelled sweep's waiting trials, stored as cancelled; put back in the queue if the store fails.</summary>
+    private async Task StorePendingAsCancelledAsync()
     {
-        _book = new SweepBook(state.State.Spec!, state.State.Plans, state.State.Results);
-        _doneAtActivation = _book.Finished;
-        _book.Touch();
+        var cancelled = _book.CancelPending(SweepId);
+        try
+        {
+            await StoreAsync(cancelled);
+        }
+        catch
+        {
+            _book.Requeue(cancelled.Where(r => !_book.IsDone(r.TrialId)));
+            throw;
+        }
     }
 
-    /// <summary>Takes a trial's result into the book; true the first time (then the state must be written).</summary>
-    private bool Collect(TrialResult result)
+    private ITrialGrain Trial(string trialId) => GrainFactory.GetGrain<ITrialGrain>(TrialRequest.TrialKey(SweepId, trialId));
+
+    private IndexedResult[] Indexed(IReadOnlyList<TrialResult> results) =>
+        results.Select(r => new IndexedResult(_book.IndexOf(r.TrialId), r)).ToArray();
+
+    private void Forget(string trialId)
     {
-        if (!_book.Collect(result)) return false;
-        _dirty = true;
-        return true;
+        _placedOn.Remove(trialId);
+        _heardAt.Remove(trialId);
+    }
+
+    /// <summary>
+    /// Appends results to the store and then takes them into the book. Results that arrive while an append is on its way
+    /// go together in the next one (one round trip per batch, not per result); the caller returns once its results are
+    /// stored. A result the store already had (appended by an earlier activation) is taken into the book all the same.
+    /// </summary>
+    private async Task StoreAsync(IReadOnlyList<TrialResult> results)
+    {
+        if (results.Count == 0) return;
+        _toStore.AddRange(results);
+        var stored = _stored ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_storing) _ = StoreBatchesAsync();
+        await stored.Task;
+    }
+
+    private async Task StoreBatchesAsync()
+    {
+        _storing = true;
+        try
+        {
+            while (_toStore.Count > 0)
+            {
+                var batch = _toStore;
+                var done = _stored!;
+                _toStore = [];
+                _stored = null;
+                try
+                {
+                    if (_deleted) throw new InvalidOperationException($"sweep {SweepId} was deleted");
+                    // A chunk at a time (a cancelled 100,000-trial sweep stores its pending trials here); each chunk's
+                    // trials count as done once that chunk is stored.
+                    foreach (var chunk in batch.Chunk(ReadPage))
+                    {
+                        var fresh = await store.AppendAsync(SweepId, Indexed(chunk));
+                        foreach (var r in chunk)
+                        {
+                            if (_book.Collect(r)) _dirty = true;
+                            Forget(r.TrialId);
+                        }
+                        state.State.Stored += fresh.Count(f => f);
+                    }
+                    done.SetResult();
+                }
+                catch (Exception e)
+                {
+                    done.SetException(e);
+                }
+            }
+        }
+        finally
+        {
+            _storing = false;
+        }
+    }
+
+    /// <summary>
+    /// A state written before results moved out of it (an earlier release): its results go to the store (each once,
+    /// however often this runs), its plan must be the one the spec expands to now, and it is rewritten in the new form.
+    /// </summary>
+    private async Task MigrateAsync(IReadOnlyList<TrialPlan> plans)
+    {
+        var spec = state.State.Spec!;
+        if (state.State.Plans.Count > 0 && !state.State.Plans.Select(p => p.TrialId).SequenceEqual(plans.Select(p => p.TrialId)))
+        {
+            // Trials of another plan cannot be matched to this release's: refuse rather than run or count the wrong ones.
+            throw new InvalidOperationException(
+                $"sweep {SweepId} was written by an earlier release whose plan this release does not reproduce; "
+                + "export it with that release");
+        }
+        _book = new SweepBook(spec, plans);
+        var results = state.State.Results.Where(r => _book.IsPlanned(r.TrialId)).ToArray();
+        foreach (var chunk in results.Chunk(ReadPage))
+            await store.AppendAsync(SweepId, Indexed(chunk));
+        foreach (var r in results) _book.Collect(r);
+        state.State.Stored = await store.CountAsync(SweepId);
+        state.State.Plans = [];
+        state.State.Results = [];
+        await WriteAsync();
+        logger.LogInformation("Sweep {Sweep}: state of an earlier release migrated ({Results} results moved to the result store)",
+            SweepId, results.Length);
+    }
+
+    /// <summary>
+    /// Results stored after the state's last write (the coordinator stopped in between) go into the book now. Every stored
+    /// result is a done trial: when the book then has fewer done trials than the store has results (appends of another
+    /// activation landed below this state's position), the whole store is read again.
+    /// </summary>
+    private async Task ReadStoredTailAsync()
+    {
+        await ReadStoreFromAsync(state.State.Stored);
+        if (_book.Finished < state.State.Stored)
+        {
+            logger.LogWarning("Sweep {Sweep}: the book lacks some stored results; reading all {Count} again", SweepId, state.State.Stored);
+            await ReadStoreFromAsync(0);
+        }
+    }
+
+    private async Task ReadStoreFromAsync(long from)
+    {
+        long at = from;
+        while (true)
+        {
+            var page = await store.ReadAsync(SweepId, at, ReadPage);
+            foreach (var r in page)
+                if (_book.IsPlanned(r.TrialId) && _book.Collect(r)) _dirty = true;
+            at += page.Count;
+            if (page.Count < ReadPage) break;
+        }
+        state.State.Stored = Math.Max(state.State.Stored, at);
     }
 
     /// <summary>
@@ -213,6 +415,7 @@ public sealed class SweepCoordinatorGrain(
         if (!IsFinished && _book.AllFinished)
         {
             state.State.FinishedAt = DateTimeOffset.UtcNow;
+            _dirty = true;
             if (_sweepSpan is not null)
             {
                 _sweepSpan.SetTag("completed", _book.CountOf(TrialStatus.Completed));
@@ -222,6 +425,9 @@ public sealed class SweepCoordinatorGrain(
                 _sweepSpan = null;
             }
             _book.Touch();
+            _watching?.Cancel();
+            _leaseCheck?.Dispose();
+            _leaseCheck = null;
             logger.LogInformation("Sweep {Sweep} finished: {Completed} completed, {Failed} failed", SweepId,
                 _book.CountOf(TrialStatus.Completed), _book.CountOf(TrialStatus.Failed));
         }
@@ -237,14 +443,13 @@ public sealed class SweepCoordinatorGrain(
         _dispatching = true;
         try
         {
-            while (!state.State.Cancelled && !IsFinished && _book.Pending > 0)
+            while (!state.State.Cancelled && !IsFinished && !_deleted && _book.Pending > 0)
             {
                 int room = await CapacityAsync() - _book.Running;
                 if (room <= 0) break;
                 var batch = _book.Start(room);
                 if (batch.Count == 0) continue;
-                foreach (var stored in await Task.WhenAll(batch.Select(StartTrialAsync)))
-                    if (stored is not null && Collect(stored)) FinishIfDone();
+                await StartAllAsync(batch.Select(p => p.TrialId).ToArray());
             }
         }
         finally
@@ -254,18 +459,75 @@ public sealed class SweepCoordinatorGrain(
         if (_dirty && (IsFinished || DateTime.UtcNow - _lastWrite >= WriteInterval)) await WriteAsync();
     }
 
-    private async Task<TrialResult?> StartTrialAsync(TrialPlan plan)
+    /// <summary>
+    /// Asks in-flight trials to start: each answers with the silo it runs on (whose death will start it again elsewhere)
+    /// or with the result it stored already, which is stored and counted now. A trial that does not answer keeps its
+    /// place; the lease check asks it again.
+    /// </summary>
+    private async Task StartAllAsync(IReadOnlyList<string> trialIds, int attempt = 1)
     {
-        var request = RequestFor(plan);
+        if (state.State.Cancelled)
+        {
+            // Cancelled: a trial lost with its silo (or silent for a lease) is not started again but recorded cancelled.
+            await StoreAsync(trialIds.Where(_book.IsInFlight).Select(id => new TrialResult
+            {
+                TrialId = id, SweepId = SweepId, Status = TrialStatus.Cancelled, Params = _book.Plan(id).Params,
+                Error = "sweep cancelled",
+            }).ToArray());
+            FinishIfDone();
+            return;
+        }
+        var now = DateTime.UtcNow;
+        var answers = await Task.WhenAll(trialIds.Select(async id =>
+        {
+            var request = RequestFor(_book.Plan(id));
+            try
+            {
+                return await Trial(id).StartAsync(request).WaitAsync(StartCallTimeout);
+            }
+            catch (Exception e) when (e is TimeoutException || SweepResilience.IsTransient(e))
+            {
+                logger.LogWarning("Starting trial {Trial} failed ({Reason}); the lease check retries it", id, e.Message);
+                return null;
+            }
+        }));
+        var finished = new List<TrialResult>();
+        var unanswered = new List<string>();
+        for (int i = 0; i < trialIds.Count; i++)
+        {
+            string id = trialIds[i];
+            if (!_book.IsInFlight(id)) continue;   // its report came in meanwhile
+            if (answers[i] is not { } answer)
+            {
+                _heardAt[id] = DateTime.MinValue;   // the lease check asks again, whatever happens below
+                unanswered.Add(id);
+                continue;
+            }
+            _placedOn[id] = answer.Silo;
+            _heardAt[id] = now;
+            _book.Placed(id, answer.SiloName);
+            if (answer.Result is { } result) finished.Add(result);
+        }
+        // Just after a silo's death calls may still be routed to it: try again in a few seconds (a few times) rather than
+        // leave the trials to the next lease check.
+        if (unanswered.Count > 0 && attempt < StartAttempts) _ = RetryStartAsync(unanswered, attempt + 1);
+        if (finished.Count == 0) return;
+        await StoreAsync(finished);
+        foreach (var r in finished) Trial(r.TrialId).ForgetAsync().Ignore();
+        FinishIfDone();
+    }
+
+    private async Task RetryStartAsync(IReadOnlyList<string> trialIds, int attempt)
+    {
         try
         {
-            return await GrainFactory.GetGrain<ITrialGrain>(request.GrainKey).StartAsync(request);
+            await Task.Delay(StartRetryDelay * attempt);
+            var still = trialIds.Where(id => _book.IsInFlight(id) && !_placedOn.ContainsKey(id)).ToArray();
+            if (still.Length > 0 && !_deleted) await StartAllAsync(still, attempt);
         }
-        catch (Exception e) when (ResilienceIsTransient(e))
+        catch (Exception e)
         {
-            // Counted as in flight: the watchdog starts it again once the cluster has settled.
-            logger.LogWarning("Starting trial {Trial} failed ({Reason}); the watchdog retries it", plan.TrialId, e.Message);
-            return null;
+            logger.LogDebug("Sweep {Sweep}: retrying starts failed ({Reason}); the lease check asks again", SweepId, e.Message);
         }
     }
 
@@ -283,13 +545,11 @@ public sealed class SweepCoordinatorGrain(
             try { await DispatchAsync(); }
             catch (Exception e)
             {
-                logger.LogWarning("Sweep {Sweep}: dispatching failed ({Reason}); the watchdog and the next report retry",
+                logger.LogWarning("Sweep {Sweep}: dispatching failed ({Reason}); the lease check and the next report retry",
                     SweepId, e.Message);
             }
         }
     }
-
-    private static bool ResilienceIsTransient(Exception e) => SweepResilience.IsTransient(e);
 
     private TrialRequest RequestFor(TrialPlan plan)
     {
@@ -302,39 +562,53 @@ public sealed class SweepCoordinatorGrain(
         };
     }
 
-    private void StartWatchdog() =>
-        _watchdog ??= this.RegisterGrainTimer(WatchInFlightAsync,
-            new GrainTimerCreationOptions(WatchdogPeriod, WatchdogPeriod) { Interleave = false, KeepAlive = true });
+    /// <summary>Membership (silos declared dead) and the lease check, while the sweep runs.</summary>
+    private void StartWatching()
+    {
+        _leaseCheck ??= this.RegisterGrainTimer(CheckLeasesAsync,
+            new GrainTimerCreationOptions(LeaseCheckPeriod, LeaseCheckPeriod) { Interleave = true, KeepAlive = true });
+        if (_watching is not null) return;
+        _watching = new CancellationTokenSource();
+        _ = WatchMembershipAsync(_watching.Token);
+    }
 
     /// <summary>
-    /// Asks every in-flight trial to start: a running one ignores it, a finished one answers with its result (a lost report),
-    /// and one whose silo died is activated again on a live silo and runs again.
+    /// Follows cluster membership: when a silo is declared dead, the trials that run on it start again on live silos
+    /// (their grains activate anew; a trial that had stored its result hands it in instead).
     /// </summary>
-    private async Task WatchInFlightAsync(CancellationToken cancellationToken)
+    private async Task WatchMembershipAsync(CancellationToken stop)
     {
-        if (IsFinished)
+        try
         {
-            _watchdog?.Dispose();
-            _watchdog = null;
-            return;
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stop))
+            {
+                var dead = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
+                var lost = _placedOn.Where(kv => dead.Contains(kv.Value)).Select(kv => kv.Key).ToArray();
+                if (lost.Length == 0) continue;
+                foreach (var id in lost) _placedOn.Remove(id);
+                logger.LogWarning("Sweep {Sweep}: {Count} trial(s) ran on a silo declared dead; starting them again", SweepId, lost.Length);
+                SweepTelemetry.TrialsRestarted.Add(lost.Length);
+                await StartAllAsync(lost);
+                DispatchInBackground();
+            }
         }
-        var calls = _book.InFlight.Select(t => _book.Plan(t.TrialId)).ToArray().Select(async plan =>
+        catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
+        catch (Exception e)
         {
-            var request = RequestFor(plan);
-            try
-            {
-                return await GrainFactory.GetGrain<ITrialGrain>(request.GrainKey).StartAsync(request)
-                    .WaitAsync(WatchdogCallTimeout, cancellationToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                logger.LogDebug("Watchdog: trial {Trial} did not answer ({Reason})", plan.TrialId, e.Message);
-                return null;
-            }
-        }).ToArray();
-        foreach (var stored in await Task.WhenAll(calls))
-            if (stored is not null && _book.IsInFlight(stored.TrialId)) Collect(stored);
-        FinishIfDone();
+            logger.LogWarning("Sweep {Sweep}: following membership failed ({Reason}); the lease check still runs", SweepId, e.Message);
+            _watching = null;
+        }
+    }
+
+    /// <summary>Asks again the in-flight trials nothing was heard from within the lease (or whose start failed).</summary>
+    private async Task CheckLeasesAsync(CancellationToken cancellationToken)
+    {
+        if ((IsFinished && _book.Running == 0) || _deleted) return;
+        if (_watching is null) StartWatching();
+        var cutoff = DateTime.UtcNow - Lease;
+        var silent = _book.InFlight.Select(t => t.TrialId)
+            .Where(id => !_heardAt.TryGetValue(id, out var at) || at < cutoff).ToArray();
+        if (silent.Length > 0) await StartAllAsync(silent);
         await DispatchAsync();
     }
 
@@ -359,7 +633,6 @@ public sealed class SweepCoordinatorGrain(
         return _capacity;
     }
 
-
     private void ScheduleFlush()
     {
         _flushTimer ??= this.RegisterGrainTimer(async () =>
@@ -368,31 +641,57 @@ public sealed class SweepCoordinatorGrain(
         }, new GrainTimerCreationOptions(WriteInterval, WriteInterval) { Interleave = false, KeepAlive = false });
     }
 
+    /// <summary>
+    /// Writes the state (one write at a time: results taken in meanwhile make the next one), and now and then the registry.
+    /// </summary>
     private async Task WriteAsync()
     {
-        _dirty = false;
-        _lastWrite = DateTime.UtcNow;
-        await resilience.StorageWrite.RunOnGrainAsync(_ => state.WriteStateAsync(), CancellationToken.None);
+        if (_deleted) return;
+        await _writeGate.WaitAsync();
+        try
+        {
+            if (_deleted) return;
+            _dirty = false;
+            _lastWrite = DateTime.UtcNow;
+            state.State.Book = _book.Save();
+            await resilience.StorageWrite.RunOnGrainAsync(_ => state.WriteStateAsync(), CancellationToken.None);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+        if (!_deleted && (IsFinished || DateTime.UtcNow - _registryAt >= RegistryInterval))
+        {
+            _registryAt = DateTime.UtcNow;
+            var s = Status();
+            await GrainFactory.GetGrain<ISweepRegistryGrain>(0).AddAsync(new SweepSummary(SweepId, s.Name, s.CreatedAt)
+            {
+                State = s.State, Done = s.Done, Total = s.Total, FinishedAt = s.FinishedAt,
+            });
+        }
     }
 
+    /// <summary>The status snapshot, built again only when the book changed or a second passed (elapsed time, ETA).</summary>
     private SweepStatus Status()
     {
+        var now = DateTime.UtcNow;
+        if (_status is not null && _statusOf.Version == _book.Version && now - _statusOf.At < TimeSpan.FromSeconds(1)) return _status;
         var s = state.State;
         int completed = _book.CountOf(TrialStatus.Completed), failed = _book.CountOf(TrialStatus.Failed);
         int cancelled = _book.CountOf(TrialStatus.Cancelled);
         int done = completed + failed + cancelled;
-        var now = DateTimeOffset.UtcNow;
-        double elapsed = ((s.FinishedAt ?? now) - s.CreatedAt).TotalSeconds;
+        double elapsed = ((s.FinishedAt ?? DateTimeOffset.UtcNow) - s.CreatedAt).TotalSeconds;
         double? eta = null;
         int doneHere = done - _doneAtActivation;
         if (IsFinished) eta = 0;
         else if (doneHere > 0)
         {
-            double rate = doneHere / Math.Max(1e-3, (DateTime.UtcNow - _activatedAt).TotalSeconds);
+            double rate = doneHere / Math.Max(1e-3, (now - _activatedAt).TotalSeconds);
             eta = (_book.Total - done) / rate;
         }
         var spec = s.Spec!;
-        return new SweepStatus
+        _statusOf = (_book.Version, now);
+        return _status = new SweepStatus
         {
             SweepId = SweepId,
             Name = spec.Name,
@@ -411,7 +710,6 @@ public sealed class SweepCoordinatorGrain(
             Hypervolume = _book.Front.Hypervolume,
             NodeHypervolume = _book.NodeFront.Hypervolume,
             InFlightLimit = _capacity,
-            RunningTrials = _book.InFlight.ToArray(),
             CoordinatorSilo = silo.Name,
         };
     }

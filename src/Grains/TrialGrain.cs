@@ -1,7 +1,6 @@
 using Sweep.Core.Data;
 using Sweep.Core.Search;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
@@ -25,10 +24,11 @@ public sealed class TrialGrainState
 }
 
 /// <summary>
-/// Owns one trial (key "sweepId/trialId"). Training runs on a thread of its own inside one of the silo's
-/// training slots, never on the Orleans scheduler; epochs flow back through a channel and are forwarded
-/// to the coordinator on the grain's turn. The result is stored before it is reported, so a finished trial
-/// is never run again. A silo that stops hands its running trials back (no result is stored), and the
+/// Owns one trial (key "sweepId/trialId"). Training runs on a thread of its own inside one of the silo's training
+/// slots, never on the Orleans scheduler; epochs go to the coordinator in the silo's per-second progress batch. The
+/// result is stored before it is reported, so a finished trial is never run again; once the coordinator has put it in
+/// the sweep's result store, the trial forgets it (its state is cleared and the activation goes), so finished sweeps
+/// leave no trial state behind. A silo that stops hands its running trials back (no result is stored), and the
 /// coordinator starts them again elsewhere.
 /// </summary>
 [FreeSlotPlacement]   // only on silos with free training slots
@@ -40,22 +40,47 @@ public sealed class TrialGrain(
     TrialSlotPool slots,
     IOptions<TrialSlotOptions> slotOptions,
     SweepResilience resilience,
+    ProgressReporter progress,
     ILocalSiloDetails silo,
     ILogger<TrialGrain> logger) : Grain, ITrialGrain
 {
     private Task? _run;
     private CancellationTokenSource? _cancel;
     private bool _handingBack;
+    private bool _savingResult;
 
-    public Task<TrialResult?> StartAsync(TrialRequest request)
+    public Task<TrialStart> StartAsync(TrialRequest request)
     {
-        if (state.State.Result is { } done) return Task.FromResult<TrialResult?>(done);
+        // A result is handed out only once it is in storage (it is being written while the run reports it).
+        if (state.State.Result is { } done && !_savingResult) return Task.FromResult(new TrialStart(silo.SiloAddress, silo.Name, done));
         if (_run is null || _run.IsCompleted)
         {
             _cancel = new CancellationTokenSource();
             _run = RunAsync(request, _cancel.Token);
         }
-        return Task.FromResult<TrialResult?>(null);
+        return Task.FromResult(new TrialStart(silo.SiloAddress, silo.Name, null));
+    }
+
+    public async Task ForgetAsync()
+    {
+        // Running, never ran, or still reporting (the run forgets by itself once its report is acknowledged).
+        if (state.State.Result is null || _run is { IsCompleted: false }) return;
+        await ForgetResultAsync();
+    }
+
+    /// <summary>The result is in the sweep's store: storage keeps nothing of this trial and the activation goes.</summary>
+    private async Task ForgetResultAsync()
+    {
+        try
+        {
+            await resilience.StorageWrite.RunOnGrainAsync(_ => state.ClearStateAsync(), CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // Left behind, it costs storage only: `sweep delete` removes what a sweep's trials left.
+            logger.LogWarning("Trial {Trial}: clearing its stored result failed ({Reason})", this.GetPrimaryKeyString(), e.Message);
+        }
+        DeactivateOnIdle();
     }
 
     public Task CancelAsync()
@@ -99,8 +124,16 @@ public sealed class TrialGrain(
             TrialStatus.Failed => SweepTelemetry.TrialsFailed,
             _ => SweepTelemetry.TrialsCancelled,
         }).Add(1);
+        _savingResult = true;
         state.State.Result = result;
-        await resilience.StorageWrite.RunOnGrainAsync(_ => state.WriteStateAsync(), CancellationToken.None);
+        try
+        {
+            await resilience.StorageWrite.RunOnGrainAsync(_ => state.WriteStateAsync(), CancellationToken.None);
+        }
+        finally
+        {
+            _savingResult = false;
+        }
         await ReportAsync(request.SweepId, result);
     }
 
@@ -108,7 +141,6 @@ public sealed class TrialGrain(
     private async Task<TrialResult> AttemptAsync(TrialRequest request, CancellationToken cancellationToken)
     {
         var settings = new TrialSettings(request.Params, request.Dataset, request.TrainLimit);
-        var coordinator = GrainFactory.GetGrain<ISweepCoordinatorGrain>(request.SweepId);
         string siloName = silo.Name;
         int failuresBefore = state.State.AttemptErrors.Count;
         string? modelPath = null, modelError = null;
@@ -144,7 +176,7 @@ public sealed class TrialGrain(
                 SweepTelemetry.TrialsInFlight.Add(1);
                 try
                 {
-                    var trained = await TrainInSlotAsync(settings, modelPath, coordinator, request.SweepId, request.TrialId, siloName,
+                    var trained = await TrainInSlotAsync(settings, modelPath, request.SweepId, request.TrialId, siloName,
                         span?.Context ?? default, ct);
                     span?.SetTag("status", "completed");
                     span?.SetTag("device", trained.Device);
@@ -192,23 +224,19 @@ public sealed class TrialGrain(
     private static bool Retryable(Exception e) =>
         e is not (TrainingDivergedException or InvalidSettingException or OperationCanceledException);
 
-    private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, string? modelPath, ISweepCoordinatorGrain coordinator,
+    private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, string? modelPath,
         string sweepId, string trialId, string siloName, ActivityContext trialSpan, CancellationToken cancellationToken)
     {
-        var epochs = Channel.CreateUnbounded<EpochRecord>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        // Progress goes to the coordinator in the silo's per-second batch, not one message per epoch.
         void OnEpoch(EpochRecord e)
         {
             SweepTelemetry.RecordEpoch(trialSpan, e, slots.DeviceKind, siloName);
-            epochs.Writer.TryWrite(e);
+            progress.Report(sweepId, trialId, e.Epoch);
         }
-        // The silo's slots train it (fused with compatible trials when they can), off the Orleans scheduler.
-        var training = slots.TrainAsync(settings, sweepId, OnEpoch, cancellationToken, modelPath);
-        _ = training.ContinueWith(_ => epochs.Writer.TryComplete(), TaskScheduler.Default);
         // Keep the activation while it trains, however long that takes.
         DelayDeactivation(TimeSpan.FromDays(1));
-        await foreach (var e in epochs.Reader.ReadAllAsync(CancellationToken.None))
-            coordinator.ReportEpochAsync(trialId, e, siloName).Ignore();
-        var report = await training;
+        // The silo's slots train it (fused with compatible trials when they can), off the Orleans scheduler.
+        var report = await slots.TrainAsync(settings, sweepId, OnEpoch, cancellationToken, modelPath);
         // Trained: from now on the activation is collected like any idle one (the result is in storage).
         DelayDeactivation(TimeSpan.FromSeconds(-1));
         return report;
@@ -223,10 +251,13 @@ public sealed class TrialGrain(
         }
         catch (Exception e)
         {
-            // The result is stored: the coordinator's watchdog asks for it again.
+            // The result is stored here: the coordinator collects it when it starts this trial again.
             logger.LogWarning("Trial {Trial}: reporting to the coordinator failed ({Reason}); it will be collected later",
                 result.TrialId, e.Message);
+            return;
         }
+        // Acknowledged: the result is in the sweep's store now.
+        await ForgetResultAsync();
     }
 
     private TrialResult Ended(TrialRequest r, TrialStatus status, string error) => new()

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Configuration;
 using Sweep.Grains.Resilience;
 using Sweep.Grains.Slots;
+using Sweep.Grains.Results;
 
 namespace Sweep.Silo;
 
@@ -49,8 +50,9 @@ public static class SweepHosts
     /// An in-process silo on free loopback ports with its own client, for `sweep run`: nothing to start, nothing
     /// that collides with a `sweep silo` running on the default ports. Logs only errors, to stderr.
     /// </summary>
+    /// <param name="resultsFile">Where a sweep's results go (`sweep run`: the run folder's trials.jsonl); null = in memory.</param>
     public static async Task<IHost> StartEmbeddedAsync(
-        Action<TrialSlotOptions>? slots = null, CancellationToken cancellationToken = default)
+        Action<TrialSlotOptions>? slots = null, CancellationToken cancellationToken = default, Func<string, string>? resultsFile = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -64,6 +66,7 @@ public static class SweepHosts
         };
         builder.Configuration.AddEnvironmentVariables();
         builder.Services.AddSweepTelemetry(builder.Configuration, "sweep");
+        if (resultsFile is not null) builder.Services.AddSingleton<ISweepResultStore>(new FileResultStore(resultsFile));
         builder.UseOrleans(s => s.UseSweepClustering(options).AddSweep(slots).AddActivityPropagation());
         // The command that embeds the silo owns Ctrl+C and SIGTERM (it cancels the sweep and writes its files first).
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();

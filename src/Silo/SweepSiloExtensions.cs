@@ -12,6 +12,8 @@ using StackExchange.Redis;
 using Sweep.Grains;
 using Sweep.Grains.Resilience;
 using Sweep.Grains.Slots;
+using Sweep.Grains.Results;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Sweep.Silo;
 
@@ -31,6 +33,12 @@ public static class SweepSiloExtensions
         silo.Services.AddSingleton<TrialSlotPool>();
         silo.Services.AddSingleton<SlotAdvertiser>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SlotAdvertiser>());
+        silo.Services.AddSingleton<ProgressReporter>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ProgressReporter>());
+        silo.Services.AddOptions<SweepRetentionOptions>().BindConfiguration("Sweep")
+            .Validate(o => o.Validate() is null, "Sweep:RetainFinished must be positive");
+        // A localhost cluster keeps results in grains' memory unless the host chose a store (Redis, or `sweep run`'s file).
+        silo.Services.TryAddSingleton<ISweepResultStore, GrainResultStore>();
         silo.Services.AddSingleton<SlotView>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SlotView>());
         silo.Services.AddPlacementDirector<FreeSlotPlacement, FreeSlotPlacementDirector>();
@@ -63,7 +71,12 @@ public static class SweepSiloExtensions
         {
             r.ConfigurationOptions = Redis(o.Redis);
             r.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+            r.DeleteStateOnClear = true;   // a trial whose result is stored clears its state: nothing of it stays in Redis
         }));
+        // Finished trials: a list and a done bitmap per sweep, in the same Redis.
+        string redis = o.Redis;
+        silo.Services.AddSingleton<ISweepResultStore>(sp =>
+            new RedisResultStore(() => Redis(redis), sp.GetRequiredService<IOptions<ClusterOptions>>()));
         silo.UseRedisReminderService(r => r.ConfigurationOptions = Redis(o.Redis));
         return silo;
     }

@@ -36,7 +36,21 @@ public sealed class FailureTests
         }
     }
 
-    private static async Task AssertEveryTrialExactlyOnceAsync(SweepClient client, string id, SweepSpec spec)
+    /// <summary>A silo that is training a trial of the sweep right now, other than the coordinator's.</summary>
+    private static async Task<string> TrainingSiloAsync(SweepClient client, string id, RealCluster cluster)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            var status = await client.GetStatusAsync(id);
+            var running = await client.GetRunningAsync(id);
+            if (running.FirstOrDefault(t => t.Epoch >= 1 && t.Silo != status.CoordinatorSilo) is { } trial) return trial.Silo;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no trial training off the coordinator's silo\n{cluster.Logs()}");
+            await Task.Delay(200);
+        }
+    }
+
+    private static async Task AssertEveryTrialExactlyOnceAsync(SweepClient client, string id, SweepSpec spec, RealCluster cluster)
     {
         var results = await client.GetResultsAsync(id);
         var planned = SearchSpace.Expand(spec).Select(p => p.TrialId).Order().ToArray();
@@ -44,6 +58,14 @@ public sealed class FailureTests
         Assert.All(results, r => Assert.Equal(TrialStatus.Completed, r.Status));
         var front = await client.GetFrontAsync(id);
         Assert.NotEmpty(front.Points);
+        // Nothing of the trials stays in Redis once their results are stored (they clear their state after the ack).
+        var leftover = await cluster.Redis.KeysAsync($"*/state/trial/{id}/*");
+        for (int i = 0; i < 50 && leftover.Count > 0; i++)
+        {
+            await Task.Delay(100);
+            leftover = await cluster.Redis.KeysAsync($"*/state/trial/{id}/*");
+        }
+        Assert.Empty(leftover);
     }
 
     [Fact]
@@ -56,13 +78,12 @@ public sealed class FailureTests
         string id = await client.SubmitAsync(spec);
 
         // Kill a silo that is training right now (not the coordinator's: that is the next test).
-        var running = await WaitAsync(client, id, s => s.RunningTrials.Any(t => t.Epoch >= 1 && t.Silo != s.CoordinatorSilo), cluster);
-        string victim = running.RunningTrials.First(t => t.Epoch >= 1 && t.Silo != running.CoordinatorSilo).Silo;
+        string victim = await TrainingSiloAsync(client, id, cluster);
         cluster.Silos.Single(s => s.Name == victim).Kill();
 
         var done = await WaitAsync(client, id, s => s.IsFinished, cluster);
         Assert.Equal(12, done.Completed);
-        await AssertEveryTrialExactlyOnceAsync(client, id, spec);
+        await AssertEveryTrialExactlyOnceAsync(client, id, spec, cluster);
         var results = await client.GetResultsAsync(id);
         Assert.Contains(results, r => r.Attempts >= 2);   // at least the trial that was killed ran again
     }
@@ -83,7 +104,7 @@ public sealed class FailureTests
         var done = await WaitAsync(client, id, s => s.IsFinished, cluster);
         Assert.NotEqual(before.CoordinatorSilo, done.CoordinatorSilo);
         Assert.Equal(12, done.Completed);
-        await AssertEveryTrialExactlyOnceAsync(client, id, spec);
+        await AssertEveryTrialExactlyOnceAsync(client, id, spec, cluster);
     }
 
     [Fact]
@@ -108,6 +129,6 @@ public sealed class FailureTests
         Assert.Contains(await client.ListAsync(), s => s.SweepId == id);
         var done = await WaitAsync(client, id, s => s.IsFinished, cluster);
         Assert.Equal(12, done.Completed);
-        await AssertEveryTrialExactlyOnceAsync(client, id, spec);
+        await AssertEveryTrialExactlyOnceAsync(client, id, spec, cluster);
     }
 }

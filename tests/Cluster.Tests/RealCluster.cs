@@ -50,6 +50,15 @@ public sealed class RedisServer : IDisposable
         catch (SocketException) { return false; }
     }
 
+    /// <summary>The keys matching a pattern (SCAN), read over a connection of its own.</summary>
+    public async Task<IReadOnlyList<string>> KeysAsync(string pattern)
+    {
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Address);
+        var keys = new List<string>();
+        await foreach (var key in redis.GetServer(redis.GetEndPoints()[0]).KeysAsync(pattern: pattern)) keys.Add(key.ToString());
+        return keys;
+    }
+
     public void Dispose()
     {
         try { if (!_process.HasExited) _process.Kill(); _process.WaitForExit(5000); } catch (InvalidOperationException) { }

@@ -21,6 +21,26 @@ public sealed class ParetoTests
     }
 
     [Fact]
+    public void Loading_a_front_equals_adding_its_points_one_by_one_ties_included()
+    {
+        var random = new Random(11);
+        // Coarse values: many ties and many identical points.
+        var points = Enumerable.Range(0, 3000)
+            .Select(i => P($"t{i:D5}", random.Next(20) / 20.0, random.Next(20) / 20.0, random.Next(5) / 5.0)).ToArray();
+        foreach (var (first, second) in new[] { (Acc, Ws), (Acc, Ns) })
+        {
+            var loaded = new ParetoFront(first, second);
+            loaded.Load(points);
+            var added = Incremental(points, first, second);
+            Assert.Equal(Ids(added.Points), Ids(loaded.Points));
+            loaded.Add(points[0] with { Accuracy = 2 });   // a trial loaded before counts as added: its first result stands
+            Assert.Equal(Ids(added.Points), Ids(loaded.Points));
+            Assert.DoesNotContain(loaded.Points, p => p.Accuracy == 2);
+            Assert.Throws<InvalidOperationException>(() => loaded.Load(points));
+        }
+    }
+
+    [Fact]
     public void Dominated_points_are_removed_from_both_fronts()
     {
         FrontPoint[] points =

@@ -154,7 +154,8 @@ public sealed class ManifestTests
             bool known = parts.Length switch
             {
                 2 => typeof(SweepSiloOptions).GetProperty(parts[1]) is not null
-                    || typeof(TrialSlotOptions).GetProperty(parts[1]) is not null,
+                    || typeof(TrialSlotOptions).GetProperty(parts[1]) is not null
+                    || typeof(Sweep.Grains.SweepRetentionOptions).GetProperty(parts[1]) is not null,
                 3 => sections.TryGetValue(parts[1], out var type) && parts[1] != "" && type.GetProperty(parts[2]) is not null,
                 _ => false,
             };
@@ -171,6 +172,9 @@ public sealed class ManifestTests
         Assert.Null(slots.Validate());
         Assert.Null((configuration.GetSection(SweepResilienceOptions.Section).Get<SweepResilienceOptions>() ?? new()).Validate());
         Assert.Equal(overlay == "gpu" ? "cuda" : "cpu", slots.Device);
+        var retention = configuration.GetSection("Sweep").Get<Sweep.Grains.SweepRetentionOptions>()!;
+        Assert.Null(retention.Validate());
+        Assert.Equal(TimeSpan.FromDays(30), retention.RetainFinished);
     }
 
     [Fact]

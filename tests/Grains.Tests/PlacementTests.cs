@@ -52,7 +52,7 @@ public sealed class PlacementTests
         SweepStatus status;
         while (!(status = (await coordinator.GetStatusAsync())!).IsFinished)
         {
-            var training = status.RunningTrials.Where(t => t.Epoch >= 1).Select(t => t.Silo).Distinct().ToArray();
+            var training = (await coordinator.GetRunningAsync(0, 1000)).Where(t => t.Epoch >= 1).Select(t => t.Silo).Distinct().ToArray();
             if (training.Length > together.Count) together = training.ToHashSet();
             await Task.Delay(50, cts.Token);
         }
@@ -79,8 +79,8 @@ public sealed class PlacementTests
     public async Task With_one_slot_on_each_silo_two_trials_train_at_once_one_on_each()
     {
         await using var cluster = await ClusterAsync(first: 1, second: 1);
-        // ~1 s each: time to see both at once
-        var (status, results, together) = await RunAsync(cluster, "\"pruneRate\": [0.5, 0.9]", epochs: 30);
+        // ~2 s each: time to see both at once (progress arrives in each silo's per-second batch)
+        var (status, results, together) = await RunAsync(cluster, "\"pruneRate\": [0.5, 0.9]", epochs: 60);
         Assert.Equal(2, status.Completed);
         Assert.Equal(2, results.Select(r => r.Silo).Distinct().Count());
         Assert.Equal(2, together.Count);   // seen training at the same moment on two different silos

@@ -2,6 +2,8 @@ using Sweep.Core;
 using Sweep.Core.Models;
 using Sweep.Core.Pareto;
 using Sweep.Core.Search;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 using Xunit;
 
 namespace Sweep.Grains.Tests;
@@ -72,11 +74,96 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
             front.Points.Select(p => p.TrialId).Order());
         Assert.Equal(Hypervolume.Of(front.Points.Select(p => (p.Accuracy, p.WeightSparsity)), 0, 0), front.Hypervolume, 12);
         Assert.True(front.Hypervolume > 0);
-        // Starting a finished trial again returns its stored result instead of training it again.
-        var again = await fixture.Client.GetGrain<ITrialGrain>(TrialRequest.TrialKey(id, results[0].TrialId))
-            .StartAsync(new TrialRequest { SweepId = id, TrialId = results[0].TrialId, Params = results[0].Params });
-        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(results[0], SweepJson.Options),
-            System.Text.Json.JsonSerializer.Serialize(again, SweepJson.Options));
+        // Once its result is in the sweep's store, a trial keeps nothing in grain storage.
+        foreach (var r in results) Assert.False(await TrialStateExistsAsync(id, r.TrialId), $"{r.TrialId} kept its state");
+    }
+
+    /// <summary>Whether the trial grain's state is in the cluster's grain storage (polled briefly: trials forget after the ack).</summary>
+    private async Task<bool> TrialStateExistsAsync(string sweepId, string trialId)
+    {
+        var storage = fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(SweepStorage.Name);
+        var grainId = GrainId.Create("trial", TrialRequest.TrialKey(sweepId, trialId));
+        for (int i = 0; i < 50; i++)
+        {
+            var state = new GrainState<TrialGrainState>();
+            await storage.ReadStateAsync("trial", grainId, state);
+            if (!state.RecordExists) return false;
+            await Task.Delay(100);
+        }
+        return true;
+    }
+
+    [Fact]
+    public async Task A_stored_result_handed_in_by_a_trial_is_stored_once_and_the_coordinator_state_stays_small()
+    {
+        var spec = Spec("small", "\"pruneRate\": [0.5, 0.6, 0.7, 0.8]", extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
+        string id = $"small-{Guid.NewGuid():N}";
+        await Coordinator(id).SubmitAsync(spec, []);
+        var done = await WaitAsync(id, s => s.IsFinished);
+        Assert.Equal(4, done.Completed);
+        // A late duplicate report (a trial that ran twice around a move) changes nothing.
+        var results = await ResultsAsync(id);
+        await Coordinator(id).ReportResultAsync(results[0] with { Accuracy = 0.01 });
+        Assert.Equal(results.Select(r => r.TrialId), (await ResultsAsync(id)).Select(r => r.TrialId));
+        Assert.Equal(4, (await Coordinator(id).GetStatusAsync())!.Completed);
+        // The coordinator's state holds no plan and no result.
+        var storage = fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(SweepStorage.Name);
+        var state = new GrainState<SweepGrainState>();
+        await storage.ReadStateAsync("sweep", GrainId.Create("sweepcoordinator", id), state);
+        Assert.True(state.RecordExists);
+        var saved = state.State!;
+        Assert.Empty(saved.Plans);
+        Assert.Empty(saved.Results);
+        Assert.Equal(4, new Sweep.Core.Sweeps.DoneSet(saved.Book!.DonePrefix, saved.Book.DoneWindow).Count);
+        Assert.Equal(4, saved.Stored);
+    }
+
+    [Fact]
+    public async Task Delete_removes_the_results_the_state_and_the_registry_entry()
+    {
+        var spec = Spec("delete", "\"pruneRate\": [0.5, 0.6]", extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
+        string id = $"delete-{Guid.NewGuid():N}";
+        await Coordinator(id).SubmitAsync(spec, []);
+        await WaitAsync(id, s => s.IsFinished);
+        Assert.Equal(2, (await ResultsAsync(id)).Count);
+
+        Assert.True(await Coordinator(id).DeleteAsync());
+
+        Assert.Null(await Coordinator(id).GetStatusAsync());
+        Assert.Empty(await ResultsAsync(id));
+        Assert.DoesNotContain(await fixture.Client.GetGrain<ISweepRegistryGrain>(0).ListAsync(), s => s.SweepId == id);
+        Assert.False(await Coordinator(id).DeleteAsync());   // unknown now
+    }
+
+    [Fact]
+    public async Task A_sweep_written_by_the_previous_release_is_migrated_and_resumed_without_running_its_finished_trials()
+    {
+        // The state an earlier release wrote: the plan and every finished trial in the coordinator's own state, no book.
+        var spec = Spec("legacy", "\"pruneRate\": [0.5, 0.6, 0.7, 0.8]", extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
+        var plans = SearchSpace.Expand(spec);
+        string id = $"legacy-{Guid.NewGuid():N}";
+        var old = new SweepGrainState
+        {
+            Spec = spec, Plans = [.. plans], CreatedAt = DateTimeOffset.UtcNow,
+            Results = [.. plans.Take(2).Select(p => new TrialResult
+            {
+                TrialId = p.TrialId, SweepId = id, Status = TrialStatus.Completed, Params = p.Params,
+                Accuracy = 0.5, WeightSparsity = p.Params.PruneRate, NodeSparsity = 0, Silo = "old-release", Attempts = 1,
+            })],
+        };
+        var storage = fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(SweepStorage.Name);
+        await storage.WriteStateAsync("sweep", GrainId.Create("sweepcoordinator", id), new GrainState<SweepGrainState>(old));
+
+        var done = await WaitAsync(id, s => s.IsFinished);   // the first call activates it: migrated, then resumed
+
+        Assert.Equal(4, done.Completed);
+        var results = await ResultsAsync(id);
+        Assert.Equal(plans.Select(p => p.TrialId).Order(), results.Select(r => r.TrialId).Order());
+        Assert.All(results.Where(r => plans.Take(2).Any(p => p.TrialId == r.TrialId)), r => Assert.Equal("old-release", r.Silo));
+        var state = new GrainState<SweepGrainState>();
+        await storage.ReadStateAsync("sweep", GrainId.Create("sweepcoordinator", id), state);
+        Assert.Empty(state.State!.Plans);
+        Assert.Empty(state.State.Results);
     }
 
     [Fact]
@@ -119,7 +206,8 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
             extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
         string id = $"cancel-{Guid.NewGuid():N}";
         await Coordinator(id).SubmitAsync(spec, []);
-        await WaitAsync(id, s => s.RunningTrials.Any(t => t.Epoch >= 1));
+        using (var cts = new CancellationTokenSource(Deadline))
+            while (!(await Coordinator(id).GetRunningAsync(0, 100)).Any(t => t.Epoch >= 1)) await Task.Delay(100, cts.Token);
         var started = DateTime.UtcNow;
 
         var afterCancel = await Coordinator(id).CancelAsync();

@@ -11,7 +11,7 @@ using Sweep.Core.Models;
 
 namespace Sweep.Cli.Commands;
 
-/// <summary>The commands that talk to a running cluster: submit, status, watch, front, export, cancel, list.</summary>
+/// <summary>The commands that talk to a running cluster: submit, status, watch, front, export, cancel, resume, list, delete.</summary>
 public static class ClusterCommands
 {
     public const string Help = """
@@ -22,7 +22,8 @@ public static class ClusterCommands
                sweep export ID --out DIR       writes spec.json, trials.jsonl, front.json, front.svg
                sweep cancel ID                 stops the sweep's trials
                sweep resume ID                 wakes a sweep after a cluster restart (any command on it does too)
-               sweep list                      the sweeps the cluster knows
+               sweep list                      the sweeps the cluster knows (state and counts from the registry)
+               sweep delete ID                 cancels the sweep if it runs, then removes its results and state
         common: --redis HOST:PORT (or SWEEP_REDIS) for a Redis-clustered deployment,
                 --gateway PORT[,PORT…] for a localhost cluster (default 30000: the first `sweep silo`), --cluster-id ID
         """;
@@ -79,14 +80,20 @@ public static class ClusterCommands
             }
             case "export":
             {
+                // Results stream page by page to trials.jsonl: the client holds one page, plus what front.svg draws.
                 var dir = new RunDirectory(a.String("out")!);
                 var sweepSpec = await client.GetSpecAsync(id, cancellationToken);
-                var results = await client.GetResultsAsync(id, 0, cancellationToken);
                 var front = await client.GetFrontAsync(id, cancellationToken);
-                dir.WriteAll(sweepSpec, results, front);
-                Console.WriteLine($"wrote {results.Count} trial(s) and the fronts to {dir.Path}");
+                dir.WriteSpec(sweepSpec);
+                var (count, drawn) = await dir.WriteTrialsAsync(client.ReadResultsAsync(id, 0, cancellationToken));
+                dir.WriteFronts(sweepSpec.Name, drawn, front);
+                Console.WriteLine($"wrote {count} trial(s) and the fronts to {dir.Path}");
                 return 0;
             }
+            case "delete":
+                await client.DeleteAsync(id, cancellationToken);
+                Console.WriteLine($"deleted {id}");
+                return 0;
             case "resume":
                 Console.WriteLine(Describe(await client.GetStatusAsync(id, cancellationToken)));
                 return 0;
@@ -98,9 +105,8 @@ public static class ClusterCommands
                 if (sweeps.Count == 0) Console.WriteLine("no sweeps");
                 foreach (var s in sweeps)
                 {
-                    var st = await client.GetStatusAsync(s.SweepId, cancellationToken);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{s.SweepId,-44} {st.State.ToString().ToLowerInvariant(),-10} {st.Done,5}/{st.Total,-5} "
+                        $"{s.SweepId,-44} {s.State.ToString().ToLowerInvariant(),-10} {s.Done,5}/{s.Total,-5} "
                         + $"created {s.CreatedAt:yyyy-MM-dd HH:mm:ss}Z"));
                 }
                 return 0;

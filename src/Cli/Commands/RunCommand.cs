@@ -63,7 +63,8 @@ public static class RunCommand
         var previous = SameData(dir, spec, specPath) ? dir.ReadTrials() : [];
         // A spec that asks for models runs again the trials whose model is missing.
         var withModels = previous.Where(r => !spec.SaveModels || (r.ModelPath is { } model && File.Exists(model)));
-        // The coordinator keeps the same results by the same rule; they are written first, so the folder never loses them.
+        // The coordinator keeps the same results by the same rule; they are written first (the store, trials.jsonl, starts
+        // with them), so the folder never loses them.
         var reusable = SweepBook.Reusable(plans, withModels, "");
         // A resumed run keeps the id of the run whose results it keeps.
         string sweepId = reusable.Count > 0
@@ -96,37 +97,30 @@ public static class RunCommand
             if (fuse is int f) o.FusionWidth = f;
             o.ModelsDirectory = dir.ModelsPath;
             o.ModelsPerSweep = false;
-        }, cancellationToken);
+        }, cancellationToken, resultsFile: _ => dir.TrialsPath);   // the sweep's result store is DIR/trials.jsonl itself
         await using var client = new SweepClient(host.Services.GetRequiredService<IClusterClient>());
         await client.SubmitAsync(spec, kept, sweepId, CancellationToken.None);
         var progress = new ProgressLine();
-        int written = kept.Count;
         bool interrupted = false;
         SweepStatus status;
         while (true)
         {
             if (cancellationToken.IsCancellationRequested && !interrupted)
             {
-                // Ctrl+C: stop the trials, then still write what finished.
+                // Ctrl+C: stop the trials; what finished is in trials.jsonl already.
                 interrupted = true;
                 await client.CancelAsync(sweepId, CancellationToken.None);
             }
             status = await client.GetStatusAsync(sweepId, CancellationToken.None);
-            var fresh = await client.GetResultsAsync(sweepId, written, CancellationToken.None);
-            if (fresh.Count > 0)
-            {
-                dir.AppendTrials(fresh);
-                written += fresh.Count;
-            }
             progress.Update(status);
             // A cancelled sweep is finished at once, but its running trials still report; wait for them.
-            if (status.IsFinished && status.Running == 0 && written >= status.Done) break;
+            if (status.IsFinished && status.Running == 0) break;
             await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);   // in-process calls: cheap
         }
         progress.Finish();
 
         var front = await client.GetFrontAsync(sweepId, CancellationToken.None);
-        dir.WriteFronts(spec.Name, dir.ReadTrials(), front);
+        dir.WriteFronts(spec.Name, dir.ReadTrials(forPlot: true), front);
         using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10))) await host.StopAsync(stop.Token);
 
         if (json) Console.WriteLine(JsonSerializer.Serialize(front, SweepJson.Indented));

@@ -7,6 +7,9 @@ namespace Sweep.Cli.Output;
 /// <summary>The fronts as plain-text tables for the terminal.</summary>
 public static class FrontTable
 {
+    /// <summary>Rows shown per front (a front of tied trials can hold a whole sweep).</summary>
+    public const int MaxRows = 100;
+
     public static string Render(FrontReport front)
     {
         var text = new StringBuilder();
@@ -30,7 +33,7 @@ public static class FrontTable
         text.AppendLine(string.Create(c,
             $"  {"trial",-14} {"model".PadRight(m)} {"reg",-5} {"lambda",-8} {"rate",-6} {"method",-10} {"seed",4}  "
             + $"{"accuracy",8}  {"weight sp",9}  {"node sp",7}"));
-        foreach (var p in points)
+        foreach (var p in points.Take(MaxRows))
         {
             var q = p.Params;
             text.AppendLine(string.Create(c,
@@ -38,5 +41,6 @@ public static class FrontTable
                 + $"{q.PruneRate,-6:0.####} {q.PruneMethod,-10} "
                 + $"{q.Seed,4}  {p.Accuracy,8:F4}  {p.WeightSparsity,9:F4}  {p.NodeSparsity,7:F4}"));
         }
+        if (points.Count > MaxRows) text.AppendLine(string.Create(c, $"  … {points.Count - MaxRows} more (front.json has them all)"));
     }
 }

@@ -27,8 +27,11 @@ public sealed class RunDirectory
         Directory.CreateDirectory(Path);
     }
 
-    /// <summary>The trials recorded so far (unparsable lines, such as one cut short by a kill, are skipped).</summary>
-    public IReadOnlyList<TrialResult> ReadTrials()
+    /// <summary>
+    /// The trials recorded so far (unparsable lines, such as one cut short by a kill, are skipped); with
+    /// <paramref name="forPlot"/>, only completed ones and without their epoch and layer records (what front.svg draws).
+    /// </summary>
+    public IReadOnlyList<TrialResult> ReadTrials(bool forPlot = false)
     {
         if (!File.Exists(TrialsPath)) return [];
         var results = new List<TrialResult>();
@@ -37,7 +40,9 @@ public sealed class RunDirectory
             if (string.IsNullOrWhiteSpace(line)) continue;
             try
             {
-                if (JsonSerializer.Deserialize<TrialResult>(line, SweepJson.Options) is { } r) results.Add(r);
+                if (JsonSerializer.Deserialize<TrialResult>(line, SweepJson.Options) is not { } r) continue;
+                if (!forPlot) results.Add(r);
+                else if (r.Status == TrialStatus.Completed) results.Add(ForPlot(r));
             }
             catch (JsonException) { }
         }
@@ -51,6 +56,34 @@ public sealed class RunDirectory
         foreach (var r in kept) text.Append(JsonSerializer.Serialize(r, SweepJson.Options)).Append('\n');
         WriteAtomically(TrialsPath, text.ToString());
     }
+
+    /// <summary>
+    /// Writes trials.jsonl from a stream of results (replacing the file atomically when the stream ends) and returns how
+    /// many it wrote and the completed ones as front.svg draws them (without epochs and layers).
+    /// </summary>
+    public async Task<(int Count, IReadOnlyList<TrialResult> Drawn)> WriteTrialsAsync(IAsyncEnumerable<TrialResult> results)
+    {
+        string temp = TrialsPath + ".tmp";
+        var drawn = new List<TrialResult>();
+        int count = 0;
+        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        await using (var writer = new StreamWriter(stream, new UTF8Encoding(false)))
+        {
+            await foreach (var r in results)
+            {
+                await writer.WriteAsync(JsonSerializer.Serialize(r, SweepJson.Options));
+                await writer.WriteAsync('\n');
+                count++;
+                if (r.Status == TrialStatus.Completed) drawn.Add(ForPlot(r));
+            }
+            await writer.FlushAsync();
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, TrialsPath, overwrite: true);
+        return (count, drawn);
+    }
+
+    private static TrialResult ForPlot(TrialResult r) => r with { Epochs = [], Layers = [] };
 
     /// <summary>Appends finished trials and flushes them to disk, so a kill loses nothing already reported.</summary>
     public void AppendTrials(IEnumerable<TrialResult> results)
@@ -68,16 +101,15 @@ public sealed class RunDirectory
     /// <summary>front.json and its picture front.svg, from a sweep's trials and fronts.</summary>
     public void WriteFronts(string title, IReadOnlyList<TrialResult> trials, FrontReport front)
     {
-        WriteAtomically(FrontPath, JsonSerializer.Serialize(front, SweepJson.Indented) + "\n");
+        // Streamed: a front of tied trials can hold a whole sweep.
+        string temp = FrontPath + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        {
+            JsonSerializer.Serialize(stream, front, SweepJson.Indented);
+            stream.WriteByte((byte)'\n');
+        }
+        File.Move(temp, FrontPath, overwrite: true);
         WriteAtomically(PlotPath, FrontPlot.Svg(title, trials));
-    }
-
-    /// <summary>The whole folder of a finished (or exported) sweep: spec.json, trials.jsonl, front.json, front.svg.</summary>
-    public void WriteAll(SweepSpec spec, IReadOnlyList<TrialResult> trials, FrontReport front)
-    {
-        WriteSpec(spec);
-        ResetTrials(trials);
-        WriteFronts(spec.Name, trials, front);
     }
 
     private static void WriteAtomically(string path, string text)

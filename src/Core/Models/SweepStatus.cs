@@ -34,6 +34,7 @@ public sealed record SweepStatus
     [Id(15)] public double NodeHypervolume { get; init; }
     /// <summary>How many trials may be in flight at once (the cluster's training slots).</summary>
     [Id(16)] public int InFlightLimit { get; init; }
+    /// <summary>Empty in what a coordinator serves (GetRunning pages the trials in flight); kept for older readers.</summary>
     [Id(17)] public IReadOnlyList<TrialProgress> RunningTrials { get; init; } = [];
     /// <summary>The silo the coordinator runs on now.</summary>
     [Id(18)] public string CoordinatorSilo { get; init; } = "";
@@ -42,9 +43,15 @@ public sealed record SweepStatus
     public int Done => Completed + Failed + Cancelled;
 }
 
-/// <summary>A sweep in the list of sweeps.</summary>
+/// <summary>A sweep in the list of sweeps, as its coordinator last reported it.</summary>
 [GenerateSerializer, Immutable, Alias("Sweep.SweepSummary")]
 public sealed record SweepSummary(
     [property: Id(0)] string SweepId,
     [property: Id(1)] string Name,
-    [property: Id(2)] DateTimeOffset CreatedAt);
+    [property: Id(2)] DateTimeOffset CreatedAt)
+{
+    [Id(3)] public SweepState State { get; init; }
+    [Id(4)] public int Done { get; init; }
+    [Id(5)] public int Total { get; init; }
+    [Id(6)] public DateTimeOffset? FinishedAt { get; init; }
+}

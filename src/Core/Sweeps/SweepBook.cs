@@ -4,43 +4,75 @@ using Sweep.Core.Pareto;
 namespace Sweep.Core.Sweeps;
 
 /// <summary>
-/// The bookkeeping of one sweep, as its coordinator keeps it: the plan, the trials waiting to start, those in flight,
-/// every finished trial with its outcome counted, and both Pareto fronts. Plain data and rules, no Orleans: the grain
-/// adds persistence, timers, the reminder and the span. Results are appended to the list it is given (the grain's
-/// durable state), in the order they finish; a trial is recorded once, whatever reports it again. Not thread-safe.
+/// What a coordinator persists of its book: the done set, the outcome counts and both fronts. Its size depends on the
+/// fronts and on how far finishing runs ahead of the oldest unfinished trial, not on the sweep's size; the results
+/// themselves live in the sweep's result store.
+/// </summary>
+[GenerateSerializer, Alias("Sweep.BookState")]
+public sealed class BookState
+{
+    [Id(0)] public int DonePrefix { get; set; }
+    [Id(1)] public byte[] DoneWindow { get; set; } = [];
+    /// <summary>Finished trials by <see cref="TrialStatus"/>.</summary>
+    [Id(2)] public int[] Counts { get; set; } = [];
+    /// <summary>
+    /// The trials on either front, grouped by their objective values: (accuracy, weight sparsity, node sparsity) per group,
+    /// with the group's plan indexes in <see cref="FrontMembers"/> (as <see cref="IndexRuns"/>). Tied trials all stay on a
+    /// front (algorithm.md), so a sweep of identical outcomes has one group whatever its size.
+    /// </summary>
+    [Id(3)] public double[] FrontValues { get; set; } = [];
+    [Id(4)] public List<byte[]> FrontMembers { get; set; } = [];
+}
+
+/// <summary>
+/// The bookkeeping of one sweep, as its coordinator keeps it: the plan (re-expanded from the spec, never stored), the
+/// trials waiting to start, those in flight, which planned trials are done (a <see cref="DoneSet"/> over plan indexes),
+/// the outcome counts and both Pareto fronts. Results themselves are not kept: the grain appends each to the sweep's
+/// result store. Plain data and rules, no Orleans: the grain adds persistence, timers, the reminder and the span.
+/// A trial is recorded once, whatever reports it again. Not thread-safe.
 /// </summary>
 public sealed class SweepBook
 {
-    private readonly Dictionary<string, TrialPlan> _plans = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _finished = new(StringComparer.Ordinal);
-    private readonly Queue<TrialPlan> _pending = new();
+    private readonly IReadOnlyList<TrialPlan> _plans;
+    private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+    private readonly DoneSet _done;
+    private readonly Queue<int> _pending = new();
     private readonly Dictionary<string, TrialProgress> _inFlight = new(StringComparer.Ordinal);
     private readonly int[] _counts = new int[Enum.GetValues<TrialStatus>().Length];
-    private readonly List<TrialResult> _results;
     private readonly ParetoFront _front;
     private readonly ParetoFront _nodeFront;
 
     /// <summary>
-    /// The book of a sweep with these plans, and the results recorded so far (<paramref name="results"/> is kept and
-    /// appended to). Every planned trial without a result waits, in plan order.
+    /// The book of a sweep with these plans (<see cref="Search.SearchSpace.Expand"/> of the spec, in plan order), resumed
+    /// from <paramref name="saved"/> when given. Every planned trial not done waits, in plan order.
     /// </summary>
-    public SweepBook(SweepSpec spec, IReadOnlyList<TrialPlan> plans, List<TrialResult> results)
+    public SweepBook(SweepSpec spec, IReadOnlyList<TrialPlan> plans, BookState? saved = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(plans);
         Spec = spec;
-        _results = results ?? throw new ArgumentNullException(nameof(results));
+        _plans = plans;
         _front = new ParetoFront(spec.Objectives[0], spec.Objectives[1]);
         _nodeFront = new ParetoFront(
             Vocabularies.Objectives.Name(Objective.Accuracy), Vocabularies.Objectives.Name(Objective.NodeSparsity));
-        foreach (var p in plans) _plans[p.TrialId] = p;
-        foreach (var r in results)
+        for (int i = 0; i < plans.Count; i++) _index[plans[i].TrialId] = i;
+        _done = saved is null ? new DoneSet() : new DoneSet(saved.DonePrefix, saved.DoneWindow);
+        if (saved is not null)
         {
-            _finished.Add(r.TrialId);
-            Count(r);
+            saved.Counts.AsSpan(0, Math.Min(saved.Counts.Length, _counts.Length)).CopyTo(_counts);
+            // Every trial on either front, loaded into both: each front keeps exactly its own members again.
+            var members = new List<FrontPoint>();
+            for (int g = 0; g < saved.FrontMembers.Count; g++)
+            {
+                double acc = saved.FrontValues[3 * g], ws = saved.FrontValues[3 * g + 1], ns = saved.FrontValues[3 * g + 2];
+                foreach (int i in IndexRuns.Decode(saved.FrontMembers[g]))
+                    members.Add(new FrontPoint(plans[i].TrialId, plans[i].Params, acc, ws, ns));
+            }
+            _front.Load(members);
+            _nodeFront.Load(members);
         }
-        foreach (var p in plans)
-            if (!_finished.Contains(p.TrialId)) _pending.Enqueue(p);
+        for (int i = 0; i < plans.Count; i++)
+            if (!_done.Contains(i)) _pending.Enqueue(i);
         Models = plans.Select(p => p.Params.Model).Distinct(StringComparer.Ordinal).ToArray();
     }
 
@@ -55,22 +87,41 @@ public sealed class SweepBook
     public int Total => _plans.Count;
     public int Pending => _pending.Count;
     public int Running => _inFlight.Count;
-    public int Finished => _finished.Count;
-    public bool AllFinished => _finished.Count == _plans.Count;
+    public int Finished => _done.Count;
+    public bool AllFinished => _done.Count == _plans.Count;
 
     /// <summary>Finished trials with this outcome.</summary>
     public int CountOf(TrialStatus status) => _counts[(int)status];
 
-    /// <summary>Finished trials in the order they finished.</summary>
-    public IReadOnlyList<TrialResult> Results => _results;
-
     public IReadOnlyCollection<TrialProgress> InFlight => _inFlight.Values;
 
-    public bool IsPlanned(string trialId) => _plans.ContainsKey(trialId);
+    public bool IsPlanned(string trialId) => _index.ContainsKey(trialId);
 
     public bool IsInFlight(string trialId) => _inFlight.ContainsKey(trialId);
 
-    public TrialPlan Plan(string trialId) => _plans[trialId];
+    /// <summary>Whether a planned trial has its outcome recorded.</summary>
+    public bool IsDone(string trialId) => _index.TryGetValue(trialId, out int i) && _done.Contains(i);
+
+    public TrialPlan Plan(string trialId) => _plans[_index[trialId]];
+
+    /// <summary>The trial's position in the plan (its bit in the done set and in the result store's).</summary>
+    public int IndexOf(string trialId) => _index[trialId];
+
+    /// <summary>What the coordinator persists: done set, counts, fronts (a copy).</summary>
+    public BookState Save()
+    {
+        var (prefix, window) = _done.Save();
+        var groups = _front.Points.Concat(_nodeFront.Points)
+            .GroupBy(p => (p.Accuracy, p.WeightSparsity, p.NodeSparsity))
+            .Select(g => (Values: g.Key, Members: g.Select(p => _index[p.TrialId]).Distinct().Order()))
+            .ToArray();
+        return new BookState
+        {
+            DonePrefix = prefix, DoneWindow = window, Counts = [.. _counts],
+            FrontValues = [.. groups.SelectMany(g => new[] { g.Values.Accuracy, g.Values.WeightSparsity, g.Values.NodeSparsity })],
+            FrontMembers = [.. groups.Select(g => IndexRuns.Encode(g.Members))],
+        };
+    }
 
     /// <summary>
     /// Completed results of an earlier run of the same plan that a new sweep keeps instead of running their trials again:
@@ -94,11 +145,10 @@ public sealed class SweepBook
     public bool Collect(TrialResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        if (!_plans.ContainsKey(result.TrialId)) return false;
-        if (_finished.Add(result.TrialId))
+        if (!_index.TryGetValue(result.TrialId, out int i)) return false;
+        if (_done.Add(i))
         {
             _inFlight.Remove(result.TrialId);
-            _results.Add(result);
             Count(result);
             Version++;
             return true;
@@ -114,9 +164,10 @@ public sealed class SweepBook
     public IReadOnlyList<TrialPlan> Start(int room)
     {
         var batch = new List<TrialPlan>(Math.Clamp(room, 0, _pending.Count));
-        while (batch.Count < room && _pending.TryDequeue(out var plan))
+        while (batch.Count < room && _pending.TryDequeue(out int i))
         {
-            if (_finished.Contains(plan.TrialId)) continue;
+            if (_done.Contains(i)) continue;
+            var plan = _plans[i];
             _inFlight[plan.TrialId] = new TrialProgress(plan.TrialId, 0, plan.Params.Epochs, "");
             batch.Add(plan);
         }
@@ -132,20 +183,41 @@ public sealed class SweepBook
         Version++;
     }
 
-    /// <summary>Records every waiting trial as cancelled (so each planned trial has one outcome); returns how many.</summary>
-    public int CancelPending(string sweepId)
+    /// <summary>Where a trial in flight runs (its grain said so when it was started); its epoch stays.</summary>
+    public void Placed(string trialId, string silo)
     {
-        int n = 0;
-        while (_pending.TryDequeue(out var plan))
+        if (!_inFlight.TryGetValue(trialId, out var progress) || progress.Silo == silo) return;
+        _inFlight[trialId] = progress with { Silo = silo };
+        Version++;
+    }
+
+    /// <summary>
+    /// Takes every waiting trial off the queue (none of them will start) and returns a cancelled result for each, for the
+    /// caller to store and then <see cref="Collect"/>: a trial counts as done only once its result is stored.
+    /// </summary>
+    public IReadOnlyList<TrialResult> CancelPending(string sweepId)
+    {
+        var cancelled = new List<TrialResult>();
+        while (_pending.TryDequeue(out int i))
         {
-            if (_finished.Contains(plan.TrialId)) continue;
-            Collect(new TrialResult
+            if (_done.Contains(i)) continue;
+            var plan = _plans[i];
+            cancelled.Add(new TrialResult
             {
                 TrialId = plan.TrialId, SweepId = sweepId, Status = TrialStatus.Cancelled, Params = plan.Params, Error = "sweep cancelled",
             });
-            n++;
         }
-        return n;
+        if (cancelled.Count > 0) Version++;
+        return cancelled;
+    }
+
+    /// <summary>Puts trials taken off the queue by <see cref="CancelPending"/> back (their results could not be stored).</summary>
+    public void Requeue(IEnumerable<TrialResult> cancelled)
+    {
+        ArgumentNullException.ThrowIfNull(cancelled);
+        foreach (var r in cancelled)
+            if (_index.TryGetValue(r.TrialId, out int i) && !_done.Contains(i) && !_inFlight.ContainsKey(r.TrialId)) _pending.Enqueue(i);
+        Version++;
     }
 
     /// <summary>Marks a change that is not in the book itself (the sweep finished, the coordinator moved).</summary>

@@ -26,6 +26,8 @@ public static class SweepTelemetry
         Meter.CreateCounter<long>("sweep.trials.failed", "{trial}", "Trials that ended failed");
     public static readonly Counter<long> TrialsRetried =
         Meter.CreateCounter<long>("sweep.trials.retried", "{trial}", "Trial attempts retried after a failure");
+    public static readonly Counter<long> TrialsRestarted =
+        Meter.CreateCounter<long>("sweep.trials.restarted", "{trial}", "Trials started again because their silo was declared dead");
     public static readonly Counter<long> TrialsCancelled =
         Meter.CreateCounter<long>("sweep.trials.cancelled", "{trial}", "Trials cancelled");
     public static readonly Histogram<double> EpochDuration =
