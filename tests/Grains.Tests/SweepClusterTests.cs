@@ -136,6 +136,28 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Deleting_a_running_sweep_stops_its_trials_and_leaves_nothing()
+    {
+        var spec = Spec("delete-running", "\"pruneRate\": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]", epochs: 200, trainLimit: 2000,
+            extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
+        string id = $"delrun-{Guid.NewGuid():N}";
+        await Coordinator(id).SubmitAsync(spec, []);
+        using (var cts = new CancellationTokenSource(Deadline))
+            while (!(await Coordinator(id).GetRunningAsync(0, 100)).Any(t => t.Epoch >= 1)) await Task.Delay(100, cts.Token);
+
+        Assert.True(await Coordinator(id).DeleteAsync());
+
+        Assert.Null(await Coordinator(id).GetStatusAsync());
+        Assert.Empty(await ResultsAsync(id));
+        Assert.DoesNotContain(await fixture.Client.GetGrain<ISweepRegistryGrain>(0).ListAsync(), s => s.SweepId == id);
+        // The trials it cancelled report to a sweep that is gone: nothing is stored again and their state goes.
+        await Task.Delay(3000, TestContext.Current.CancellationToken);
+        Assert.Empty(await ResultsAsync(id));
+        foreach (var plan in SearchSpace.Expand(spec))
+            Assert.False(await TrialStateExistsAsync(id, plan.TrialId), $"{plan.TrialId} kept its state");
+    }
+
+    [Fact]
     public async Task A_sweep_written_by_the_previous_release_is_migrated_and_resumed_without_running_its_finished_trials()
     {
         // The state an earlier release wrote: the plan and every finished trial in the coordinator's own state, no book.
