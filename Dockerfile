@@ -23,11 +23,12 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /app ./
 COPY data/ ./data/
-# SWEEP_DATA: the folder holding mnist10k. NVIDIA_*: what the NVIDIA container runtime mounts (ignored without a GPU).
+# SWEEP_DATA: the folder holding mnist10k. NVIDIA_DRIVER_CAPABILITIES: what the NVIDIA container runtime mounts for the
+# GPUs a pod was given (ignored without a GPU). No NVIDIA_VISIBLE_DEVICES here: the device plugin sets it to the GPUs the
+# pod requested; "all" baked in would hand every GPU of a node to any container on the NVIDIA runtime.
 # DOTNET_EnableDiagnostics=0: no diagnostic IPC socket in /tmp, so the root filesystem can stay read-only.
 ENV SWEEP_DATA=/app/data \
     DOTNET_EnableDiagnostics=0 \
-    NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
 # The non-root "app" user of the .NET images, by number so that Kubernetes' runAsNonRoot can check it.
 USER 1654

@@ -73,9 +73,89 @@ public sealed class ManifestTests
                     ?? throw new Xunit.Sdk.XunitException($"{name}: {resource["resource"]} is not set on the container");
                 env[name] = quantity;
             }
+            else if (from["secretKeyRef"] is { } secret)
+                env[name] = $"secret-{secret["name"]}-{secret["key"]}";   // made up, as the Secret the operator creates
             else throw new Xunit.Sdk.XunitException($"{name}: unexpected valueFrom {from.ToJsonString()}");
         }
+        // $(VAR) references to variables defined earlier are expanded, as the kubelet does.
+        foreach (var name in env.Keys.ToArray())
+            env[name] = System.Text.RegularExpressions.Regex.Replace(env[name], @"\$\((\w+)\)",
+                m => env.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value);
         return env;
+    }
+
+    private static IEnumerable<(string Kind, string Name, JsonObject Labels, JsonObject Pod)> PodTemplates(List<JsonObject> objects) =>
+        objects.Where(o => (string?)o["kind"] is "Deployment" or "StatefulSet" or "Job" or "DaemonSet")
+            .Select(o => ((string)o["kind"]!, (string)o["metadata"]!["name"]!,
+                o["spec"]!["template"]!["metadata"]?["labels"]?.AsObject() ?? [], o["spec"]!["template"]!["spec"]!.AsObject()));
+
+    private static bool Selects(JsonNode? selector, JsonObject labels) =>
+        (selector?["matchLabels"]?.AsObject() ?? []).All(kv => (string?)labels[kv.Key] == (string?)kv.Value)
+        && selector?["matchExpressions"] is null;
+
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("gpu")]
+    public void Every_pod_is_behind_a_default_deny_and_a_network_policy_of_its_own(string overlay)
+    {
+        var objects = Render(overlay);
+        var policies = objects.Where(o => (string?)o["kind"] == "NetworkPolicy").ToArray();
+        var deny = Assert.Single(policies, p => (string?)p["metadata"]!["name"] == "default-deny");
+        Assert.Empty(deny["spec"]!["podSelector"]!.AsObject());
+        Assert.Equal(["Ingress", "Egress"], deny["spec"]!["policyTypes"]!.AsArray().Select(t => (string)t!));
+        Assert.Null(deny["spec"]!["ingress"]);
+        Assert.Null(deny["spec"]!["egress"]);
+        foreach (var (kind, name, labels, _) in PodTemplates(objects))
+        {
+            // A policy that names this workload's pods (not only the namespace-wide ones).
+            Assert.True(policies.Any(p => p["spec"]!["podSelector"]!["matchLabels"] is JsonObject { Count: > 0 } match
+                    && Selects(p["spec"]!["podSelector"], labels)),
+                $"{kind}/{name}: no NetworkPolicy selects its pods ({labels.ToJsonString()})");
+        }
+    }
+
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("gpu")]
+    public void Secrets_come_from_secret_refs_and_pods_meet_the_restricted_pod_security_standard(string overlay)
+    {
+        var objects = Render(overlay);
+        var ns = Find(objects, "Namespace", "sweep");
+        Assert.Equal("restricted", (string?)ns["metadata"]!["labels"]!["pod-security.kubernetes.io/enforce"]);
+        foreach (var (kind, name, _, pod) in PodTemplates(objects))
+        {
+            Assert.True((bool?)pod["securityContext"]?["runAsNonRoot"] == true, $"{kind}/{name}: runAsNonRoot");
+            Assert.Equal("RuntimeDefault", (string?)pod["securityContext"]?["seccompProfile"]?["type"]);
+            foreach (var c in pod["containers"]!.AsArray())
+            {
+                var sc = c!["securityContext"];
+                Assert.True((bool?)sc?["allowPrivilegeEscalation"] == false, $"{kind}/{name}/{c["name"]}: allowPrivilegeEscalation");
+                Assert.Equal(["ALL"], sc!["capabilities"]!["drop"]!.AsArray().Select(d => (string)d!));
+                foreach (var e in c["env"]?.AsArray() ?? [])
+                {
+                    string env = (string)e!["name"]!;
+                    // No password or token is written into a manifest.
+                    if (env.Contains("PASSWORD") || env.Contains("TOKEN") || env.EndsWith("AUTH", StringComparison.Ordinal))
+                        Assert.True(e["valueFrom"]?["secretKeyRef"] is not null, $"{kind}/{name}: {env} is not from a Secret");
+                    if (overlay == "cpu") Assert.NotEqual("NVIDIA_VISIBLE_DEVICES", env);
+                }
+            }
+        }
+        // Redis asks for the password the silos and the Job send (all from Secret sweep-redis).
+        var redis = Find(objects, "StatefulSet", "redis")["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        Assert.Contains("$(REDIS_PASSWORD)", redis["args"]!.AsArray().Select(a => (string)a!));
+        Assert.Contains(redis["env"]!.AsArray(), e => (string?)e!["name"] == "REDIS_PASSWORD"
+            && (string?)e["valueFrom"]?["secretKeyRef"]?["name"] == "sweep-redis");
+        Assert.Equal("redis:6379,password=secret-sweep-redis-password", ResolvedEnv(objects)["Sweep__Redis"]);
+    }
+
+    [Fact]
+    public void The_image_sets_no_nvidia_visible_devices()
+    {
+        // The device plugin sets it to the GPUs a pod was given; a value baked in would hand out every GPU of the node.
+        string dockerfile = File.ReadAllText(Path.Combine(Repo.Root, "Dockerfile"));
+        Assert.DoesNotMatch(@"(?m)^\s*(ENV\s+)?NVIDIA_VISIBLE_DEVICES\s*=", dockerfile);
+        Assert.Contains("NVIDIA_DRIVER_CAPABILITIES=compute,utility", dockerfile);
     }
 
     [Theory]
@@ -140,7 +220,8 @@ public sealed class ManifestTests
     {
         var env = ResolvedEnv(Render(overlay));
         // Read by the silo outside section "Sweep": its name, the OTLP exporter; POD_IP/POD_NAMESPACE for the pod's own use.
-        string[] outside = ["POD_NAME", "POD_IP", "POD_NAMESPACE", "SWEEP_REDIS", "SWEEP_DATA", "OTEL_EXPORTER_OTLP_ENDPOINT"];
+        string[] outside = ["POD_NAME", "POD_IP", "POD_NAMESPACE", "SWEEP_REDIS", "SWEEP_DATA", "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "REDIS_PASSWORD"];
         var sections = new Dictionary<string, Type>
         {
             [""] = typeof(SweepSiloOptions), ["Slots"] = typeof(TrialSlotOptions), ["Telemetry"] = typeof(SweepTelemetryOptions),
@@ -167,7 +248,8 @@ public sealed class ManifestTests
         var silo = SweepSiloExtensions.ReadSiloOptions(configuration);
         silo.Validate();
         Assert.Equal("10.1.2.3", silo.AdvertisedIp);
-        Assert.Equal("redis:6379", silo.Redis);
+        Assert.Equal("redis:6379,password=secret-sweep-redis-password", silo.Redis);
+        Assert.DoesNotContain("secret", silo.RedisForLogs());   // only endpoints are logged
         var slots = configuration.GetSection("Sweep").Get<TrialSlotOptions>()!;
         Assert.Null(slots.Validate());
         Assert.Null((configuration.GetSection(SweepResilienceOptions.Section).Get<SweepResilienceOptions>() ?? new()).Validate());
