@@ -142,7 +142,8 @@ public static class ClusterCommands
         if (a.String("redis") is { } redis)
         {
             try { _ = StackExchange.Redis.ConfigurationOptions.Parse(redis); }
-            catch (Exception e) { throw new UsageException($"--redis: '{redis}' is not a Redis address ({e.Message})"); }
+            // Never echo the string itself: it may hold a password.
+            catch (Exception e) { throw new UsageException($"--redis: not a Redis address ({e.Message})"); }
             options.Redis = redis;
         }
         return options;
