@@ -81,6 +81,7 @@ public static class Program
         catch (SpecException e) { return Fail(2, e.Message); }
         catch (KeyNotFoundException e) { return Fail(2, e.Message); }
         catch (ClusterUnreachableException e) { return Fail(1, e.Message); }
+        catch (Sweep.Grains.SweepAccessDeniedException e) { return Fail(1, $"refused by the cluster: {e.Message}"); }
         catch (OperationCanceledException) { return Fail(130, "cancelled"); }
         catch (Exception e) when (Environment.GetEnvironmentVariable("SWEEP_DEBUG") is null)
         {

@@ -1,4 +1,8 @@
+using System.Net;
+using System.Net.Security;
 using System.Runtime.CompilerServices;
+using Orleans.Connections.Security;
+using Sweep.Grains.Security;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -16,8 +20,22 @@ namespace Sweep.Client;
 /// <summary>Where a <see cref="SweepClient"/> finds its cluster.</summary>
 public sealed class SweepClientOptions
 {
-    /// <summary>Gateway ports of localhost silos (the first silo's is 30000).</summary>
+    /// <summary>Gateway ports of localhost silos (the first silo's is 30000), used when <see cref="Gateways"/> is empty.</summary>
     public IReadOnlyList<int> GatewayPorts { get; set; } = [30000];
+    /// <summary>
+    /// Gateways of a cluster as "host:port" (a name resolving to several addresses, such as a headless Kubernetes Service,
+    /// yields each of them); default: SWEEP_GATEWAY (comma-separated). Takes precedence over <see cref="Redis"/>.
+    /// </summary>
+    public IReadOnlyList<string> Gateways { get; set; } = Environment.GetEnvironmentVariable("SWEEP_GATEWAY") is { Length: > 0 } g
+        ? g.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        : [];
+    /// <summary>The client credential the silos ask for (their Sweep:ClientToken); default: SWEEP_TOKEN.</summary>
+    public string? Token { get; set; } = Environment.GetEnvironmentVariable("SWEEP_TOKEN") is { Length: > 0 } t ? t : null;
+    /// <summary>
+    /// A folder with this client's certificate (tls.crt, tls.key) and the cluster's authority (ca.crt) for mTLS to the
+    /// gateways; default: SWEEP_TLS. Null: plain TCP.
+    /// </summary>
+    public string? TlsDirectory { get; set; } = Environment.GetEnvironmentVariable("SWEEP_TLS") is { Length: > 0 } d ? d : null;
     /// <summary>The cluster id the silos were started with.</summary>
     public string ClusterId { get; set; } = "sweep";
     /// <summary>The service id the silos were started with.</summary>
@@ -52,6 +70,9 @@ public sealed class SweepClient : IAsyncDisposable
         _calls = new SweepResilience(Options.Create(resilience ?? new SweepResilienceOptions())).ClientCall;
     }
 
+    /// <summary>The Orleans client underneath, for calls beyond this API (the silos decide what a client may call).</summary>
+    public IClusterClient Cluster => _cluster;
+
     private SweepClient(IHost host, SweepResilienceOptions resilience)
         : this(host.Services.GetRequiredService<IClusterClient>(), resilience) => _host = host;
 
@@ -63,10 +84,13 @@ public sealed class SweepClient : IAsyncDisposable
     {
         options ??= new SweepClientOptions();
         if (options.Resilience.Validate() is { } problem) throw new ArgumentException(problem);
-        string where = options.Redis is null
-            ? $"gateway port(s) {string.Join(", ", options.GatewayPorts)}"
+        var gateways = options.Gateways.Select(ParseGateway).ToArray();
+        string where = gateways.Length > 0 ? $"gateway(s) {string.Join(", ", options.Gateways)}"
+            : options.Redis is null ? $"gateway port(s) {string.Join(", ", options.GatewayPorts)}"
             : $"Redis {string.Join(",", StackExchange.Redis.ConfigurationOptions.Parse(options.Redis).EndPoints)}";
+        var tls = options.TlsDirectory is { } dir ? SweepTls.Load(dir, "SWEEP_TLS") : null;
         var connect = new SweepResilience(Options.Create(options.Resilience)).ClientConnect;
+        var refusals = new ConnectionRefusals();
         try
         {
             var host = await connect.ExecuteAsync(async ct =>
@@ -74,12 +98,37 @@ public sealed class SweepClient : IAsyncDisposable
                 // A client host that failed to start cannot be started again: each attempt builds a fresh one.
                 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
                 builder.Logging.ClearProviders();
+                builder.Logging.AddProvider(refusals);
                 builder.Configuration.AddEnvironmentVariables();
+                builder.Services.AddSingleton<IClientConnectionRetryFilter>(refusals);
                 options.ConfigureServices?.Invoke(builder.Services, builder.Configuration);
                 builder.UseOrleansClient(client =>
                 {
                     client.AddActivityPropagation();
-                    if (options.Redis is null)
+                    if (options.Token is { } token)
+                        client.AddOutgoingGrainCallFilter(async call =>
+                        {
+                            Orleans.Runtime.RequestContext.Set(SweepCredentials.ClientToken, token);
+                            try { await call.Invoke(); }
+                            finally { Orleans.Runtime.RequestContext.Remove(SweepCredentials.ClientToken); }
+                        });
+                    if (tls is not null)
+                        client.UseTls(tls.Certificate, t =>
+                        {
+                            t.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
+                            // The callback decides alone: the gateway's certificate must chain to the cluster's authority.
+                            t.RemoteCertificateValidation = (certificate, _, _) => tls.Trusts(certificate);
+                        });
+                    if (gateways.Length > 0)
+                    {
+                        client.Configure<Orleans.Configuration.ClusterOptions>(c =>
+                        {
+                            c.ClusterId = options.ClusterId;
+                            c.ServiceId = options.ServiceId;
+                        });
+                        client.UseStaticClustering(Resolve(gateways));
+                    }
+                    else if (options.Redis is null)
                         client.UseLocalhostClustering(options.GatewayPorts.ToArray(), options.ServiceId, options.ClusterId);
                     else
                     {
@@ -108,6 +157,11 @@ public sealed class SweepClient : IAsyncDisposable
                     h.Dispose();
                     throw new TimeoutException($"no answer within {options.Resilience.ClientConnectTimeout.TotalSeconds:0} s");
                 }
+                catch (Exception) when (refusals.Refusal is { } refusal)
+                {
+                    h.Dispose();
+                    throw new ConnectionRefusedException(refusal);
+                }
                 catch
                 {
                     h.Dispose();
@@ -116,11 +170,38 @@ public sealed class SweepClient : IAsyncDisposable
             }, cancellationToken);
             return new SweepClient(host, options.Resilience);
         }
+        catch (ConnectionRefusedException e)
+        {
+            throw new ClusterUnreachableException($"the cluster at {where} refused this client: {e.Message}", e);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             throw new ClusterUnreachableException(
-                $"cannot reach a Sweep cluster at {where} (start one with: ./sweep silo): {e.Message}", e);
+                $"cannot reach a Sweep cluster at {where} (start one with: ./sweep silo): {FirstLine(e.Message)}", e);
         }
+    }
+
+    private static string FirstLine(string s) => s.Split('\n', 2)[0].Trim();
+
+    private static (string Host, int Port) ParseGateway(string gateway)
+    {
+        int colon = gateway.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(gateway.AsSpan(colon + 1), System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+            throw new ArgumentException($"gateway '{gateway}': expected host:port");
+        return (gateway[..colon].Trim('[', ']'), port);
+    }
+
+    private static IPEndPoint[] Resolve((string Host, int Port)[] gateways)
+    {
+        var endpoints = new List<IPEndPoint>();
+        foreach (var (host, port) in gateways)
+        {
+            // A headless Service's name resolves to every silo pod: each becomes a gateway of its own.
+            var addresses = IPAddress.TryParse(host, out var ip) ? [ip] : Dns.GetHostAddresses(host);
+            endpoints.AddRange(addresses.Select(a => new IPEndPoint(a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a, port)));
+        }
+        return [.. endpoints.Distinct()];
     }
 
     /// <summary>Reads and validates a spec file; throws <see cref="SpecException"/> naming the field at fault.</summary>
@@ -148,6 +229,11 @@ public sealed class SweepClient : IAsyncDisposable
         try
         {
             await _calls.ExecuteAsync(async _ => await Coordinator(sweepId).SubmitAsync(spec, done), cancellationToken);
+        }
+        catch (SweepRefusedException e)
+        {
+            // The silo's own check of the spec: the same kind of answer as the client's (field, reason, exit code 2).
+            throw new SpecException(e.Field, e.Reason);
         }
         finally
         {
@@ -268,5 +354,46 @@ public sealed class SweepClient : IAsyncDisposable
     private static KeyNotFoundException NotFound(string id) => new($"no sweep '{id}' in this cluster");
 }
 
-/// <summary>No silo answered at the configured gateway(s).</summary>
+/// <summary>No silo answered at the configured gateway(s), or the gateways refused this client (TLS).</summary>
 public sealed class ClusterUnreachableException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>A connection the gateway refused for good (a TLS handshake that failed): not worth retrying.</summary>
+internal sealed class ConnectionRefusedException(string message) : Exception(message);
+
+/// <summary>
+/// Watches one client host's connection attempts: a TLS handshake that failed (logged by Orleans' TLS middleware, the
+/// only place that says why) is kept as the refusal, and ends the attempts at once; other failures wait a second and
+/// try again (the caller's timeout and retries bound them).
+/// </summary>
+internal sealed class ConnectionRefusals : ILoggerProvider, ILogger, IClientConnectionRetryFilter
+{
+    public string? Refusal { get; private set; }
+
+    public ILogger CreateLogger(string categoryName) =>
+        categoryName.Contains("Tls", StringComparison.Ordinal) ? this : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
+        Func<TState, Exception?, string> formatter)
+    {
+        if (!IsEnabled(logLevel)) return;
+        var inner = exception;
+        while (inner?.InnerException is not null) inner = inner.InnerException;
+        string why = inner?.Message ?? formatter(state, exception);
+        Refusal ??= $"TLS handshake failed ({FirstLine(why)}); check SWEEP_TLS: a certificate and ca.crt of this cluster's authority";
+    }
+
+    public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
+    {
+        if (Refusal is not null) return false;
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        return true;
+    }
+
+    public void Dispose() { }
+
+    private static string FirstLine(string s) => s.Split('\n', 2)[0].Trim();
+}

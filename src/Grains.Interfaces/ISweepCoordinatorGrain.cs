@@ -11,42 +11,42 @@ public interface ISweepCoordinatorGrain : IGrainWithStringKey
     /// Starts the sweep. Trials in <paramref name="completed"/> whose id and parameters match a planned trial are kept
     /// and not run again. Submitting an existing sweep again changes nothing and returns its status.
     /// </summary>
-    [Alias("Submit")]
+    [Alias("Submit"), ClientCallable]
     Task<SweepStatus> SubmitAsync(SweepSpec spec, IReadOnlyList<TrialResult> completed);
 
     /// <summary>
     /// Null when no sweep has this id. Counts, timing and hypervolumes only (<see cref="SweepStatus.RunningTrials"/> is
     /// empty: <see cref="GetRunningAsync"/> pages them): a snapshot cached per change, served between other calls.
     /// </summary>
-    [Alias("GetStatus"), AlwaysInterleave]
+    [Alias("GetStatus"), AlwaysInterleave, ClientCallable]
     Task<SweepStatus?> GetStatusAsync();
 
     /// <summary>Trials in flight with their progress, in plan order, from position <paramref name="from"/>.</summary>
-    [Alias("GetRunning"), AlwaysInterleave]
+    [Alias("GetRunning"), AlwaysInterleave, ClientCallable]
     Task<IReadOnlyList<TrialProgress>> GetRunningAsync(int from, int max);
 
-    [Alias("GetFront"), AlwaysInterleave]
+    [Alias("GetFront"), AlwaysInterleave, ClientCallable]
     Task<FrontReport?> GetFrontAsync();
 
     /// <summary>
     /// Finished trials (completed, failed, cancelled) from the sweep's result store, in the order they were stored, from
     /// position <paramref name="from"/>; empty past the end.
     /// </summary>
-    [Alias("GetResults"), AlwaysInterleave]
+    [Alias("GetResults"), AlwaysInterleave, ClientCallable]
     Task<IReadOnlyList<TrialResult>> GetResultsAsync(long from, int max);
 
-    [Alias("GetSpec"), AlwaysInterleave]
+    [Alias("GetSpec"), AlwaysInterleave, ClientCallable]
     Task<SweepSpec?> GetSpecAsync();
 
     /// <summary>Stops running trials and starts no more.</summary>
-    [Alias("Cancel")]
+    [Alias("Cancel"), ClientCallable]
     Task<SweepStatus?> CancelAsync();
 
     /// <summary>
     /// Cancels the sweep if it runs, then removes everything of it: results, state, its entry in the registry.
     /// False when no sweep has this id.
     /// </summary>
-    [Alias("Delete")]
+    [Alias("Delete"), ClientCallable]
     Task<bool> DeleteAsync();
 
     /// <summary>Epochs finished on a silo since its last report (one batch per silo per second; progress only).</summary>
@@ -79,7 +79,7 @@ public interface ISweepRegistryGrain : IGrainWithIntegerKey
     [Alias("Remove")]
     Task RemoveAsync(string sweepId);
 
-    [Alias("List"), AlwaysInterleave]
+    [Alias("List"), AlwaysInterleave, ClientCallable]
     Task<IReadOnlyList<SweepSummary>> ListAsync();
 }
 
@@ -115,4 +115,44 @@ public interface ISlotRegistryGrain : IGrainWithIntegerKey
     /// <summary>The slots of every silo that is alive now, keyed by silo address.</summary>
     [Alias("GetSlots")]
     Task<IReadOnlyDictionary<string, SiloSlots>> GetSlotsAsync();
+}
+
+/// <summary>
+/// A silo refused a submitted spec (a field out of range, a dataset outside the data roots, over a cluster limit): a
+/// deterministic answer, never retried. <see cref="Field"/> names the spec field, as the command line's messages do.
+/// </summary>
+[GenerateSerializer, Alias("Sweep.SweepRefusedException")]
+public sealed class SweepRefusedException : Exception
+{
+    public SweepRefusedException(string field, string reason) : base($"{field}: {reason}")
+    {
+        Field = field;
+        Reason = reason;
+    }
+
+    [Id(0)] public string Field { get; private set; }
+    [Id(1)] public string Reason { get; private set; }
+}
+
+/// <summary>
+/// A method clients may call (the public sweep API). On a silo with a cluster key (Sweep:ClusterKey) every other method
+/// of Sweep's grains answers only calls that carry the key: calls made by silos.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ClientCallableAttribute : Attribute;
+
+/// <summary>A silo refused a call: a client without the cluster's credential, or a client calling an internal method.</summary>
+[GenerateSerializer, Alias("Sweep.SweepAccessDeniedException")]
+public sealed class SweepAccessDeniedException : Exception
+{
+    public SweepAccessDeniedException(string message) : base(message) { }
+}
+
+/// <summary>The request-context keys Sweep's credentials travel in.</summary>
+public static class SweepCredentials
+{
+    /// <summary>The client credential (Sweep:ClientToken on silos; SWEEP_TOKEN or --token-file on clients).</summary>
+    public const string ClientToken = "sweep-client-token";
+    /// <summary>The silos' shared secret (Sweep:ClusterKey), added by silos to every call they make.</summary>
+    public const string ClusterKey = "sweep-cluster-key";
 }

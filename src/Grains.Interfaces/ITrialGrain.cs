@@ -18,6 +18,8 @@ public sealed record TrialRequest
     [Id(6)] public string? TraceParent { get; init; }
     /// <summary>Save the trained model in the silo's models directory (the spec's "saveModels").</summary>
     [Id(7)] public bool SaveModels { get; init; }
+    /// <summary>The trial fails when it trains longer than this (the spec's "maxTrialSeconds" or the cluster's cap).</summary>
+    [Id(8)] public int? MaxTrialSeconds { get; init; }
 
     /// <summary>The trial grain's key: one grain per (sweep, trial).</summary>
     public string GrainKey => TrialKey(SweepId, TrialId);

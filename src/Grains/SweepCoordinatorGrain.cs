@@ -8,6 +8,9 @@ using Sweep.Grains.Resilience;
 using Sweep.Grains.Results;
 using Sweep.Core.Search;
 using Sweep.Core.Telemetry;
+using Sweep.Core.Data;
+using Sweep.Grains.Security;
+using Microsoft.Extensions.Options;
 
 namespace Sweep.Grains;
 
@@ -32,6 +35,10 @@ public sealed class SweepGrainState
     [Id(7)] public BookState? Book { get; set; }
     /// <summary>How many of the store's results this state covers: a new activation reads the store from here on.</summary>
     [Id(8)] public long Stored { get; set; }
+    /// <summary>Trial-epochs of the trials started so far (each start charges its trial's epochs to the budget).</summary>
+    [Id(9)] public long EpochsCharged { get; set; }
+    /// <summary>Why the sweep stopped before its end, when it did (cancelled by a client, or its budget spent).</summary>
+    [Id(10)] public string? StopReason { get; set; }
 }
 
 /// <summary>
@@ -50,6 +57,7 @@ public sealed class SweepCoordinatorGrain(
     IClusterMembershipService membership,
     SweepResilience resilience,
     ILocalSiloDetails silo,
+    IOptions<SweepLimitOptions> limits,
     ILogger<SweepCoordinatorGrain> logger) : Grain, ISweepCoordinatorGrain, IRemindable
 {
     private static readonly TimeSpan WriteInterval = TimeSpan.FromSeconds(1);
@@ -76,6 +84,7 @@ public sealed class SweepCoordinatorGrain(
     private DateTime _registryAt = DateTime.MinValue;
     private bool _dirty;
     private bool _dispatching;
+    private int? _mostEpochs;
     private bool _deleted;
     private DateTime _activatedAt;
     private int _doneAtActivation;
@@ -136,7 +145,8 @@ public sealed class SweepCoordinatorGrain(
     public async Task<SweepStatus> SubmitAsync(SweepSpec spec, IReadOnlyList<TrialResult> completed)
     {
         if (state.State.Spec is not null) return Status();
-        var plans = SearchSpace.Expand(spec);
+        IReadOnlyList<TrialPlan> plans;
+        (spec, plans) = await CheckAsync(spec);
         StartSweepSpan(spec, plans.Count);
         state.State.Spec = spec;
         state.State.CreatedAt = DateTimeOffset.UtcNow;
@@ -155,6 +165,37 @@ public sealed class SweepCoordinatorGrain(
         }
         await DispatchAsync();
         return Status();
+    }
+
+    /// <summary>
+    /// The silo's own check of a submitted spec (whatever the client checked): every field, every planned trial, the
+    /// operator's limits (applied where the spec is silent) and each dataset file against this silo's data policy.
+    /// Refusals are <see cref="SweepRefusedException"/>s naming the field: deterministic, never retried.
+    /// </summary>
+    private async Task<(SweepSpec Spec, IReadOnlyList<TrialPlan> Plans)> CheckAsync(SweepSpec spec)
+    {
+        try
+        {
+            ArgumentNullException.ThrowIfNull(spec);
+            SearchSpace.CheckSize(spec);   // before expanding, so a huge space costs nothing
+            var plans = SearchSpace.Expand(spec);
+            SpecParser.Recheck(spec, plans);
+            spec = limits.Value.Apply(spec, plans.Count);
+            var dataset = spec.Dataset;
+            // File checks stat and, for gzip, stream through up to the size cap: off the grain's scheduler.
+            await Task.Run(() => { foreach (string file in DatasetReader.FilesOf(dataset)) DataPolicy.Current.Probe(file); });
+            return (spec, plans);
+        }
+        catch (SpecException e)
+        {
+            logger.LogInformation("Sweep {Sweep}: spec refused ({Field}: {Reason})", SweepId, e.Field, e.Reason);
+            throw new SweepRefusedException(e.Field, e.Reason);
+        }
+        catch (DatasetException e)
+        {
+            logger.LogInformation("Sweep {Sweep}: dataset refused ({Reason})", SweepId, e.Message);
+            throw new SweepRefusedException("dataset", e.Message);
+        }
     }
 
     public Task<SweepStatus?> GetStatusAsync() => Task.FromResult(state.State.Spec is null || _deleted ? null : Status());
@@ -182,6 +223,7 @@ public sealed class SweepCoordinatorGrain(
         if (state.State.Spec is null || _deleted) return null;
         if (IsFinished) return Status();
         state.State.Cancelled = true;
+        state.State.StopReason ??= "cancelled by a client";
         _dirty = true;
         // Pending trials never start; they are stored as cancelled (and only then count as done), so every planned trial
         // has one outcome.
@@ -257,7 +299,7 @@ public sealed class SweepCoordinatorGrain(
     /// <summary>A cancelled sweep's waiting trials, stored as cancelled; put back in the queue if the store fails.</summary>
     private async Task StorePendingAsCancelledAsync()
     {
-        var cancelled = _book.CancelPending(SweepId);
+        var cancelled = _book.CancelPending(SweepId, state.State.StopReason ?? "sweep cancelled");
         try
         {
             await StoreAsync(cancelled);
@@ -447,8 +489,16 @@ public sealed class SweepCoordinatorGrain(
             {
                 int room = await CapacityAsync() - _book.Running;
                 if (room <= 0) break;
+                room = (int)Math.Min(room, AffordableTrials());
+                if (room <= 0)
+                {
+                    await StopForBudgetAsync();
+                    break;
+                }
                 var batch = _book.Start(room);
                 if (batch.Count == 0) continue;
+                state.State.EpochsCharged += batch.Sum(p => (long)p.Params.Epochs);
+                _dirty = true;
                 await StartAllAsync(batch.Select(p => p.TrialId).ToArray());
             }
         }
@@ -457,6 +507,31 @@ public sealed class SweepCoordinatorGrain(
             _dispatching = false;
         }
         if (_dirty && (IsFinished || DateTime.UtcNow - _lastWrite >= WriteInterval)) await WriteAsync();
+    }
+
+    /// <summary>How many more trials the sweep's budget (trialEpochBudget) holds, each charged the most epochs of any trial.</summary>
+    private long AffordableTrials()
+    {
+        if (state.State.Spec!.TrialEpochBudget is not { } budget) return long.MaxValue;
+        _mostEpochs ??= Math.Max(1, _book.Plans.Max(p => p.Params.Epochs));
+        return Math.Max(0, budget - state.State.EpochsCharged) / _mostEpochs.Value;
+    }
+
+    /// <summary>
+    /// The budget cannot pay for another trial: the trials not started are stored as cancelled with the reason, and the
+    /// sweep ends as cancelled once the trials in flight (already paid for) finish.
+    /// </summary>
+    private async Task StopForBudgetAsync()
+    {
+        var s = state.State;
+        s.Cancelled = true;
+        s.StopReason = $"budget spent: {s.EpochsCharged} of trialEpochBudget {s.Spec!.TrialEpochBudget} trial-epochs started, "
+            + $"{_book.Pending} trial(s) not started";
+        _dirty = true;
+        logger.LogInformation("Sweep {Sweep} stops: {Reason}", SweepId, s.StopReason);
+        await StorePendingAsCancelledAsync();
+        FinishIfDone();
+        await WriteAsync();
     }
 
     /// <summary>
@@ -558,7 +633,7 @@ public sealed class SweepCoordinatorGrain(
         {
             SweepId = SweepId, TrialId = plan.TrialId, Params = plan.Params, Dataset = spec.Dataset,
             TrainLimit = spec.TrainLimit, MaxAttempts = spec.MaxAttempts, TraceParent = state.State.TraceParent,
-            SaveModels = spec.SaveModels,
+            SaveModels = spec.SaveModels, MaxTrialSeconds = spec.MaxTrialSeconds,
         };
     }
 
@@ -627,7 +702,9 @@ public sealed class SweepCoordinatorGrain(
             bool fuses = !_book.Spec.Dataset.Augment;
             int total = slots.Values.Sum(s => fuses && _book.Models.All(s.Fuses) ? s.Capacity : s.TrainingSlots);
             int others = slots.Values.Sum(s => s.BusyForOthers(SweepId));
-            _capacity = Math.Max(1, total - others);
+            // maxSlotShare: the most of the cluster's places this sweep takes, whatever is free.
+            int share = _book.Spec.MaxSlotShare is { } part ? Math.Max(1, (int)Math.Floor(part * total)) : int.MaxValue;
+            _capacity = Math.Max(1, Math.Min(total - others, share));
             _capacityAt = DateTime.UtcNow;
         }
         return _capacity;
@@ -710,6 +787,7 @@ public sealed class SweepCoordinatorGrain(
             Hypervolume = _book.Front.Hypervolume,
             NodeHypervolume = _book.NodeFront.Hypervolume,
             InFlightLimit = _capacity,
+            Reason = s.StopReason,
             CoordinatorSilo = silo.Name,
         };
     }

@@ -156,6 +156,9 @@ public sealed class TrialGrain(
             }
         }
         var attempts = resilience.TrialAttempts(request.MaxAttempts - failuresBefore, Retryable, request.TrialId);
+        // maxTrialSeconds: the trial (all its attempts on this activation) stops at the limit and fails, not retried.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (request.MaxTrialSeconds is { } seconds) limit.CancelAfter(TimeSpan.FromSeconds(seconds));
         try
         {
             var report = await attempts.RunOnGrainAsync(async ct =>
@@ -202,7 +205,7 @@ public sealed class TrialGrain(
                 {
                     SweepTelemetry.TrialsInFlight.Add(-1);
                 }
-            }, cancellationToken);
+            }, limit.Token);
             return TrialMapping.Completed(request.TrialId, request.SweepId, request.Params, report, siloName, state.State.Attempts)
                 with { ModelPath = modelPath, ModelError = modelError };
         }
@@ -210,6 +213,11 @@ public sealed class TrialGrain(
         {
             if (_handingBack) throw;
             return Ended(request, TrialStatus.Cancelled, "cancelled");
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            return Ended(request, TrialStatus.Failed,
+                $"stopped after maxTrialSeconds ({request.MaxTrialSeconds} s) on silo {siloName}");
         }
         catch (Exception e)
         {
@@ -222,7 +230,8 @@ public sealed class TrialGrain(
     /// including a dataset file missing on one node but present on another.
     /// </summary>
     private static bool Retryable(Exception e) =>
-        e is not (TrainingDivergedException or InvalidSettingException or OperationCanceledException);
+        e is not (TrainingDivergedException or InvalidSettingException or OperationCanceledException
+            or DatasetRefusedException);
 
     private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, string? modelPath,
         string sweepId, string trialId, string siloName, ActivityContext trialSpan, CancellationToken cancellationToken)

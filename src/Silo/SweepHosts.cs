@@ -6,6 +6,8 @@ using Microsoft.Extensions.Configuration;
 using Sweep.Grains.Resilience;
 using Sweep.Grains.Slots;
 using Sweep.Grains.Results;
+using Sweep.Grains.Security;
+using Sweep.Core.Data;
 
 namespace Sweep.Silo;
 
@@ -29,6 +31,12 @@ public static class SweepHosts
         var resilience = builder.Configuration.GetSection(SweepResilienceOptions.Section).Get<SweepResilienceOptions>()
             ?? new SweepResilienceOptions();
         if (resilience.Validate() is { } resilienceProblem) throw new ArgumentException(resilienceProblem);
+        var limits = builder.Configuration.GetSection(SweepLimitOptions.Section).Get<SweepLimitOptions>() ?? new SweepLimitOptions();
+        if (limits.Validate() is { } limitProblem) throw new ArgumentException(limitProblem);
+        var security = builder.Configuration.GetSection("Sweep").Get<SweepSecurityOptions>() ?? new SweepSecurityOptions();
+        if (security.Validate() is { } securityProblem) throw new ArgumentException(securityProblem);
+        // One dataset policy per process: every dataset read of this silo (submit checks, trials) follows it.
+        DataPolicy.Current = silo.DataPolicy();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = silo.ShutdownTimeout);
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
@@ -43,6 +51,15 @@ public static class SweepHosts
             "Silo {Name} on {Ip}:{Port}, gateway {Gateway}, cluster '{Cluster}', {Mode}",
             silo.EffectiveSiloName, silo.Redis is null ? "127.0.0.1" : silo.AdvertisedIp, silo.SiloPort, silo.GatewayPort, silo.ClusterId,
             silo.Redis is null ? "localhost clustering, state in memory" : $"Redis at {silo.RedisForLogs()}");
+        host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sweep.Silo").LogInformation(
+            "Datasets: {Roots}, at most {Max} bytes a file",
+            DataPolicy.Current.Roots is { } roots ? (roots.Count == 0 ? "built-in only" : "under " + string.Join(", ", roots)) : "any file",
+            DataPolicy.Current.MaxBytes);
+        // Whether each protection is on, never the secrets themselves.
+        host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sweep.Silo").LogInformation(
+            "Security: TLS {Tls}, cluster key {Key}, client credential {Token}",
+            silo.TlsDirectory is null ? "off" : "on (" + silo.TlsDirectory + ")", security.ClusterKey is null ? "off" : "on",
+            security.ClientToken is null ? "not required" : "required");
         return host;
     }
 

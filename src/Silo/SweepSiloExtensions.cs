@@ -13,6 +13,8 @@ using Sweep.Grains;
 using Sweep.Grains.Resilience;
 using Sweep.Grains.Slots;
 using Sweep.Grains.Results;
+using Sweep.Grains.Security;
+using Orleans.Connections.Security;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Sweep.Silo;
@@ -35,6 +37,13 @@ public static class SweepSiloExtensions
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SlotAdvertiser>());
         silo.Services.AddSingleton<ProgressReporter>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ProgressReporter>());
+        silo.Services.AddOptions<SweepSecurityOptions>().BindConfiguration("Sweep").ValidateOnStart();
+        silo.Services.AddSingleton<IValidateOptions<SweepSecurityOptions>, SelfValidation<SweepSecurityOptions>>();
+        silo.Services.AddSingleton<SweepCallFilter>();
+        silo.Services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<SweepCallFilter>());
+        silo.Services.AddSingleton<IOutgoingGrainCallFilter>(sp => sp.GetRequiredService<SweepCallFilter>());
+        silo.Services.AddOptions<SweepLimitOptions>().BindConfiguration(SweepLimitOptions.Section).ValidateOnStart();
+        silo.Services.AddSingleton<IValidateOptions<SweepLimitOptions>, SelfValidation<SweepLimitOptions>>();
         silo.Services.AddOptions<SweepRetentionOptions>().BindConfiguration("Sweep")
             .Validate(o => o.Validate() is null, "Sweep:RetainFinished must be positive");
         // A localhost cluster keeps results in grains' memory unless the host chose a store (Redis, or `sweep run`'s file).
@@ -55,6 +64,7 @@ public static class SweepSiloExtensions
     {
         o.ThrowIfInvalid();
         silo.Configure<SiloOptions>(s => s.SiloName = o.EffectiveSiloName);
+        if (o.TlsDirectory is not null) silo.UseSweepTls(SweepTls.Load(o.TlsDirectory, "Sweep:TlsDirectory"));
         if (o.Redis is null)
         {
             return silo
@@ -79,6 +89,30 @@ public static class SweepSiloExtensions
             new RedisResultStore(() => Redis(redis), sp.GetRequiredService<IOptions<ClusterOptions>>()));
         silo.UseRedisReminderService(r => r.ConfigurationOptions = Redis(o.Redis));
         return silo;
+    }
+
+    /// <summary>
+    /// mTLS on all three kinds of connection. Silo ↔ silo: both ends must hold a certificate of the authority with the
+    /// silos' subject (this silo's own). Gateway: a client must present a certificate of the authority (any subject).
+    /// </summary>
+    public static ISiloBuilder UseSweepTls(this ISiloBuilder silo, SweepTls tls)
+    {
+        string silos = tls.Certificate.Subject;
+        TlsOptions Options(string? subject) => new()
+        {
+            LocalCertificate = tls.Certificate,
+            RemoteCertificateMode = RemoteCertificateMode.RequireCertificate,
+            ClientCertificateMode = RemoteCertificateMode.RequireCertificate,
+            // The callback decides alone: chain to our authority (and the subject); name checks do not apply to pod IPs.
+            RemoteCertificateValidation = (certificate, _, _) => tls.Trusts(certificate, subject),
+        };
+        TlsOptions between = Options(silos), gateway = Options(null);
+        return silo.Configure<SiloConnectionOptions>(c =>
+        {
+            c.ConfigureSiloInboundConnection(b => b.UseServerTls(between));
+            c.ConfigureSiloOutboundConnection(b => b.UseClientTls(between));
+            c.ConfigureGatewayInboundConnection(b => b.UseServerTls(gateway));
+        });
     }
 
     /// <summary>

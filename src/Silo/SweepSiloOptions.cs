@@ -35,6 +35,24 @@ public sealed class SweepSiloOptions : IValidatedOptions
     /// <summary>How long a stopping silo waits for its trials to hand themselves back and for grains to deactivate.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Folders dataset files must lie in (real paths; symbolic links out of them are refused). Unset: with Redis (a
+    /// deployment) only the built-in dataset; in localhost mode any file the silo's user can read.
+    /// </summary>
+    public string[]? DataRoots { get; set; }
+    /// <summary>The most bytes one dataset file may hold, on disk and gunzipped (default 2 GiB).</summary>
+    public long MaxDatasetBytes { get; set; } = Sweep.Core.Data.DataPolicy.DefaultMaxBytes;
+
+    /// <summary>
+    /// mTLS on every link (silo ↔ silo, client → gateway): a folder with tls.crt, tls.key and ca.crt (a Kubernetes TLS
+    /// Secret's mount). Unset: no TLS (a laptop's localhost cluster).
+    /// </summary>
+    public string? TlsDirectory { get; set; }
+
+    /// <summary>The dataset policy of this silo (<see cref="DataRoots"/>, <see cref="MaxDatasetBytes"/>).</summary>
+    public Sweep.Core.Data.DataPolicy DataPolicy() =>
+        new(DataRoots is { Length: > 0 } roots ? roots : Redis is null ? null : [], MaxDatasetBytes);
+
     /// <summary>Null when valid, else the first problem, naming the setting.</summary>
     public string? Validate()
     {
@@ -55,6 +73,14 @@ public sealed class SweepSiloOptions : IValidatedOptions
         }
         if (!IPAddress.TryParse(AdvertisedIp, out _)) return $"Sweep:AdvertisedIp must be an IP address, got '{AdvertisedIp}'";
         if (ShutdownTimeout <= TimeSpan.Zero) return "Sweep:ShutdownTimeout must be positive";
+        if (TlsDirectory is not null)
+        {
+            try { _ = Sweep.Grains.Security.SweepTls.Load(TlsDirectory, "Sweep:TlsDirectory"); }
+            catch (ArgumentException e) { return e.Message; }
+        }
+        if (MaxDatasetBytes < 1) return $"Sweep:MaxDatasetBytes must be positive, got {MaxDatasetBytes}";
+        try { _ = DataPolicy(); }
+        catch (ArgumentException e) { return e.Message; }
         return null;
     }
 

@@ -15,4 +15,45 @@ public sealed class ClusterCommandTests
         Assert.StartsWith("sweep: --redis: not a Redis address", line);
         Assert.DoesNotContain("hunter2", outcome.Stderr + outcome.Stdout);
     }
+
+    [Theory]
+    [InlineData("--gateway", "sweep-gateway:http", "--gateway: 'sweep-gateway:http' is not HOST:PORT")]
+    [InlineData("--gateway", "host:0", "--gateway: 'host:0' is not HOST:PORT")]
+    [InlineData("--token-file", "/nonexistent/token", "--token-file: /nonexistent/token: cannot read it")]
+    [InlineData("--tls", "/nonexistent/tls", "--tls: /nonexistent/tls: no such folder")]
+    public async Task Bad_gateway_token_or_tls_flags_are_one_line_and_exit_2(string flag, string value, string message)
+    {
+        var outcome = await SweepProcess.RunAsync(["list", flag, value]);
+
+        Assert.Equal(2, outcome.ExitCode);
+        string line = Assert.Single(outcome.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("sweep: " + message, line);
+    }
+
+    [Fact]
+    public async Task A_tls_folder_without_its_files_or_a_missing_data_root_stops_the_silo_with_one_line()
+    {
+        string dir = Directory.CreateTempSubdirectory("sweep-tls-").FullName;
+        try
+        {
+            var tls = await SweepProcess.RunAsync(["silo", "--tls", dir, "--port", "11999", "--gateway", "30999"]);
+            Assert.Equal(2, tls.ExitCode);
+            Assert.StartsWith($"sweep: Sweep:TlsDirectory: {dir}/tls.crt: file not found",
+                Assert.Single(tls.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+            var roots = await SweepProcess.RunAsync(["silo", "--data-root", dir + "/none", "--port", "11999", "--gateway", "30999"]);
+            Assert.Equal(2, roots.ExitCode);
+            Assert.StartsWith($"sweep: Sweep:DataRoots: '{dir}/none' is not a folder",
+                Assert.Single(roots.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public async Task A_silo_refuses_a_client_token_shorter_than_16_characters()
+    {
+        var outcome = await SweepProcess.RunAsync(["silo", "--port", "11998", "--gateway", "30998"],
+            environment: new() { ["Sweep__ClientToken"] = "short" });
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Equal("sweep: Sweep:ClientToken must be at least 16 characters", outcome.Stderr.Trim());
+    }
 }

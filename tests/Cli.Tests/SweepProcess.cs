@@ -9,7 +9,8 @@ public static class SweepProcess
 
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "sweep.dll");
 
-    public static async Task<Outcome> RunAsync(IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null)
+    public static async Task<Outcome> RunAsync(IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null,
+        Dictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -18,6 +19,7 @@ public static class SweepProcess
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
         psi.ArgumentList.Add(Dll);
+        foreach (var (key, value) in environment ?? []) psi.Environment[key] = value;
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -81,7 +81,19 @@ public sealed class SiloProcess : IDisposable
 
     public int HealthPort { get; }
 
-    public SiloProcess(string redis, string clusterId, string name)
+    public int Pid => _process.Id;
+
+    /// <summary>Peak resident memory of the silo so far (VmHWM), in MB.</summary>
+    public double PeakMegabytes()
+    {
+        foreach (string line in File.ReadLines($"/proc/{_process.Id}/status"))
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                return long.Parse(line[6..].Trim().Split(' ')[0]) / 1024.0;
+        throw new InvalidOperationException("no VmHWM");
+    }
+
+    public SiloProcess(string redis, string clusterId, string name,
+        IReadOnlyDictionary<string, string>? environment = null, IEnumerable<string>? arguments = null)
     {
         Name = name;
         int port = RealCluster.FreePort();
@@ -94,7 +106,7 @@ public sealed class SiloProcess : IDisposable
         };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "sweep.dll"), "silo", "--redis", redis, "--cluster-id", clusterId,
                      "--name", name, "--port", port.ToString(), "--gateway", GatewayPort.ToString(), "--slots", "1", "--threads", "1",
-                     "--fuse", "1", "--health-port", HealthPort.ToString() })
+                     "--fuse", "1", "--health-port", HealthPort.ToString() }.Concat(arguments ?? []))
             psi.ArgumentList.Add(a);
         // Fast failure detection: a killed silo is declared dead in seconds, not the production default of tens of seconds.
         psi.Environment["Sweep__Membership__ProbeTimeout"] = "00:00:01";
@@ -103,6 +115,7 @@ public sealed class SiloProcess : IDisposable
         psi.Environment["Sweep__Membership__TableRefreshTimeout"] = "00:00:02";
         psi.Environment["Sweep__Membership__IAmAliveTablePublishTimeout"] = "00:00:03";
         psi.Environment["Sweep__ShutdownTimeout"] = "00:00:20";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
         _process = Process.Start(psi) ?? throw new InvalidOperationException("silo did not start");
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
@@ -141,9 +154,9 @@ public sealed class RealCluster : IAsyncDisposable
     private SweepClient? _client;
     private int _next;
 
-    public SiloProcess StartSilo()
+    public SiloProcess StartSilo(IReadOnlyDictionary<string, string>? environment = null, IEnumerable<string>? arguments = null)
     {
-        var silo = new SiloProcess(Redis.Address, ClusterId, $"silo-{_next++}");
+        var silo = new SiloProcess(Redis.Address, ClusterId, $"silo-{_next++}", environment, arguments);
         Silos.Add(silo);
         return silo;
     }

@@ -166,7 +166,7 @@ public sealed class ManifestTests
         var objects = Render(overlay);
         var kinds = objects.Select(o => $"{o["kind"]}/{o["metadata"]!["name"]}").ToHashSet();
         foreach (var expected in new[] { "Namespace/sweep", "Deployment/sweep-silo", "PodDisruptionBudget/sweep-silo", "StatefulSet/redis",
-                     "Service/redis", "Deployment/otel-collector", "Service/otel-collector", "Job/sweep-submit" })
+                     "Service/redis", "Service/sweep-gateway", "Deployment/otel-collector", "Service/otel-collector", "Job/sweep-submit" })
             Assert.Contains(expected, kinds);
         Assert.All(objects.Where(o => (string?)o["kind"] != "Namespace"), o => Assert.Equal("sweep", (string?)o["metadata"]!["namespace"]));
     }
@@ -226,6 +226,7 @@ public sealed class ManifestTests
         {
             [""] = typeof(SweepSiloOptions), ["Slots"] = typeof(TrialSlotOptions), ["Telemetry"] = typeof(SweepTelemetryOptions),
             ["Resilience"] = typeof(SweepResilienceOptions), ["Membership"] = typeof(Orleans.Configuration.ClusterMembershipOptions),
+            ["Limits"] = typeof(Sweep.Grains.Security.SweepLimitOptions),
         };
         foreach (var name in env.Keys)
         {
@@ -236,8 +237,10 @@ public sealed class ManifestTests
             {
                 2 => typeof(SweepSiloOptions).GetProperty(parts[1]) is not null
                     || typeof(TrialSlotOptions).GetProperty(parts[1]) is not null
-                    || typeof(Sweep.Grains.SweepRetentionOptions).GetProperty(parts[1]) is not null,
-                3 => sections.TryGetValue(parts[1], out var type) && parts[1] != "" && type.GetProperty(parts[2]) is not null,
+                    || typeof(Sweep.Grains.SweepRetentionOptions).GetProperty(parts[1]) is not null
+                    || typeof(Sweep.Grains.Security.SweepSecurityOptions).GetProperty(parts[1]) is not null,
+                3 => sections.TryGetValue(parts[1], out var type) && parts[1] != "" && type.GetProperty(parts[2]) is not null
+                    || typeof(SweepSiloOptions).GetProperty(parts[1])?.PropertyType.IsArray == true && int.TryParse(parts[2], out _),
                 _ => false,
             };
             Assert.True(known, $"{name} is not a setting the silo reads");
@@ -257,6 +260,58 @@ public sealed class ManifestTests
         var retention = configuration.GetSection("Sweep").Get<Sweep.Grains.SweepRetentionOptions>()!;
         Assert.Null(retention.Validate());
         Assert.Equal(TimeSpan.FromDays(30), retention.RetainFinished);
+        // The security settings: both secrets set (from the Secret), caps that validate, data roots and TLS set.
+        var security = configuration.GetSection("Sweep").Get<Sweep.Grains.Security.SweepSecurityOptions>()!;
+        Assert.Null(security.Validate());
+        Assert.NotNull(security.ClusterKey);
+        Assert.NotNull(security.ClientToken);
+        var limits = configuration.GetSection(Sweep.Grains.Security.SweepLimitOptions.Section)
+            .Get<Sweep.Grains.Security.SweepLimitOptions>()!;
+        Assert.Null(limits.Validate());
+        Assert.NotNull(limits.MaxTrialSeconds);
+        Assert.NotNull(limits.TrialEpochBudget);
+        Assert.Equal(["/data"], silo.DataRoots!);
+        Assert.Equal("/etc/sweep/tls", silo.TlsDirectory);
+    }
+
+    [Fact]
+    public void Silos_get_their_secrets_and_certificates_from_secrets_and_clients_reach_them_by_a_headless_gateway_service()
+    {
+        var objects = Render("cpu");
+        var silo = SiloContainer(objects);
+        foreach (var (variable, secret) in new[] { ("Sweep__ClusterKey", "sweep-cluster"), ("Sweep__ClientToken", "sweep-cluster") })
+            Assert.Contains(silo["env"]!.AsArray(), e => (string?)e!["name"] == variable
+                && (string?)e["valueFrom"]?["secretKeyRef"]?["name"] == secret);
+        var siloPod = Find(objects, "Deployment", "sweep-silo")["spec"]!["template"]!["spec"]!;
+        Assert.Contains(siloPod["volumes"]!.AsArray(), v => (string?)v!["secret"]?["secretName"] == "sweep-tls");
+        var tlsMount = silo["volumeMounts"]!.AsArray().Single(m => (string?)m!["mountPath"] == ResolvedEnv(objects)["Sweep__TlsDirectory"]);
+        Assert.Equal(true, (bool?)tlsMount!["readOnly"]);
+
+        // The gateway Service is headless: its name resolves to every silo pod (a ClusterIP would break client routing).
+        var service = Find(objects, "Service", "sweep-gateway")["spec"]!;
+        Assert.Equal("None", (string?)service["clusterIP"]);
+        Assert.Equal("sweep-silo", (string?)service["selector"]!["app.kubernetes.io/name"]);
+        Assert.Equal(30000, (int)service["ports"]![0]!["port"]!);
+
+        // The Job is a client: gateway address, token and client certificate from Secrets, nothing of Redis.
+        var job = Find(objects, "Job", "sweep-submit")["spec"]!["template"]!["spec"]!;
+        var container = job["containers"]![0]!;
+        var args = container["args"]!.AsArray().Select(a => (string)a!).ToList();
+        Assert.Equal("sweep-gateway:30000", args[args.IndexOf("--gateway") + 1]);
+        var env = container["env"]!.AsArray();
+        Assert.Contains(env, e => (string?)e!["name"] == "SWEEP_TOKEN"
+            && (string?)e["valueFrom"]?["secretKeyRef"]?["name"] == "sweep-cluster");
+        Assert.DoesNotContain(env, e => ((string)e!["name"]!).Contains("REDIS"));
+        Assert.Contains(job["volumes"]!.AsArray(), v => (string?)v!["secret"]?["secretName"] == "sweep-client-tls");
+
+        // Only the silos may reach Redis.
+        var redisPolicy = Find(objects, "NetworkPolicy", "redis")["spec"]!;
+        var from = redisPolicy["ingress"]!.AsArray().SelectMany(i => i!["from"]!.AsArray())
+            .Select(f => (string?)f!["podSelector"]?["matchLabels"]?["app.kubernetes.io/name"]).ToArray();
+        Assert.Equal(["sweep-silo"], from);
+        var jobPolicy = Find(objects, "NetworkPolicy", "sweep-submit")["spec"]!;
+        Assert.DoesNotContain(jobPolicy["egress"]!.AsArray().SelectMany(e => e!["to"]!.AsArray()),
+            t => (string?)t!["podSelector"]?["matchLabels"]?["app.kubernetes.io/name"] == "redis");
     }
 
     [Fact]
@@ -292,6 +347,5 @@ public sealed class ManifestTests
         File.WriteAllText(file, (string)configMap["data"]![key]!);
         try { Assert.False(string.IsNullOrEmpty(SweepClient.LoadSpec(file).Source)); }
         finally { File.Delete(file); }
-        Assert.Contains(container["env"]!.AsArray(), e => (string?)e!["name"] == "SWEEP_REDIS");
     }
 }

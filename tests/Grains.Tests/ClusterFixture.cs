@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime;
 using Orleans.TestingHost;
 using Sweep.Silo;
 using Xunit;
@@ -19,8 +21,8 @@ public sealed class ClusterFixture : IAsyncLifetime
             o.FusionWidth = 1;   // one trial per slot: the tests count in-flight trials against slots (fusion: PlacementTests)
             o.ThreadsPerSlot = 1;
             o.Device = "cpu";
-        }));
-        builder.ConfigureClient(client => client.AddActivityPropagation());
+        }).WithClusterKey());
+        builder.ConfigureClient(client => client.AddActivityPropagation().AsOperator());
         Cluster = builder.Build();
         await Cluster.DeployAsync();
         // Sweeps size their fan-out from the advertised slots: start testing once both silos have advertised.
@@ -33,6 +35,42 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// The test clusters' silos share a cluster key, and the test client holds it too: tests drive internal methods (trial
+/// reports, slot adverts) as a silo would. <see cref="AsPlainClient"/> makes the client's calls those of an ordinary
+/// client, which the silos must refuse for internal methods.
+/// </summary>
+public static class TestCredentials
+{
+    public const string ClusterKey = "test-cluster-key-0123456789";
+    private static readonly AsyncLocal<bool> Plain = new();
+
+    public static ISiloBuilder WithClusterKey(this ISiloBuilder silo)
+    {
+        silo.Services.Configure<Sweep.Grains.Security.SweepSecurityOptions>(o => o.ClusterKey = ClusterKey);
+        return silo;
+    }
+
+    public static IClientBuilder AsOperator(this IClientBuilder client) => client.AddOutgoingGrainCallFilter(async call =>
+    {
+        if (!Plain.Value) RequestContext.Set(SweepCredentials.ClusterKey, ClusterKey);
+        try { await call.Invoke(); }
+        finally { RequestContext.Remove(SweepCredentials.ClusterKey); }
+    });
+
+    /// <summary>Until disposed, this flow's calls carry no cluster key.</summary>
+    public static IDisposable AsPlainClient()
+    {
+        Plain.Value = true;
+        return new Reset();
+    }
+
+    private sealed class Reset : IDisposable
+    {
+        public void Dispose() => Plain.Value = false;
     }
 }
 

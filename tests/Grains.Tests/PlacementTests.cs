@@ -25,8 +25,9 @@ public sealed class PlacementTests
                 o.Device = "cpu";
                 o.FusionWidth = fuse;
                 o.FusionLinger = TimeSpan.FromSeconds(1);   // a whole burst fuses, however slowly this machine places it
-            });
+            }).WithClusterKey();
         });
+        builder.ConfigureClient(client => client.AsOperator());
         var cluster = builder.Build();
         await cluster.DeployAsync();
         // Let both silos advertise their slots and every silo's view see them.

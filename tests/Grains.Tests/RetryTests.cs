@@ -17,6 +17,11 @@ public sealed class RetryTests(ClusterFixture fixture) : IDisposable
     {
         var coordinator = fixture.Client.GetGrain<ISweepCoordinatorGrain>($"{spec.Name}-{Guid.NewGuid():N}");
         await coordinator.SubmitAsync(spec, []);
+        return await OnlyTrialAsync(coordinator);
+    }
+
+    private static async Task<TrialResult> OnlyTrialAsync(ISweepCoordinatorGrain coordinator)
+    {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         while ((await coordinator.GetStatusAsync())!.IsFinished is false) await Task.Delay(100, cts.Token);
         return (await coordinator.GetResultsAsync(0, 10)).Single();
@@ -34,9 +39,21 @@ public sealed class RetryTests(ClusterFixture fixture) : IDisposable
             { "name": "retry", "dataset": { "images": "{{myImages}}", "labels": "{{myLabels}}" }, "maxAttempts": 3,
               "training": { "epochs": 1, "trainLimit": 500 }, "search": { "strategy": "grid", "space": { "pruneRate": [0.5] } } }
             """, null);
+        // The silo checks the files on submit, so they must vanish later: both slots are kept busy by a long sweep, the
+        // spec is submitted (checked, its trial waits for a slot), the file is deleted, then the long sweep is cancelled.
+        var blocker = fixture.Client.GetGrain<ISweepCoordinatorGrain>($"blocker-{Guid.NewGuid():N}");
+        await blocker.SubmitAsync(SpecParser.Parse("""
+            { "name": "blocker", "training": { "epochs": 500, "trainLimit": 500 },
+              "search": { "strategy": "grid", "space": { "pruneRate": [0.5, 0.6] } } }
+            """, null), []);
+        using (var wait = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
+            while ((await blocker.GetRunningAsync(0, 10)).Count(t => t.Epoch >= 1) < 2) await Task.Delay(100, wait.Token);
+        var coordinator = fixture.Client.GetGrain<ISweepCoordinatorGrain>($"{spec.Name}-{Guid.NewGuid():N}");
+        await coordinator.SubmitAsync(spec, []);
         File.Delete(myImages);
+        await blocker.CancelAsync();
 
-        var result = await OnlyTrialAsync(spec);
+        var result = await OnlyTrialAsync(coordinator);
         Assert.Equal(TrialStatus.Failed, result.Status);
         Assert.Equal(3, result.Attempts);
         Assert.Contains("attempt 1: ", result.Error);

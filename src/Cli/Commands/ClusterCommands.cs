@@ -24,11 +24,14 @@ public static class ClusterCommands
                sweep resume ID                 wakes a sweep after a cluster restart (any command on it does too)
                sweep list                      the sweeps the cluster knows (state and counts from the registry)
                sweep delete ID                 cancels the sweep if it runs, then removes its results and state
-        common: --redis HOST:PORT (or SWEEP_REDIS) for a Redis-clustered deployment,
-                --gateway PORT[,PORT…] for a localhost cluster (default 30000: the first `sweep silo`), --cluster-id ID
+        common: --gateway HOST:PORT[,HOST:PORT…] (or SWEEP_GATEWAY): a cluster's gateways (a name may resolve to several);
+                --gateway PORT[,PORT…]: a localhost cluster's (default 30000: the first `sweep silo`); --cluster-id ID;
+                --token-file FILE (or SWEEP_TOKEN): the client credential of a cluster that asks for one;
+                --tls DIR (or SWEEP_TLS): tls.crt + tls.key of this client and ca.crt of the cluster, for mTLS;
+                --redis HOST:PORT (or SWEEP_REDIS): find the gateways through Redis (clusters without a gateway address)
         """;
 
-    private static readonly string[] Common = ["gateway", "cluster-id", "redis"];
+    private static readonly string[] Common = ["gateway", "cluster-id", "redis", "token-file", "tls"];
 
     public static async Task<int> RunAsync(string command, IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
@@ -118,7 +121,8 @@ public static class ClusterCommands
         $"({s.Completed} completed, {s.Failed} failed, {s.Cancelled} cancelled), " +
         $"{s.Running} running, {s.Pending} pending; hypervolume {s.Hypervolume:F4}, node hypervolume {s.NodeHypervolume:F4}; " +
         $"elapsed {ProgressLine.Duration(s.ElapsedSeconds)}" +
-        $"{(s.EtaSeconds is { } e && !s.IsFinished ? $", ETA {ProgressLine.Duration(e)}" : "")}");
+        $"{(s.EtaSeconds is { } e && !s.IsFinished ? $", ETA {ProgressLine.Duration(e)}" : "")}"
+        + $"{(s.Reason is { Length: > 0 } why ? "; " + why : "")}");
 
     public static SweepClientOptions Options(CommandArgs a)
     {
@@ -126,7 +130,20 @@ public static class ClusterCommands
         {
             ConfigureServices = (services, configuration) => services.AddSweepTelemetry(configuration, "sweep-client"),
         };
-        if (a.String("gateway") is { } g)
+        string? gatewayArg = a.String("gateway");
+        if (gatewayArg is not null && gatewayArg.Contains(':'))
+        {
+            var gateways = gatewayArg.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var part in gateways)
+            {
+                int colon = part.LastIndexOf(':');
+                if (colon <= 0 || !int.TryParse(part.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int p)
+                    || p is < 1 or > 65535)
+                    throw new UsageException($"--gateway: '{part}' is not HOST:PORT");
+            }
+            options.Gateways = gateways;
+        }
+        else if (gatewayArg is { } g)
         {
             var ports = new List<int>();
             foreach (var part in g.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -137,6 +154,23 @@ public static class ClusterCommands
             }
             if (ports.Count == 0) throw new UsageException("--gateway: no port given");
             options.GatewayPorts = ports;
+            options.Gateways = [];
+        }
+        if (a.String("token-file") is { } tokenFile)
+        {
+            string token;
+            try { token = File.ReadAllText(tokenFile).Trim(); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"--token-file: {tokenFile}: cannot read it ({e.GetType().Name})");
+            }
+            if (token.Length == 0) throw new UsageException($"--token-file: {tokenFile}: empty");
+            options.Token = token;
+        }
+        if (a.String("tls") is { } tls)
+        {
+            if (!Directory.Exists(tls)) throw new UsageException($"--tls: {tls}: no such folder");
+            options.TlsDirectory = tls;
         }
         if (a.String("cluster-id") is { } c) options.ClusterId = c;
         if (a.String("redis") is { } redis)

@@ -9,7 +9,7 @@ public static class SiloCommand
     public const string Help = """
         usage: sweep silo [--redis HOST:PORT] [--port P] [--gateway G] [--primary P] [--advertise IP] [--name NAME]
                           [--slots N] [--threads N] [--fuse N] [--device auto|cpu|cuda] [--cluster-id ID] [--health-port P]
-                          [--models DIR]
+                          [--models DIR] [--data-root DIR[:DIR…]] [--tls DIR]
         A silo of a cluster. With --redis (or SWEEP_REDIS, or Sweep:Redis in appsettings.json) silos find each other
         through Redis and keep sweep and trial state there, so a sweep survives dying silos and a restart of the whole
         cluster; without it, silos form a localhost cluster (the first on port 11111 / gateway 30000; start more with
@@ -20,6 +20,10 @@ public static class SiloCommand
         --models (Sweep:ModelsDirectory): where trials of specs with "saveModels": true save their trained models, as
         DIR/SWEEP_ID/TRIAL_ID.pt (+ .json); give every silo the same shared folder. Without it such trials still
         complete, and their result says the model was not saved.
+        --data-root (Sweep:DataRoots): the folders specs may read datasets from (real paths, regular files, at most
+        Sweep:MaxDatasetBytes each); default: the built-in dataset only with --redis, any file of this user otherwise.
+        --tls (Sweep:TlsDirectory): tls.crt, tls.key, ca.crt for mTLS between silos and with clients.
+        Secrets from configuration only: Sweep:ClusterKey (shared by the silos), Sweep:ClientToken (asked of clients).
         Everything can also come from configuration (Sweep__SiloPort, Sweep__Redis, Sweep__Resilience__…).
         SIGTERM drains the silo: running trials are handed back to the cluster, then it leaves.
         Health: GET /healthz/live, /healthz/ready, /healthz/startup on --health-port (default 8080 with --redis, off otherwise; 0 = off).
@@ -29,7 +33,7 @@ public static class SiloCommand
     {
         var a = new CommandArgs("silo", argv,
             ["redis", "port", "gateway", "primary", "advertise", "name", "slots", "threads", "fuse", "device", "cluster-id", "health-port",
-                "models"]);
+                "models", "data-root", "tls"]);
         a.NoMorePositional(0);
         int slots = a.Int("slots", 0), threads = a.Int("threads", 0);
         if (slots < 0) throw new UsageException($"--slots: must be ≥ 0, got {slots}");
@@ -61,6 +65,9 @@ public static class SiloCommand
                 if (a.String("name") is { } name) o.SiloName = name;
                 if (a.String("cluster-id") is { } cluster) o.ClusterId = cluster;
                 if (a.Has("health-port")) o.HealthPort = a.Int("health-port", 0);
+                if (a.String("data-root") is { } roots)
+                    o.DataRoots = roots.Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                if (a.String("tls") is { } tls) o.TlsDirectory = tls;
             }, o =>
             {
                 if (a.Has("slots")) o.Slots = slots;

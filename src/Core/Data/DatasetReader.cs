@@ -71,8 +71,11 @@ public static class DatasetReader
     {
         try
         {
-            if (!File.Exists(path)) return false;
-            using var file = File.OpenRead(path);
+            // The policy first: a device or a pipe is never opened (opening a FIFO would block).
+            string real;
+            try { real = DataPolicy.Current.Check(path); }
+            catch (DatasetException e) when (e is not DatasetRefusedException) { return false; }
+            using var file = File.OpenRead(real);
             Span<byte> magic = stackalloc byte[6];
             return file.Read(magic) == 6 && magic[0] == 0x93 && magic[1..].SequenceEqual("NUMPY"u8);
         }

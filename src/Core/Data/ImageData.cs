@@ -46,7 +46,7 @@ public sealed class ImageData
 }
 
 /// <summary>A dataset file that cannot be used; <see cref="Path"/> names it.</summary>
-public sealed class DatasetException(string path, string message, Exception? inner = null) : Exception($"{path}: {message}", inner)
+public class DatasetException(string path, string message, Exception? inner = null) : Exception($"{path}: {message}", inner)
 {
     public string Path { get; } = path;
 }

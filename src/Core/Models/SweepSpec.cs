@@ -28,6 +28,15 @@ public sealed record SweepSpec
     [Id(9)] public string? Source { get; init; }
     /// <summary>Save every completed trial's trained model (spec field "saveModels"; default false).</summary>
     [Id(10)] public bool SaveModels { get; init; }
+    /// <summary>A trial that trains longer than this many seconds fails ("maxTrialSeconds"); null = the cluster's cap.</summary>
+    [Id(11)] public int? MaxTrialSeconds { get; init; }
+    /// <summary>
+    /// The sweep's budget in trial-epochs ("trialEpochBudget"): trials start only while it holds their epochs; then the sweep
+    /// stops as cancelled with the reason. Null = the cluster's cap.
+    /// </summary>
+    [Id(12)] public long? TrialEpochBudget { get; init; }
+    /// <summary>The most of the cluster's trial places this sweep takes at once, 0–1 ("maxSlotShare"); null = the cap.</summary>
+    [Id(13)] public double? MaxSlotShare { get; init; }
 }
 
 /// <summary>The search strategy and its space.</summary>

@@ -38,6 +38,8 @@ public sealed record SweepStatus
     [Id(17)] public IReadOnlyList<TrialProgress> RunningTrials { get; init; } = [];
     /// <summary>The silo the coordinator runs on now.</summary>
     [Id(18)] public string CoordinatorSilo { get; init; } = "";
+    /// <summary>Why a cancelled sweep stopped ("cancelled by a client", "budget spent: …"); null otherwise.</summary>
+    [Id(19)] public string? Reason { get; init; }
 
     public bool IsFinished => State != SweepState.Running;
     public int Done => Completed + Failed + Cancelled;

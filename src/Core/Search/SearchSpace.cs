@@ -79,7 +79,7 @@ public static class SearchSpace
     /// Rejects a spec whose trials (configurations × seeds) exceed <see cref="SpecParser.MaxTrials"/>, or whose random search asks
     /// for more configurations than exist.
     /// </summary>
-    internal static void CheckSize(SweepSpec spec)
+    public static void CheckSize(SweepSpec spec)
     {
         var search = spec.Search;
         int seeds = spec.Seeds.Count;

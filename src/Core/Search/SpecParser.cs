@@ -31,7 +31,8 @@ public static partial class SpecParser
 
     private static readonly string[] TopKeys =
         ["name", "dataset", "model", "training", "pruning", "regularizer", "lambda", "pruneRate",
-         "search", "seeds", "objectives", "referencePoint", "maxAttempts", "saveModels"];
+         "search", "seeds", "objectives", "referencePoint", "maxAttempts", "saveModels",
+         "maxTrialSeconds", "trialEpochBudget", "maxSlotShare"];
     private static readonly string[] BaseSections = ["", "training", "pruning"];
     private static readonly string[] TrainingKeys = [.. KeysIn("training"), "trainLimit"];
     private static readonly string[] PruningKeys = KeysIn("pruning");
@@ -163,6 +164,12 @@ public static partial class SpecParser
             ? (int)Number(e, "maxAttempts", NumericDomain.Int(1, MaxAttemptsLimit))
             : 1;
         bool saveModels = root.TryGet("saveModels", out e) && Boolean(e, "saveModels");
+        int? maxTrialSeconds = root.TryGet("maxTrialSeconds", out e)
+            ? (int)Number(e, "maxTrialSeconds", NumericDomain.Int(1, int.MaxValue)) : null;
+        long? trialEpochBudget = root.TryGet("trialEpochBudget", out e)
+            ? (long)Number(e, "trialEpochBudget", NumericDomain.Int(1, long.MaxValue / 2)) : null;
+        double? maxSlotShare = root.TryGet("maxSlotShare", out e)
+            ? Number(e, "maxSlotShare", NumericDomain.Real(0, false, 1, true)) : null;
 
         var search = root.TryGet("search", out var searchElement)
             ? ParseSearch(searchElement)
@@ -183,6 +190,9 @@ public static partial class SpecParser
             TrainLimit = trainLimit,
             MaxAttempts = maxAttempts,
             SaveModels = saveModels,
+            MaxTrialSeconds = maxTrialSeconds,
+            TrialEpochBudget = trialEpochBudget,
+            MaxSlotShare = maxSlotShare,
         };
         SearchSpace.CheckSize(spec);
         return spec;

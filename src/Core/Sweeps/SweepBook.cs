@@ -85,6 +85,8 @@ public sealed class SweepBook
     public long Version { get; private set; }
 
     public int Total => _plans.Count;
+    /// <summary>Every planned trial, in plan order.</summary>
+    public IReadOnlyList<TrialPlan> Plans => _plans;
     public int Pending => _pending.Count;
     public int Running => _inFlight.Count;
     public int Finished => _done.Count;
@@ -195,7 +197,7 @@ public sealed class SweepBook
     /// Takes every waiting trial off the queue (none of them will start) and returns a cancelled result for each, for the
     /// caller to store and then <see cref="Collect"/>: a trial counts as done only once its result is stored.
     /// </summary>
-    public IReadOnlyList<TrialResult> CancelPending(string sweepId)
+    public IReadOnlyList<TrialResult> CancelPending(string sweepId, string reason = "sweep cancelled")
     {
         var cancelled = new List<TrialResult>();
         while (_pending.TryDequeue(out int i))
@@ -204,7 +206,7 @@ public sealed class SweepBook
             var plan = _plans[i];
             cancelled.Add(new TrialResult
             {
-                TrialId = plan.TrialId, SweepId = sweepId, Status = TrialStatus.Cancelled, Params = plan.Params, Error = "sweep cancelled",
+                TrialId = plan.TrialId, SweepId = sweepId, Status = TrialStatus.Cancelled, Params = plan.Params, Error = reason,
             });
         }
         if (cancelled.Count > 0) Version++;

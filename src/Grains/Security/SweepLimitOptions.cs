@@ -1,0 +1,56 @@
+using Sweep.Core;
+using Sweep.Core.Models;
+using Sweep.Core.Search;
+
+namespace Sweep.Grains.Security;
+
+/// <summary>
+/// The operator's caps on what one sweep may ask (section "Sweep:Limits"). A spec asking more is refused on submit; a
+/// spec that does not say gets the cap. Unset = no cap (a laptop's own silos).
+/// </summary>
+public sealed class SweepLimitOptions : IValidatedOptions
+{
+    public const string Section = "Sweep:Limits";
+
+    /// <summary>The longest a trial may train, in seconds (cap of the spec's "maxTrialSeconds").</summary>
+    public int? MaxTrialSeconds { get; set; }
+    /// <summary>The most trial-epochs one sweep may spend (cap of the spec's "trialEpochBudget").</summary>
+    public long? TrialEpochBudget { get; set; }
+    /// <summary>The largest share of the cluster's trial places one sweep takes at once, 0–1 (cap of "maxSlotShare").</summary>
+    public double? MaxSlotShare { get; set; }
+    /// <summary>The most trials one sweep may expand to (at most 100,000).</summary>
+    public int? MaxTrials { get; set; }
+
+    public string? Validate()
+    {
+        if (MaxTrialSeconds is < 1) return $"Sweep:Limits:MaxTrialSeconds must be at least 1, got {MaxTrialSeconds}";
+        if (TrialEpochBudget is < 1) return $"Sweep:Limits:TrialEpochBudget must be at least 1, got {TrialEpochBudget}";
+        if (MaxSlotShare is { } s && !(s > 0 && s <= 1)) return $"Sweep:Limits:MaxSlotShare must be in (0, 1], got {s}";
+        if (MaxTrials is < 1 or > SpecParser.MaxTrials)
+            return $"Sweep:Limits:MaxTrials must be in [1, {SpecParser.MaxTrials}], got {MaxTrials}";
+        return null;
+    }
+
+    /// <summary>
+    /// The spec with the caps applied where it is silent; throws <see cref="SpecException"/> naming the first field that
+    /// asks more than a cap.
+    /// </summary>
+    public SweepSpec Apply(SweepSpec spec, int trials)
+    {
+        if (MaxTrials is { } t && trials > t)
+            throw new SpecException("search",
+                $"expands to {trials} trials, more than this cluster's limit of {t} (Sweep:Limits:MaxTrials)");
+        if (MaxTrialSeconds is { } s && spec.MaxTrialSeconds > s)
+            throw new SpecException("maxTrialSeconds", $"{spec.MaxTrialSeconds} is more than this cluster's limit of {s}");
+        if (TrialEpochBudget is { } e && spec.TrialEpochBudget > e)
+            throw new SpecException("trialEpochBudget", $"{spec.TrialEpochBudget} is more than this cluster's limit of {e}");
+        if (MaxSlotShare is { } share && spec.MaxSlotShare > share)
+            throw new SpecException("maxSlotShare", $"{spec.MaxSlotShare} is more than this cluster's limit of {share}");
+        return spec with
+        {
+            MaxTrialSeconds = spec.MaxTrialSeconds ?? MaxTrialSeconds,
+            TrialEpochBudget = spec.TrialEpochBudget ?? TrialEpochBudget,
+            MaxSlotShare = spec.MaxSlotShare ?? MaxSlotShare,
+        };
+    }
+}
