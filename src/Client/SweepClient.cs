@@ -90,7 +90,7 @@ public sealed class SweepClient : IAsyncDisposable
             : $"Redis {string.Join(",", StackExchange.Redis.ConfigurationOptions.Parse(options.Redis).EndPoints)}";
         var tls = options.TlsDirectory is { } dir ? SweepTls.Load(dir, "SWEEP_TLS") : null;
         var connect = new SweepResilience(Options.Create(options.Resilience)).ClientConnect;
-        var refusals = new ConnectionRefusals();
+        var refusals = new ConnectionRefusals(tls is not null);
         try
         {
             var host = await connect.ExecuteAsync(async ct =>
@@ -365,8 +365,10 @@ internal sealed class ConnectionRefusedException(string message) : Exception(mes
 /// only place that says why) is kept as the refusal, and ends the attempts at once; other failures wait a second and
 /// try again (the caller's timeout and retries bound them).
 /// </summary>
-internal sealed class ConnectionRefusals : ILoggerProvider, ILogger, IClientConnectionRetryFilter
+internal sealed class ConnectionRefusals(bool tls) : ILoggerProvider, ILogger, IClientConnectionRetryFilter
 {
+    private int _closedEarly;
+
     public string? Refusal { get; private set; }
 
     public ILogger CreateLogger(string categoryName) =>
@@ -388,6 +390,21 @@ internal sealed class ConnectionRefusals : ILoggerProvider, ILogger, IClientConn
 
     public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
     {
+        // A gateway that is down refuses the connection; one that is starting answers Orleans' preamble. A gateway that
+        // accepts and then closes at once, three times running, is refusing this client's transport: a plain-TCP client
+        // at a TLS gateway (no TLS hello), or a certificate the gateway does not trust (closed after the handshake).
+        var inner = exception;
+        while (inner.InnerException is not null) inner = inner.InnerException;
+        bool closedEarly = inner is Microsoft.AspNetCore.Connections.ConnectionAbortedException or IOException
+            or System.Security.Authentication.AuthenticationException
+            || inner is InvalidOperationException { Message: "Connection terminated prematurely" };
+        _closedEarly = closedEarly ? _closedEarly + 1 : 0;
+        if (_closedEarly >= 3)
+            Refusal ??= tls
+                ? "every gateway closed the connection right after the TLS handshake: it does not accept this client's "
+                    + "certificate; give this client one of the cluster's authority (--tls DIR or SWEEP_TLS)"
+                : "every gateway closed the connection before the Orleans handshake: the cluster likely requires TLS; "
+                    + "give this client a certificate of its authority (--tls DIR or SWEEP_TLS)";
         if (Refusal is not null) return false;
         await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         return true;

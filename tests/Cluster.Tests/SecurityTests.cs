@@ -25,6 +25,7 @@ public sealed class SecureCluster : IAsyncLifetime
     public RealCluster Cluster { get; } = new();
     public string ClientTls => Path.Combine(Root, "client-tls");
     public string ForeignTls => Path.Combine(Root, "foreign-tls");
+    public string MixedTls => Path.Combine(Root, "mixed-tls");
     public string TokenFile => Path.Combine(Root, "token");
     public string DataRoot => Path.Combine(Root, "data");
     public string Gateway => $"127.0.0.1:{Cluster.Silos[0].GatewayPort}";
@@ -36,7 +37,10 @@ public sealed class SecureCluster : IAsyncLifetime
         Write(Path.Combine(Root, "silo-tls"), Issue(ca, caKey, "CN=sweep-silo"), ca);
         Write(ClientTls, Issue(ca, caKey, "CN=sweep-client"), ca);
         var (otherCa, otherKey) = Authority("CN=someone-else");
-        Write(ForeignTls, Issue(otherCa, otherKey, "CN=sweep-client"), otherCa);
+        var foreignLeaf = Issue(otherCa, otherKey, "CN=sweep-client");
+        Write(ForeignTls, foreignLeaf, otherCa);
+        // A certificate of another authority, presented by a client that trusts the cluster's: the silo refuses it.
+        Write(MixedTls, foreignLeaf, ca);
         File.WriteAllText(TokenFile, Token + "\n");
         Directory.CreateDirectory(DataRoot);
         var env = new Dictionary<string, string>
@@ -169,13 +173,27 @@ public sealed class SecurityTests(SecureCluster secure) : IClassFixture<SecureCl
         OneLine(foreign.Stderr);
         Assert.Contains("refused this client: TLS handshake failed", foreign.Stderr);
 
+        var mixed = await secure.SweepAsync(
+            "list", "--gateway", secure.Gateway, "--tls", secure.MixedTls, "--token-file", secure.TokenFile);
+        Assert.Equal(1, mixed.Code);
+        OneLine(mixed.Stderr);
+        Assert.Contains("refused this client", mixed.Stderr);
+
+        // Without a certificate at all: refused within seconds (not after the connect retries), saying TLS is wanted.
+        var started = DateTime.UtcNow;
+        var plain = await secure.SweepAsync("list", "--gateway", secure.Gateway, "--token-file", secure.TokenFile);
+        Assert.Equal(1, plain.Code);
+        OneLine(plain.Stderr);
+        Assert.Contains("the cluster likely requires TLS", plain.Stderr);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(30), $"took {DateTime.UtcNow - started}");
+
         var wrong = Path.Combine(secure.Root, "wrong-token");
         File.WriteAllText(wrong, "not-the-token-but-long-enough");
         var wrongToken = await secure.SweepAsync("list", "--gateway", secure.Gateway, "--tls", secure.ClientTls, "--token-file", wrong);
         Assert.Equal(1, wrongToken.Code);
         OneLine(wrongToken.Stderr);
         Assert.DoesNotContain(secure.Token, wrongToken.Stderr);
-        Console.WriteLine(noToken.Stderr + foreign.Stderr + wrongToken.Stderr);
+        Console.WriteLine(noToken.Stderr + foreign.Stderr + mixed.Stderr + plain.Stderr + wrongToken.Stderr);
     }
 
     [Fact]
