@@ -14,27 +14,13 @@ public sealed class SecurityLimitTests(ClusterFixture fixture)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
 
-    private static SweepSpec Spec(string name, string space, int epochs = 1, string extra = "") => SpecParser.Parse($$"""
-        {
-          "name": "{{name}}",
-          "model": "mlp",
-          "training": { "epochs": {{epochs}}, "trainLimit": 1000 },
-          "search": { "strategy": "grid", "space": { {{space}} } }{{extra}}
-        }
-        """, null);
+    private static SweepSpec Spec(string name, string space, int epochs = 1, string extra = "") =>
+        SweepClusterTests.Spec(name, space, epochs, extra: extra);
 
     private ISweepCoordinatorGrain Coordinator(string id) => fixture.Client.GetGrain<ISweepCoordinatorGrain>(id);
 
-    private async Task<SweepStatus> WaitAsync(string id, Func<SweepStatus, bool> until)
-    {
-        using var cts = new CancellationTokenSource(Deadline);
-        while (true)
-        {
-            var s = await Coordinator(id).GetStatusAsync() ?? throw new InvalidOperationException("no sweep " + id);
-            if (until(s)) return s;
-            await Task.Delay(100, cts.Token);
-        }
-    }
+    private Task<SweepStatus> WaitAsync(string id, Func<SweepStatus, bool> until) =>
+        SweepClusterTests.WaitAsync(fixture.Client, id, until, Deadline);
 
     [Fact]
     public async Task A_plain_client_may_call_the_public_api_but_no_internal_method()

@@ -13,7 +13,7 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
 
-    private static SweepSpec Spec(string name, string space, int epochs = 1, int trainLimit = 1000, string extra = "") =>
+    internal static SweepSpec Spec(string name, string space, int epochs = 1, int trainLimit = 1000, string extra = "") =>
         SpecParser.Parse($$"""
         {
           "name": "{{name}}",
@@ -25,12 +25,17 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
 
     private ISweepCoordinatorGrain Coordinator(string id) => fixture.Client.GetGrain<ISweepCoordinatorGrain>(id);
 
-    private async Task<SweepStatus> WaitAsync(string id, Func<SweepStatus, bool> until)
+    private Task<SweepStatus> WaitAsync(string id, Func<SweepStatus, bool> until) =>
+        WaitAsync(fixture.Client, id, until, Deadline);
+
+    /// <summary>Polls the sweep's status until <paramref name="until"/> holds (at most <paramref name="deadline"/>).</summary>
+    internal static async Task<SweepStatus> WaitAsync(IClusterClient client, string id, Func<SweepStatus, bool> until, TimeSpan deadline)
     {
-        using var cts = new CancellationTokenSource(Deadline);
+        using var cts = new CancellationTokenSource(deadline);
         while (true)
         {
-            var s = await Coordinator(id).GetStatusAsync() ?? throw new InvalidOperationException("no sweep " + id);
+            var s = await client.GetGrain<ISweepCoordinatorGrain>(id).GetStatusAsync()
+                ?? throw new InvalidOperationException("no sweep " + id);
             if (until(s)) return s;
             await Task.Delay(100, cts.Token);
         }
