@@ -385,6 +385,8 @@ internal sealed class ConnectionRefusals(bool tls) : ILoggerProvider, ILogger, I
         var inner = exception;
         while (inner?.InnerException is not null) inner = inner.InnerException;
         string why = inner?.Message ?? formatter(state, exception);
+        // Only a certificate refused is a verdict; a handshake that timed out or was cut may be a busy gateway.
+        if (!why.Contains("certificate", StringComparison.OrdinalIgnoreCase)) return;
         Refusal ??= $"TLS handshake failed ({FirstLine(why)}); check SWEEP_TLS: a certificate and ca.crt of this cluster's authority";
     }
 

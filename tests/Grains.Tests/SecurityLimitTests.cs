@@ -45,6 +45,10 @@ public sealed class SecurityLimitTests(ClusterFixture fixture)
                     .AdvertiseAsync("forger", new SiloSlots(1000, 0, new Dictionary<string, int>(), 1000)));
             await Assert.ThrowsAsync<SweepAccessDeniedException>(() =>
                 fixture.Client.GetGrain<ITrialGrain>($"{id}/{planned[0].TrialId}").CancelAsync());
+            // Orleans' own extensions on Sweep's grains are internal too (a client could otherwise deactivate trials).
+            await Assert.ThrowsAsync<SweepAccessDeniedException>(async () => await fixture.Client
+                .GetGrain<ITrialGrain>($"{id}/{planned[0].TrialId}").Cast<Orleans.Core.Internal.IGrainManagementExtension>()
+                .DeactivateOnIdle());
         }
         var done = await WaitAsync(id, s => s.IsFinished && s.Running == 0);
         Assert.Equal(SweepState.Completed, done.State);

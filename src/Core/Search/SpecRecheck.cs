@@ -33,6 +33,8 @@ public static partial class SpecParser
         if (plans.Count == 0) throw new SpecException("search", "the search space expands to no trial");
         if (plans.Count > MaxTrials)
             throw new SpecException("search", $"expands to {plans.Count} trials, more than the limit of {MaxTrials}");
+        if (spec.TrialEpochBudget is { } budget && plans.Max(p => (long)p.Params.Epochs) is var most && budget < most)
+            throw new SpecException("trialEpochBudget", $"{budget} cannot pay for one trial of {most} epochs");
         RecheckDataset(spec.Dataset, "dataset");
         foreach (var plan in plans) CheckWithEngine(plan.Params);
     }

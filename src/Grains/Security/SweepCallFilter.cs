@@ -25,6 +25,8 @@ public sealed class SweepSecurityOptions : IValidatedOptions
         if (ClusterKey is { Length: < 16 }) return "Sweep:ClusterKey must be at least 16 characters";
         if (ClientToken is { Length: < 16 }) return "Sweep:ClientToken must be at least 16 characters";
         if (ClusterKey is not null && ClusterKey == ClientToken) return "Sweep:ClusterKey and Sweep:ClientToken must differ";
+        // Without a key, "from a silo" rests on the caller's own claim of its id: a token alone would be easy to bypass.
+        if (ClientToken is not null && ClusterKey is null) return "Sweep:ClientToken needs Sweep:ClusterKey too";
         return null;
     }
 }
@@ -40,15 +42,21 @@ public sealed class SweepSecurityOptions : IValidatedOptions
 public sealed class SweepCallFilter(IOptions<SweepSecurityOptions> options) : IIncomingGrainCallFilter, IOutgoingGrainCallFilter
 {
     private static readonly Assembly Ours = typeof(ISweepCoordinatorGrain).Assembly;
+    private static readonly Assembly OurGrains = typeof(SweepCallFilter).Assembly;
     private static readonly ConcurrentDictionary<MethodInfo, bool> Callable = new();
     private readonly byte[]? _clusterKey = options.Value.ClusterKey is { } k ? Encoding.UTF8.GetBytes(k) : null;
     private readonly byte[]? _clientToken = options.Value.ClientToken is { } t ? Encoding.UTF8.GetBytes(t) : null;
 
     public Task Invoke(IIncomingGrainCallContext context)
     {
-        if (context.InterfaceMethod?.DeclaringType?.Assembly != Ours || FromSilo(context)) return context.Invoke();
+        // Ours: a method of Sweep's interfaces, or any call that lands on one of Sweep's grains (an interface of the
+        // Grains assembly, or an Orleans extension such as grain management on a trial grain).
+        bool ours = context.InterfaceMethod?.DeclaringType?.Assembly == Ours
+            || context.TargetContext?.GrainInstance?.GetType().Assembly == OurGrains;
+        if (!ours || FromSilo(context)) return context.Invoke();
         var method = context.InterfaceMethod;
-        if (!Callable.GetOrAdd(method, m => m.GetCustomAttribute<ClientCallableAttribute>() is not null))
+        if (method is null || method.DeclaringType?.Assembly != Ours
+            || !Callable.GetOrAdd(method, m => m.GetCustomAttribute<ClientCallableAttribute>() is not null))
             throw new SweepAccessDeniedException(
                 $"{context.InterfaceName}.{context.MethodName} is internal to the cluster: clients may not call it");
         if (_clientToken is not null && !Matches(RequestContext.Get(SweepCredentials.ClientToken), _clientToken))
