@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using System.Security.Cryptography;
-using System.Text;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Sweep.Core;
@@ -44,8 +44,8 @@ public sealed class SweepCallFilter(IOptions<SweepSecurityOptions> options) : II
     private static readonly Assembly Ours = typeof(ISweepCoordinatorGrain).Assembly;
     private static readonly Assembly OurGrains = typeof(SweepCallFilter).Assembly;
     private static readonly ConcurrentDictionary<MethodInfo, bool> Callable = new();
-    private readonly byte[]? _clusterKey = options.Value.ClusterKey is { } k ? Encoding.UTF8.GetBytes(k) : null;
-    private readonly byte[]? _clientToken = options.Value.ClientToken is { } t ? Encoding.UTF8.GetBytes(t) : null;
+    private readonly string? _clusterKey = options.Value.ClusterKey;
+    private readonly string? _clientToken = options.Value.ClientToken;
 
     public Task Invoke(IIncomingGrainCallContext context)
     {
@@ -68,16 +68,14 @@ public sealed class SweepCallFilter(IOptions<SweepSecurityOptions> options) : II
         return context.Invoke();
     }
 
-    public async Task Invoke(IOutgoingGrainCallContext context)
+    // Without a key (a laptop's cluster) the silo's own calls pass as they are, with no state machine of ours.
+    public Task Invoke(IOutgoingGrainCallContext context) => _clusterKey is null ? context.Invoke() : WithKeyAsync(context);
+
+    private async Task WithKeyAsync(IOutgoingGrainCallContext context)
     {
-        if (_clusterKey is null)
-        {
-            await context.Invoke();
-            return;
-        }
         // Only for this call: the key is taken out of the ambient context again once the call is sent and answered.
         object? before = RequestContext.Get(SweepCredentials.ClusterKey);
-        RequestContext.Set(SweepCredentials.ClusterKey, options.Value.ClusterKey!);
+        RequestContext.Set(SweepCredentials.ClusterKey, _clusterKey!);
         try { await context.Invoke(); }
         finally
         {
@@ -94,6 +92,8 @@ public sealed class SweepCallFilter(IOptions<SweepSecurityOptions> options) : II
             || source.Key.ToString().StartsWith("hosted-", StringComparison.Ordinal);
     }
 
-    private static bool Matches(object? given, byte[] expected) =>
-        given is string text && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(text), expected);
+    // Constant time over the characters' bytes, without allocating on the call path.
+    private static bool Matches(object? given, string expected) =>
+        given is string text && CryptographicOperations.FixedTimeEquals(
+            MemoryMarshal.AsBytes(text.AsSpan()), MemoryMarshal.AsBytes(expected.AsSpan()));
 }
