@@ -5,8 +5,9 @@
 
 SWEEP_ROOT_DIR="${SWEEP_ROOT_DIR:-/var/cache/sweep/debian13}"
 # Everything the code runs as a process must exist inside the root too (redis-server for the cluster tests,
-# kubectl, node and npm for the Kubernetes manifest tests).
-SWEEP_ROOT_PACKAGES="libicu76,libssl3t64,ca-certificates,libstdc++6,libgomp1,redis-server,procps,kubernetes-client,nodejs,npm"
+# kubectl, node and npm for the Kubernetes manifest tests, python3 for the Python client's tests, chromium and a font for
+# the dashboard's browser test).
+SWEEP_ROOT_PACKAGES="libicu76,libssl3t64,ca-certificates,libstdc++6,libgomp1,redis-server,procps,kubernetes-client,nodejs,npm,python3,chromium,fonts-dejavu-core"
 SWEEP_ROOT_MARKER="$SWEEP_ROOT_DIR/.sweep-root-ready"
 
 sweep_host_libstdcxx_ok() {

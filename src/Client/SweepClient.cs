@@ -266,6 +266,18 @@ public sealed class SweepClient : IAsyncDisposable
         return all;
     }
 
+    /// <summary>
+    /// One page of finished trials in the order they were stored: at most <paramref name="max"/> (≤ 1000) from position
+    /// <paramref name="from"/>; empty past the end.
+    /// </summary>
+    public async Task<IReadOnlyList<TrialResult>> GetResultsPageAsync(
+        string sweepId, long from, int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(from);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        return await Call(c => c.GetResultsAsync(from, Math.Min(max, 1000)), sweepId, cancellationToken);
+    }
+
     /// <summary>Finished trials in the order they were stored, from <paramref name="from"/>, read page by page.</summary>
     public async IAsyncEnumerable<TrialResult> ReadResultsAsync(string sweepId, long from = 0,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)

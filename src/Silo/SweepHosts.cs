@@ -18,7 +18,8 @@ public static class SweepHosts
     /// A long-running silo: configuration from appsettings.json and Sweep__* variables (SWEEP_REDIS for Sweep:Redis),
     /// then <paramref name="overrides"/> (the command line). Redis clustering when Sweep:Redis is set, localhost otherwise.
     /// </summary>
-    public static IHost BuildSilo(Action<SweepSiloOptions>? overrides = null, Action<TrialSlotOptions>? slots = null)
+    public static IHost BuildSilo(
+        Action<SweepSiloOptions>? overrides = null, Action<TrialSlotOptions>? slots = null, Action<SweepHttpOptions>? httpOverrides = null)
     {
         var builder = Host.CreateApplicationBuilder([]);
         var silo = SweepSiloExtensions.ReadSiloOptions(builder.Configuration);
@@ -35,6 +36,10 @@ public static class SweepHosts
         if (limits.Validate() is { } limitProblem) throw new ArgumentException(limitProblem);
         var security = builder.Configuration.GetSection("Sweep").Get<SweepSecurityOptions>() ?? new SweepSecurityOptions();
         if (security.Validate() is { } securityProblem) throw new ArgumentException(securityProblem);
+        var http = builder.Configuration.GetSection(SweepHttpOptions.Section).Get<SweepHttpOptions>() ?? new SweepHttpOptions();
+        httpOverrides?.Invoke(http);
+        string? httpProblem = http.Validate() ?? (http.Port is null ? null : http.CheckExposure(silo.TlsDirectory, security.ClientToken));
+        if (httpProblem is not null) throw new ArgumentException(httpProblem);
         // One dataset policy per process: every dataset read of this silo (submit checks, trials) follows it.
         DataPolicy.Current = silo.DataPolicy();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = silo.ShutdownTimeout);
@@ -44,6 +49,8 @@ public static class SweepHosts
         builder.Logging.AddFilter("Polly", LogLevel.Warning);   // Orleans' placement pipeline logs every attempt at Information
         builder.Services.AddSweepTelemetry(builder.Configuration, "sweep-silo");
         builder.UseOrleans(s => s.UseSweepClustering(silo).AddSweep(slots).AddActivityPropagation());
+        // After the silo: hosted services start in order, and the API needs the silo's cluster client.
+        if (http.Port is not null) AddHttp(builder.Services, http, silo.TlsDirectory);
         if (silo.EffectiveHealthPort != 0)
             builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<SiloHealth>(sp, silo.EffectiveHealthPort));
         var host = builder.Build();
@@ -68,8 +75,10 @@ public static class SweepHosts
     /// that collides with a `sweep silo` running on the default ports. Logs only errors, to stderr.
     /// </summary>
     /// <param name="resultsFile">Where a sweep's results go (`sweep run`: the run folder's trials.jsonl); null = in memory.</param>
+    /// <param name="http">Serve the HTTP API and dashboard (`sweep run --ui`); null = none.</param>
     public static async Task<IHost> StartEmbeddedAsync(
-        Action<TrialSlotOptions>? slots = null, CancellationToken cancellationToken = default, Func<string, string>? resultsFile = null)
+        Action<TrialSlotOptions>? slots = null, CancellationToken cancellationToken = default, Func<string, string>? resultsFile = null,
+        SweepHttpOptions? http = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -85,12 +94,17 @@ public static class SweepHosts
         builder.Services.AddSweepTelemetry(builder.Configuration, "sweep");
         if (resultsFile is not null) builder.Services.AddSingleton<ISweepResultStore>(new FileResultStore(resultsFile));
         builder.UseOrleans(s => s.UseSweepClustering(options).AddSweep(slots).AddActivityPropagation());
+        if (http is not null) AddHttp(builder.Services, http, null);
         // The command that embeds the silo owns Ctrl+C and SIGTERM (it cancels the sweep and writes its files first).
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
         return host;
     }
+
+    private static void AddHttp(IServiceCollection services, SweepHttpOptions http, string? tlsDirectory) =>
+        services.AddSingleton(sp => new SweepHttpService(sp, http, tlsDirectory, sp.GetRequiredService<ILogger<SweepHttpService>>()))
+            .AddHostedService(sp => sp.GetRequiredService<SweepHttpService>());
 
     /// <summary>A host lifetime that listens to no signals: the embedding command decides when the silo stops.</summary>
     private sealed class EmbeddedLifetime : IHostLifetime

@@ -56,4 +56,20 @@ public sealed class ClusterCommandTests
         Assert.Equal(2, outcome.ExitCode);
         Assert.Equal("sweep: Sweep:ClientToken must be at least 16 characters", outcome.Stderr.Trim());
     }
+
+    [Fact]
+    public async Task A_silo_refuses_to_serve_its_api_beyond_loopback_without_tls_and_a_client_token_and_a_bad_api_port()
+    {
+        var open = await SweepProcess.RunAsync(["silo", "--port", "11997", "--gateway", "30997", "--http-port", "18997"],
+            environment: new() { ["Sweep__Http__Address"] = "0.0.0.0" });
+        Assert.Equal(2, open.ExitCode);
+        Assert.StartsWith("sweep: Sweep:Http:Address 0.0.0.0 is not loopback: the API needs Sweep:TlsDirectory",
+            Assert.Single(open.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        var port = await SweepProcess.RunAsync(["silo", "--port", "11997", "--gateway", "30997", "--http-port", "70000"]);
+        Assert.Equal(2, port.ExitCode);
+        Assert.Equal("sweep: Sweep:Http:Port must be a TCP port (0–65535), got 70000", port.Stderr.Trim());
+        var ui = await SweepProcess.RunAsync(["run", "examples/mnist-grid.json", "--ui-port", "-1"]);
+        Assert.Equal(2, ui.ExitCode);
+        Assert.Equal("sweep: --ui-port: must be a TCP port (0–65535), got -1", ui.Stderr.Trim());
+    }
 }

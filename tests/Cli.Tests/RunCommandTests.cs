@@ -40,6 +40,70 @@ public sealed class RunCommandTests : IDisposable
             .Select(r => r.GetProperty("trialId").GetString()!).Order().ToArray();
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    [Fact]
+    public async Task Run_with_ui_serves_the_api_and_dashboard_on_loopback_until_stopped()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string spec = WriteSpec(TinySpec);
+        string outDir = Path.Combine(_dir, "ui");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory,
+        };
+        foreach (var a in new[] { SweepProcess.Dll, "run", spec, "--out", outDir, "--ui" }) psi.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = new List<string>();
+        var finished = new TaskCompletionSource();
+        var announced = new TaskCompletionSource<string>();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not { } line) return;
+            lock (stderr) stderr.Add(line);
+            var m = System.Text.RegularExpressions.Regex.Match(line, @"^sweep: dashboard at (http://127\.0\.0\.1:\d+/)#/sweep/(\S+) ");
+            if (m.Success) announced.TrySetResult(m.Groups[1].Value + " " + m.Groups[2].Value);
+            if (line == "sweep: finished; the dashboard stays up until Ctrl+C") finished.TrySetResult();
+        };
+        process.BeginErrorReadLine();
+        try
+        {
+            string[] said = (await announced.Task.WaitAsync(TimeSpan.FromMinutes(2), ct)).Split(' ');
+            using var http = new HttpClient { BaseAddress = new Uri(said[0]), Timeout = TimeSpan.FromMinutes(2) };
+            string id = Uri.UnescapeDataString(said[1]);
+            // The events stream to its end, then the status says every trial finished; the page is served.
+            string events = await http.GetStringAsync($"api/sweeps/{id}/events", ct);
+            Assert.EndsWith("event: end\ndata: {}\n\n", events);
+            var status = JsonDocument.Parse(await http.GetStringAsync($"api/sweeps/{id}", ct)).RootElement;
+            Assert.Equal(4, status.GetProperty("completed").GetInt32());
+            await finished.Task.WaitAsync(TimeSpan.FromMinutes(1), ct);
+            Assert.Contains("<title>Sweep</title>", await http.GetStringAsync("", ct));
+            // No token on a laptop: loopback names only (a DNS-rebinding page's Host is its own name) and no foreign Origin.
+            using (var rebound = new HttpRequestMessage(HttpMethod.Get, $"api/sweeps/{id}"))
+            {
+                rebound.Headers.Host = "attacker.example";
+                Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await http.SendAsync(rebound, ct)).StatusCode);
+            }
+            using (var foreign = new HttpRequestMessage(HttpMethod.Post, "api/sweeps") { Content = new StringContent(TinySpec) })
+            {
+                foreign.Headers.Add("Origin", "http://attacker.example");
+                Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await http.SendAsync(foreign, ct)).StatusCode);
+            }
+            // SIGTERM (as Ctrl+C) ends it cleanly: exit 0, the front table printed, the files written.
+            Assert.Equal(0, Kill(process.Id, 15));
+            await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(1), ct);
+            Assert.True(process.ExitCode == 0, string.Join('\n', stderr));
+            Assert.Contains("4 completed, 0 failed, 0 cancelled of 4 trials", await stdout);
+            Assert.True(File.Exists(Path.Combine(outDir, "front.json")));
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
     [Fact]
     public async Task Run_writes_all_four_files_and_the_front_is_the_non_dominated_set_of_the_trials()
     {

@@ -29,6 +29,10 @@ public sealed class SecureCluster : IAsyncLifetime
     public string TokenFile => Path.Combine(Root, "token");
     public string DataRoot => Path.Combine(Root, "data");
     public string Gateway => $"127.0.0.1:{Cluster.Silos[0].GatewayPort}";
+    /// <summary>The first silo's HTTP API (HTTPS with the silo's certificate, bearer token).</summary>
+    public int HttpPort { get; } = RealCluster.FreePort();
+    public string ApiUrl => $"https://127.0.0.1:{HttpPort}/";
+    public string CaFile => Path.Combine(Root, "silo-tls", "ca.crt");
     private SweepClient? _client;
 
     public async ValueTask InitializeAsync()
@@ -50,7 +54,9 @@ public sealed class SecureCluster : IAsyncLifetime
             ["Sweep__DataRoots__0"] = DataRoot,
             ["Sweep__MaxDatasetBytes"] = MaxDatasetBytes.ToString(),
         };
-        for (int i = 0; i < 2; i++) Cluster.StartSilo(env, ["--tls", Path.Combine(Root, "silo-tls")]);
+        for (int i = 0; i < 2; i++)
+            Cluster.StartSilo(env, i == 0 ? ["--tls", Path.Combine(Root, "silo-tls"), "--http-port", HttpPort.ToString()]
+                : ["--tls", Path.Combine(Root, "silo-tls")]);
         _client = await SweepClient.ConnectAsync(Options());
         // Both silos joined (over mTLS between them) once both advertise their slots.
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
@@ -111,6 +117,7 @@ public sealed class SecureCluster : IAsyncLifetime
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         return (request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30)), key);
     }
 
@@ -123,6 +130,14 @@ public sealed class SecureCluster : IAsyncLifetime
             X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
             [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
+        // Strict verifiers (Python 3.13's ssl) want the key identifiers of RFC 5280.
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
+        // The names HTTPS clients check (the silo's API on 127.0.0.1); Orleans' own TLS checks chain and subject only.
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
         var generator = X509SignatureGenerator.CreateForRSA(caKey, RSASignaturePadding.Pkcs1);
         var cert = request.Create(ca.SubjectName, generator, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(10),
             RandomNumberGenerator.GetBytes(8));

@@ -226,7 +226,7 @@ public sealed class ManifestTests
         {
             [""] = typeof(SweepSiloOptions), ["Slots"] = typeof(TrialSlotOptions), ["Telemetry"] = typeof(SweepTelemetryOptions),
             ["Resilience"] = typeof(SweepResilienceOptions), ["Membership"] = typeof(Orleans.Configuration.ClusterMembershipOptions),
-            ["Limits"] = typeof(Sweep.Grains.Security.SweepLimitOptions),
+            ["Limits"] = typeof(Sweep.Grains.Security.SweepLimitOptions), ["Http"] = typeof(SweepHttpOptions),
         };
         foreach (var name in env.Keys)
         {
@@ -272,6 +272,29 @@ public sealed class ManifestTests
         Assert.NotNull(limits.TrialEpochBudget);
         Assert.Equal(["/data"], silo.DataRoots!);
         Assert.Equal("/etc/sweep/tls", silo.TlsDirectory);
+        // The API listens beyond loopback: the silo's own check wants TLS and the client credential, both set here.
+        var http = configuration.GetSection(SweepHttpOptions.Section).Get<SweepHttpOptions>()!;
+        Assert.Null(http.Validate());
+        Assert.Null(http.CheckExposure(silo.TlsDirectory, security.ClientToken));
+        Assert.NotNull(http.CheckExposure(null, security.ClientToken));
+        Assert.NotNull(http.CheckExposure(silo.TlsDirectory, null));
+    }
+
+    [Fact]
+    public void The_api_is_a_cluster_ip_service_on_the_silos_api_port_open_only_to_labelled_api_clients()
+    {
+        var objects = Render("cpu");
+        var ports = SiloContainer(objects)["ports"]!.AsArray().ToDictionary(p => (string)p!["name"]!, p => (int)p!["containerPort"]!);
+        Assert.Equal(int.Parse(ResolvedEnv(objects)["Sweep__Http__Port"]), ports["api"]);
+        var service = Find(objects, "Service", "sweep-api")["spec"]!;
+        Assert.Equal("ClusterIP", (string?)service["type"]);
+        Assert.Equal("sweep-silo", (string?)service["selector"]!["app.kubernetes.io/name"]);
+        Assert.Equal("api", (string?)service["ports"]![0]!["targetPort"]);
+        // The silos' policy admits the API port only from pods labelled as API clients (default deny does the rest).
+        var ingress = Find(objects, "NetworkPolicy", "sweep-silo")["spec"]!["ingress"]!.AsArray();
+        var apiRules = ingress.Where(i => i!["ports"]!.AsArray().Any(p => (int)p!["port"]! == ports["api"])).ToList();
+        var rule = Assert.Single(apiRules)!;
+        Assert.Equal("true", (string?)rule["from"]![0]!["podSelector"]!["matchLabels"]!["sweep.io/api-client"]);
     }
 
     [Fact]

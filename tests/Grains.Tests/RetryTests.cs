@@ -41,6 +41,12 @@ public sealed class RetryTests(ClusterFixture fixture) : IDisposable
             """, null);
         // The silo checks the files on submit, so they must vanish later: both slots are kept busy by a long sweep, the
         // spec is submitted (checked, its trial waits for a slot), the file is deleted, then the long sweep is cancelled.
+        // Placement reads the silos' last advertised slots (each silo's view refreshes every second): wait until both
+        // look idle, or an earlier test's trials still counted busy can send both blocker trials to one silo.
+        var registry = fixture.Client.GetGrain<ISlotRegistryGrain>(0);
+        using (var idle = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+            while ((await registry.GetSlotsAsync()).Values.Any(s => s.Busy > 0)) await Task.Delay(100, idle.Token);
+        await Task.Delay(TimeSpan.FromSeconds(1.5), TestContext.Current.CancellationToken);
         var blocker = fixture.Client.GetGrain<ISweepCoordinatorGrain>($"blocker-{Guid.NewGuid():N}");
         await blocker.SubmitAsync(SpecParser.Parse("""
             { "name": "blocker", "training": { "epochs": 500, "trainLimit": 500 },

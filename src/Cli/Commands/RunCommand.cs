@@ -17,6 +17,7 @@ public static class RunCommand
 {
     public const string Help = """
         usage: sweep run SPEC.json [--out DIR] [--json] [--slots N] [--threads N] [--fuse N] [--device auto|cpu|cuda] [--dashboard]
+                                [--ui] [--ui-port P]
         Runs the whole sweep in this process (an embedded silo and client) with a live progress bar, and writes DIR
         (default runs/<name>): spec.json, trials.jsonl, front.json, front.svg, and with "saveModels": true in the spec
         models/<trialId>.pt (+ .json) per trial (see sweep compact). Running again with the same DIR keeps
@@ -24,6 +25,8 @@ public static class RunCommand
         --slots: training slots (default: one per core); --threads: threads per slot (default: cores / slots);
         --fuse: up to N compatible trials train together in one slot as one batched model (default 4; 1: off).
         --dashboard: start the Aspire dashboard (if not running) and send the sweep's traces and metrics to it.
+        --ui: serve the live dashboard and the HTTP API on 127.0.0.1 (a free port, or --ui-port P) and print its URL;
+        when the sweep ends the page stays up until Ctrl+C.
         Telemetry otherwise goes wherever OTEL_EXPORTER_OTLP_ENDPOINT points (nothing is exported when it is unset).
         """;
 
@@ -42,7 +45,7 @@ public static class RunCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
-        var a = new CommandArgs("run", argv, ["out", "slots", "threads", "device", "fuse"], ["json", "dashboard"]);
+        var a = new CommandArgs("run", argv, ["out", "slots", "threads", "device", "fuse", "ui-port"], ["json", "dashboard", "ui"]);
         string specPath = a.RequirePositional(0, "a spec file (sweep run SPEC.json)");
         a.NoMorePositional(1);
         int? slots = a.Has("slots") ? a.Int("slots", 0) : null;
@@ -53,6 +56,9 @@ public static class RunCommand
         if (fuse is < 1 or > 256) throw new UsageException($"--fuse: must be in [1, 256], got {fuse}");
         string device = a.String("device", "auto");
         bool json = a.Has("json");
+        bool ui = a.Has("ui") || a.Has("ui-port");
+        int uiPort = a.Int("ui-port", 0);
+        if (uiPort is < 0 or > 65535) throw new UsageException($"--ui-port: must be a TCP port (0–65535), got {uiPort}");
 
         var spec = SweepClient.LoadSpec(specPath);
         var plans = SearchSpace.Expand(spec);
@@ -97,7 +103,10 @@ public static class RunCommand
             if (fuse is int f) o.FusionWidth = f;
             o.ModelsDirectory = dir.ModelsPath;
             o.ModelsPerSweep = false;
-        }, cancellationToken, resultsFile: _ => dir.TrialsPath);   // the sweep's result store is DIR/trials.jsonl itself
+        }, cancellationToken, resultsFile: _ => dir.TrialsPath,   // the sweep's result store is DIR/trials.jsonl itself
+            http: ui ? new SweepHttpOptions { Port = uiPort } : null);
+        if (host.Services.GetService<SweepHttpService>()?.Url is { } url)
+            Console.Error.WriteLine($"sweep: dashboard at {url}#/sweep/{Uri.EscapeDataString(sweepId)} (API at {url}api/sweeps)");
         await using var client = new SweepClient(host.Services.GetRequiredService<IClusterClient>());
         await client.SubmitAsync(spec, kept, sweepId, CancellationToken.None);
         var progress = new ProgressLine();
@@ -121,6 +130,12 @@ public static class RunCommand
 
         var front = await client.GetFrontAsync(sweepId, CancellationToken.None);
         dir.WriteFronts(spec.Name, dir.ReadTrials(forPlot: true), front);
+        if (ui && !interrupted)
+        {
+            Console.Error.WriteLine("sweep: finished; the dashboard stays up until Ctrl+C");
+            try { await Task.Delay(Timeout.Infinite, cancellationToken); }
+            catch (OperationCanceledException) { }
+        }
         using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10))) await host.StopAsync(stop.Token);
 
         if (json) Console.WriteLine(JsonSerializer.Serialize(front, SweepJson.Indented));

@@ -9,7 +9,7 @@ public static class SiloCommand
     public const string Help = """
         usage: sweep silo [--redis HOST:PORT] [--port P] [--gateway G] [--primary P] [--advertise IP] [--name NAME]
                           [--slots N] [--threads N] [--fuse N] [--device auto|cpu|cuda] [--cluster-id ID] [--health-port P]
-                          [--models DIR] [--data-root DIR[:DIR…]] [--tls DIR]
+                          [--models DIR] [--data-root DIR[:DIR…]] [--tls DIR] [--http-port P]
         A silo of a cluster. With --redis (or SWEEP_REDIS, or Sweep:Redis in appsettings.json) silos find each other
         through Redis and keep sweep and trial state there, so a sweep survives dying silos and a restart of the whole
         cluster; without it, silos form a localhost cluster (the first on port 11111 / gateway 30000; start more with
@@ -23,6 +23,8 @@ public static class SiloCommand
         --data-root (Sweep:DataRoots): the folders specs may read datasets from (real paths, regular files, at most
         Sweep:MaxDatasetBytes each); default: the built-in dataset only with --redis, any file of this user otherwise.
         --tls (Sweep:TlsDirectory): tls.crt, tls.key, ca.crt for mTLS between silos and with clients.
+        --http-port (Sweep:Http:Port): serve the HTTP API (/api/sweeps…, /openapi/v1.json) and the dashboard (/) on
+        127.0.0.1:P; Sweep:Http:Address picks another address, which needs --tls (HTTPS) and Sweep:ClientToken (bearer).
         Secrets from configuration only: Sweep:ClusterKey (shared by the silos), Sweep:ClientToken (asked of clients).
         Everything can also come from configuration (Sweep__SiloPort, Sweep__Redis, Sweep__Resilience__…).
         SIGTERM drains the silo: running trials are handed back to the cluster, then it leaves.
@@ -33,7 +35,7 @@ public static class SiloCommand
     {
         var a = new CommandArgs("silo", argv,
             ["redis", "port", "gateway", "primary", "advertise", "name", "slots", "threads", "fuse", "device", "cluster-id", "health-port",
-                "models", "data-root", "tls"]);
+                "models", "data-root", "tls", "http-port"]);
         a.NoMorePositional(0);
         int slots = a.Int("slots", 0), threads = a.Int("threads", 0);
         if (slots < 0) throw new UsageException($"--slots: must be ≥ 0, got {slots}");
@@ -75,6 +77,9 @@ public static class SiloCommand
                 if (a.Has("fuse")) o.FusionWidth = fuse;
                 if (device is not null) o.Device = device;
                 if (models is not null) o.ModelsDirectory = models;
+            }, o =>
+            {
+                if (a.Has("http-port")) o.Port = a.Int("http-port", 0);
             });
         }
         catch (ArgumentException e)
