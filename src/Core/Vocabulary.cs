@@ -7,7 +7,7 @@ public enum RegularizerKind { None, L1, L2, L1L2 }
 public enum PruneMethod { Stochastic, Magnitude, None }
 
 /// <summary>How a sweep chooses its trials.</summary>
-public enum SearchStrategy { Grid, Random }
+public enum SearchStrategy { Grid, Random, Nsga2 }
 
 /// <summary>A maximized objective of a Pareto front.</summary>
 public enum Objective { Accuracy, WeightSparsity, NodeSparsity }
@@ -55,7 +55,7 @@ public static class Vocabularies
         (PruneMethod.Stochastic, "stochastic"), (PruneMethod.Magnitude, "magnitude"), (PruneMethod.None, "none"));
 
     public static Vocabulary<SearchStrategy> Strategies { get; } = new("strategy",
-        (SearchStrategy.Grid, "grid"), (SearchStrategy.Random, "random"));
+        (SearchStrategy.Grid, "grid"), (SearchStrategy.Random, "random"), (SearchStrategy.Nsga2, "nsga2"));
 
     public static Vocabulary<Objective> Objectives { get; } = new("objective",
         (Objective.Accuracy, "accuracy"), (Objective.WeightSparsity, "weightSparsity"), (Objective.NodeSparsity, "nodeSparsity"));

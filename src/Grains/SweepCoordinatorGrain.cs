@@ -85,6 +85,8 @@ public sealed class SweepCoordinatorGrain(
     private bool _dirty;
     private bool _dispatching;
     private int? _mostEpochs;
+    // nsga2: completed results of an earlier run (a resumed `sweep run`) kept for trials the sampler proposes later.
+    private Dictionary<string, TrialResult>? _reusable;
     private bool _deleted;
     private DateTime _activatedAt;
     private int _doneAtActivation;
@@ -101,10 +103,19 @@ public sealed class SweepCoordinatorGrain(
     {
         _activatedAt = DateTime.UtcNow;
         if (state.State.Spec is not { } spec) return;
-        var plans = SearchSpace.Expand(spec);
-        if (state.State.Book is null) await MigrateAsync(plans);
-        else _book = new SweepBook(spec, plans, state.State.Book);
+        if (spec.Search.Strategy == SearchStrategy.Nsga2 && state.State.Book is { } saved)
+        {
+            // The sampler's proposals follow from the stored results alone: replayed, they are the ones it made.
+            _book = new SweepBook(spec, Nsga2Planner.Replay(spec, await ReadAllStoredAsync()), saved);
+        }
+        else
+        {
+            var plans = SearchSpace.Expand(spec);
+            if (state.State.Book is null) await MigrateAsync(plans);
+            else _book = new SweepBook(spec, plans, state.State.Book);
+        }
         await ReadStoredTailAsync();
+        await StoreAsync(ExtendPlan());
         _doneAtActivation = _book.Finished;
         _book.Touch();
         if (state.State.Cancelled && _book.Pending > 0) await StorePendingAsCancelledAsync();   // a cancel cut short
@@ -147,17 +158,22 @@ public sealed class SweepCoordinatorGrain(
         if (state.State.Spec is not null) return Status();
         IReadOnlyList<TrialPlan> plans;
         (spec, plans) = await CheckAsync(spec);
-        StartSweepSpan(spec, plans.Count);
+        StartSweepSpan(spec, SearchSpace.PlannedTrials(spec, plans));
         state.State.Spec = spec;
         state.State.CreatedAt = DateTimeOffset.UtcNow;
-        _book = new SweepBook(spec, plans);
+        _book = spec.Search.Strategy == SearchStrategy.Nsga2 ? new SweepBook(spec, new Nsga2Planner(spec)) : new SweepBook(spec, plans);
         _doneAtActivation = 0;
+        if (spec.Search.Strategy == SearchStrategy.Nsga2)
+        {
+            _reusable = new Dictionary<string, TrialResult>(StringComparer.Ordinal);
+            foreach (var r in completed.Where(r => r.Status == TrialStatus.Completed)) _reusable.TryAdd(r.TrialId, r);
+        }
         // Kept results go to the store like any other (it may hold them already: a resumed `sweep run`'s trials.jsonl).
         await StoreAsync(SweepBook.Reusable(plans, completed, SweepId));
         FinishIfDone();
         await WriteAsync();
         logger.LogInformation("Sweep {Sweep} ({Name}) submitted: {Total} trials, {Kept} already completed",
-            SweepId, spec.Name, plans.Count, _book.Finished);
+            SweepId, spec.Name, _book.Total, _book.Finished);
         if (!IsFinished)
         {
             await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
@@ -180,7 +196,7 @@ public sealed class SweepCoordinatorGrain(
             SearchSpace.CheckSize(spec);   // before expanding, so a huge space costs nothing
             var plans = SearchSpace.Expand(spec);
             SpecParser.Recheck(spec, plans);
-            spec = limits.Value.Apply(spec, plans.Count);
+            spec = limits.Value.Apply(spec, SearchSpace.PlannedTrials(spec, plans));
             var dataset = spec.Dataset;
             // File checks stat and, for gzip, stream through up to the size cap: off the grain's scheduler.
             await Task.Run(() => { foreach (string file in DatasetReader.FilesOf(dataset)) DataPolicy.Current.Probe(file); });
@@ -314,7 +330,38 @@ public sealed class SweepCoordinatorGrain(
     private ITrialGrain Trial(string trialId) => GrainFactory.GetGrain<ITrialGrain>(TrialRequest.TrialKey(SweepId, trialId));
 
     private IndexedResult[] Indexed(IReadOnlyList<TrialResult> results) =>
-        results.Select(r => new IndexedResult(_book.IndexOf(r.TrialId), r)).ToArray();
+        results.Select(r => new IndexedResult(_book.IndexOf(r.TrialId),
+            _book.GenerationOf(r.TrialId) is { } generation ? r with { Generation = generation } : r)).ToArray();
+
+    /// <summary>
+    /// nsga2: proposes every generation whose parents are done and returns what to store for the new trials at once: the
+    /// kept results of an earlier run, or, in a cancelled sweep, a cancelled result for each (as for any trial not started).
+    /// </summary>
+    private List<TrialResult> ExtendPlan()
+    {
+        var added = _book.Extend();
+        if (added.Count == 0) return [];
+        _dirty = true;
+        if (state.State.Cancelled) return [.. _book.CancelPending(SweepId, state.State.StopReason ?? "sweep cancelled")];
+        var now = new List<TrialResult>();
+        foreach (var plan in added)
+            if (_reusable is not null && _reusable.Remove(plan.TrialId, out var kept) && kept.Params == plan.Params)
+                now.Add(kept with { SweepId = SweepId });
+        return now;
+    }
+
+    /// <summary>Every stored result by trial id (the first of each), without its epochs and layers: what nsga2 replays.</summary>
+    private async Task<Dictionary<string, TrialResult>> ReadAllStoredAsync()
+    {
+        var all = new Dictionary<string, TrialResult>(StringComparer.Ordinal);
+        for (long at = 0; ; )
+        {
+            var page = await store.ReadAsync(SweepId, at, ReadPage);
+            foreach (var r in page) all.TryAdd(r.TrialId, r with { Epochs = [], Layers = [] });
+            at += page.Count;
+            if (page.Count < ReadPage) return all;
+        }
+    }
 
     private void Forget(string trialId)
     {
@@ -361,6 +408,12 @@ public sealed class SweepCoordinatorGrain(
                             Forget(r.TrialId);
                         }
                         state.State.Stored += fresh.Count(f => f);
+                        // nsga2: a generation whose parents are now done is proposed; what it stores at once goes next.
+                        if (ExtendPlan() is { Count: > 0 } more)
+                        {
+                            _toStore.AddRange(more);
+                            _stored ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                        }
                     }
                     done.SetResult();
                 }
@@ -513,7 +566,10 @@ public sealed class SweepCoordinatorGrain(
     private long AffordableTrials()
     {
         if (state.State.Spec!.TrialEpochBudget is not { } budget) return long.MaxValue;
-        _mostEpochs ??= Math.Max(1, _book.Plans.Max(p => p.Params.Epochs));
+        // nsga2 proposes later trials from the space: its largest epochs count too.
+        _mostEpochs ??= Math.Max(1, Math.Max(_book.Plans.Max(p => p.Params.Epochs),
+            (int)state.State.Spec.Search.Space.Where(d => d.Parameter == "epochs")
+                .Select(d => d.Kind == DimensionKind.Choice ? d.Numbers.Max() : Math.Floor(d.High)).DefaultIfEmpty(0).Max()));
         return Math.Max(0, budget - state.State.EpochsCharged) / _mostEpochs.Value;
     }
 

@@ -349,7 +349,7 @@ public sealed class SpecParserTests : IDisposable
     {
         var e = Fails(Mutate(s => s["search"]!["strategy"] = "bayes"));
         Assert.Equal("search.strategy", e.Field);
-        Assert.Equal("search.strategy: unknown strategy 'bayes' (known: grid, random)", e.Message);
+        Assert.Equal("search.strategy: unknown strategy 'bayes' (known: grid, random, nsga2)", e.Message);
     }
 
     [Fact]

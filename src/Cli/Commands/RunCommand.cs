@@ -108,7 +108,13 @@ public static class RunCommand
         if (host.Services.GetService<SweepHttpService>()?.Url is { } url)
             Console.Error.WriteLine($"sweep: dashboard at {url}#/sweep/{Uri.EscapeDataString(sweepId)} (API at {url}api/sweeps)");
         await using var client = new SweepClient(host.Services.GetRequiredService<IClusterClient>());
-        await client.SubmitAsync(spec, kept, sweepId, CancellationToken.None);
+        // nsga2 proposes most of its trials later: the earlier run's other completed results are offered for those too.
+        var keptIds = kept.Select(k => k.TrialId).ToHashSet(StringComparer.Ordinal);
+        IReadOnlyList<TrialResult> offered = spec.Search.Strategy == SearchStrategy.Nsga2
+            ? [.. kept, .. withModels.Where(r => r.Status == TrialStatus.Completed && !keptIds.Contains(r.TrialId))
+                .Select(r => r with { SweepId = sweepId })]
+            : kept;
+        await client.SubmitAsync(spec, offered, sweepId, CancellationToken.None);
         var progress = new ProgressLine();
         bool interrupted = false;
         SweepStatus status;

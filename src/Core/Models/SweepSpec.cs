@@ -57,10 +57,12 @@ public sealed record SearchSpec
     [Id(0), JsonIgnore] public string StrategyName { get; init; } = "grid";
     /// <summary>One dimension per varied parameter, in the order the spec lists them.</summary>
     [Id(1)] public IReadOnlyList<Dimension> Space { get; init; } = [];
-    /// <summary>Random search: how many configurations to draw.</summary>
+    /// <summary>Random and nsga2 search: how many configurations to draw or propose.</summary>
     [Id(2)] public int Trials { get; init; }
-    /// <summary>Random search: the seed of the draws.</summary>
+    /// <summary>Random and nsga2 search: the seed of the draws.</summary>
     [Id(3)] public long Seed { get; init; }
+    /// <summary>Nsga2 search: configurations per generation (and the number of parents kept).</summary>
+    [Id(4)] public int Population { get; init; }
 }
 
 /// <summary>How a dimension's values are given.</summary>

@@ -44,4 +44,7 @@ public sealed record TrialResult
     [Id(14)] public string? ModelPath { get; init; }
     /// <summary>Why the model the spec asked for was not saved (the trial itself completed).</summary>
     [Id(15)] public string? ModelError { get; init; }
+    /// <summary>The nsga2 generation that proposed the trial (absent for grid and random search).</summary>
+    [Id(16), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? Generation { get; init; }
 }

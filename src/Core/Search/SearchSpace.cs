@@ -31,8 +31,11 @@ public static class SearchSpace
         {
             SearchStrategy.Grid => Grid(spec),
             SearchStrategy.Random => Random(spec),
+            // nsga2 proposes the rest as results come (Nsga2Planner); its first two generations are known now.
+            SearchStrategy.Nsga2 => null,
             var other => throw new SpecException("search.strategy", $"unknown strategy '{other}'"),
         };
+        if (configurations is null) return new Nsga2Planner(spec).Plans;
 
         var plans = new List<TrialPlan>(configurations.Count * spec.Seeds.Count);
         var ids = new Dictionary<string, TrialParameters>(plans.Capacity);
@@ -88,7 +91,7 @@ public static class SearchSpace
             throw new SpecException($"search.space.{range.Parameter}", "grid search needs a list of values, not a range");
         double distinct = DistinctConfigurations(search);
         double configurations = distinct;
-        if (search.Strategy == SearchStrategy.Random)
+        if (search.Strategy is SearchStrategy.Random or SearchStrategy.Nsga2)
         {
             if (search.Trials < 1 || search.Trials > SpecParser.MaxTrials)
                 throw new SpecException("search.trials", $"must be an integer in [1, {SpecParser.MaxTrials}], got {search.Trials}");
@@ -96,6 +99,9 @@ public static class SearchSpace
                 throw new SpecException("search.trials",
                     $"{search.Trials} exceeds the {Format(distinct)} distinct configurations of the space");
             configurations = search.Trials;
+            if (search.Strategy == SearchStrategy.Nsga2 && (search.Population < 1 || search.Population > search.Trials))
+                throw new SpecException("search.population",
+                    $"must be an integer in [1, {search.Trials}] (search.trials), got {search.Population}");
         }
         double trials = configurations * seeds;
         if (trials > SpecParser.MaxTrials)
@@ -119,27 +125,45 @@ public static class SearchSpace
         return configurations;
     }
 
-    private static List<TrialParameters> Random(SweepSpec spec)
+    private static List<TrialParameters> Random(SweepSpec spec) => RandomConfigurations(spec, spec.Search.Trials, p => p);
+
+    /// <summary>
+    /// The first <paramref name="count"/> distinct configurations (after <paramref name="normalize"/>) of the spec's
+    /// seeded draws, in draw order: random search's configurations, and nsga2's first two generations.
+    /// </summary>
+    internal static List<TrialParameters> RandomConfigurations(SweepSpec spec, int count, Func<TrialParameters, TrialParameters> normalize)
     {
         var search = spec.Search;
         var rng = new SplitMix64(unchecked((ulong)search.Seed));
-        var configurations = new List<TrialParameters>(search.Trials);
+        var configurations = new List<TrialParameters>(count);
         var seen = new HashSet<TrialParameters>();
         // Rejection sampling; the cap only matters for tiny continuous ranges (a few representable doubles).
-        long maxDraws = 100L * search.Trials + 10_000;
-        for (long draws = 0; configurations.Count < search.Trials; draws++)
+        long maxDraws = 100L * count + 10_000;
+        for (long draws = 0; configurations.Count < count; draws++)
         {
             if (draws == maxDraws)
                 throw new SpecException("search.trials",
-                    $"could not draw {search.Trials} distinct configurations in {maxDraws} draws; the space is too small");
+                    $"could not draw {count} distinct configurations in {maxDraws} draws; the space is too small");
             var p = spec.Base;
             foreach (var d in search.Space) p = Draw(p, d, ref rng);
+            p = normalize(p);
             if (seen.Add(p)) configurations.Add(p);
         }
         return configurations;
     }
 
-    private static TrialParameters Draw(TrialParameters p, Dimension d, ref SplitMix64 rng)
+    /// <summary>
+    /// How many trials the sweep runs: its expansion's for grid and random, trials × seeds for nsga2 (fewer only if the
+    /// space runs out of configurations it has not proposed).
+    /// </summary>
+    public static int PlannedTrials(SweepSpec spec, IReadOnlyList<TrialPlan> plans)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(plans);
+        return spec.Search.Strategy == SearchStrategy.Nsga2 ? spec.Search.Trials * spec.Seeds.Count : plans.Count;
+    }
+
+    internal static TrialParameters Draw(TrialParameters p, Dimension d, ref SplitMix64 rng)
     {
         switch (d.Kind)
         {

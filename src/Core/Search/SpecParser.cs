@@ -38,7 +38,7 @@ public static partial class SpecParser
     private static readonly string[] PruningKeys = KeysIn("pruning");
     private static readonly NumericDomain TrainLimitDomain = NumericDomain.Int(1, int.MaxValue);
     private static readonly string[] DatasetKeys = ["images", "labels", "cifar10", "cifar100", "test", "normalize", "augment"];
-    private static readonly string[] SearchKeys = ["strategy", "space", "trials", "seed"];
+    private static readonly string[] SearchKeys = ["strategy", "space", "trials", "seed", "population"];
     private static readonly string[] RangeKinds = ["uniform", "logUniform", "int"];
 
     private static string[] KeysIn(string section) =>
@@ -358,23 +358,37 @@ public static partial class SpecParser
                 throw new SpecException("search.strategy",
                     $"unknown strategy '{Shorten(name)}' (known: {string.Join(", ", KnownStrategies)})");
         }
-        bool random = strategy == SearchStrategy.Random;
+        // Random and nsga2 draw configurations (ranges allowed); grid runs every listed one.
+        bool random = strategy != SearchStrategy.Grid;
+        string strategyName = Vocabularies.Strategies.Name(strategy);
 
-        int trials = 0;
+        int trials = 0, population = 0;
         long seed = 0;
         if (search.TryGet("trials", out var trialsElement))
         {
             if (!random)
-                throw new SpecException("search.trials", $"only used by strategy random (a {strategy} search runs every configuration)");
+                throw new SpecException("search.trials",
+                    $"only used by strategies random and nsga2 (a {strategyName} search runs every configuration)");
             trials = (int)Number(trialsElement, "search.trials", NumericDomain.Int(1, MaxTrials));
         }
-        else if (random) throw new SpecException("search.trials", "required for strategy random: how many configurations to draw");
+        else if (random)
+            throw new SpecException("search.trials", $"required for strategy {strategyName}: how many configurations to draw");
         if (search.TryGet("seed", out var seedElement))
         {
-            if (!random) throw new SpecException("search.seed", $"only used by strategy random (a {strategy} search draws nothing)");
+            if (!random)
+                throw new SpecException("search.seed", $"only used by strategies random and nsga2 (a {strategyName} search draws nothing)");
             seed = Integer(seedElement, "search.seed");
             if (seed < 0) throw new SpecException("search.seed", $"must be an integer ≥ 0, got {Shorten(seedElement.GetRawText())}");
         }
+        if (search.TryGet("population", out var populationElement))
+        {
+            if (strategy != SearchStrategy.Nsga2)
+                throw new SpecException("search.population", $"only used by strategy nsga2 (a {strategyName} search has no generations)");
+            population = (int)Number(populationElement, "search.population", NumericDomain.Int(2, MaxTrials));
+            if (population > trials)
+                throw new SpecException("search.population", $"{population} exceeds search.trials ({trials})");
+        }
+        else if (strategy == SearchStrategy.Nsga2) population = Math.Clamp(trials / 5, Math.Min(2, trials), 50);
 
         if (!search.TryGet("space", out var spaceElement))
             throw new SpecException("search.space",
@@ -386,7 +400,7 @@ public static partial class SpecParser
             throw new SpecException("search.space", $"empty; vary at least one of {string.Join(", ", TrialParameterTable.Searchable)}");
 
         var dimensions = space.Members.Select(m => ParseDimension(m.Value, m.Key, space.Child(m.Key), random)).ToArray();
-        return new SearchSpec { Strategy = strategy, Space = dimensions, Trials = trials, Seed = seed };
+        return new SearchSpec { Strategy = strategy, Space = dimensions, Trials = trials, Seed = seed, Population = population };
     }
 
     private static Dimension ParseDimension(JsonElement e, string parameter, string field, bool random)
@@ -434,7 +448,8 @@ public static partial class SpecParser
             throw new SpecException(field, $"expected {expected}, got {Got(e)}");
         }
         if (!random)
-            throw new SpecException(field, $"grid search needs a list of {listKind}, not a range (ranges are for strategy random)");
+            throw new SpecException(field,
+                $"grid search needs a list of {listKind}, not a range (ranges are for strategies random and nsga2)");
         if (texts)
             throw new SpecException(field, $"expected a list of names ({string.Join(", ", descriptor.Names!)}), not a range");
 

@@ -34,6 +34,7 @@ public sealed class BookState
 public sealed class SweepBook
 {
     private readonly IReadOnlyList<TrialPlan> _plans;
+    private readonly Search.Nsga2Planner? _planner;
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly DoneSet _done;
     private readonly Queue<int> _pending = new();
@@ -76,21 +77,34 @@ public sealed class SweepBook
         Models = plans.Select(p => p.Params.Model).Distinct(StringComparer.Ordinal).ToArray();
     }
 
+    /// <summary>
+    /// The book of an nsga2 sweep: its plan is the planner's and grows by <see cref="Extend"/> (the planner replayed from
+    /// the stored results when the sweep resumes, so that every trial the saved state counts is planned).
+    /// </summary>
+    public SweepBook(SweepSpec spec, Search.Nsga2Planner planner, BookState? saved = null) : this(spec, planner?.Plans!, saved)
+    {
+        _planner = planner;
+        // The space's models, not only those proposed so far (capacity depends on whether they fuse).
+        var model = spec.Search.Space.FirstOrDefault(d => d.Parameter == "model");
+        Models = model is null ? [spec.Base.Model] : [.. model.Texts.Distinct(StringComparer.Ordinal)];
+    }
+
     public SweepSpec Spec { get; }
 
     /// <summary>The models the sweep's trials train.</summary>
-    public IReadOnlyList<string> Models { get; }
+    public IReadOnlyList<string> Models { get; private set; }
 
     /// <summary>Grows with every change a status reader could see.</summary>
     public long Version { get; private set; }
 
-    public int Total => _plans.Count;
+    /// <summary>Trials the sweep runs: the plan's, or for nsga2 the trials it will propose in all.</summary>
+    public int Total => _planner?.Target ?? _plans.Count;
     /// <summary>Every planned trial, in plan order.</summary>
     public IReadOnlyList<TrialPlan> Plans => _plans;
     public int Pending => _pending.Count;
     public int Running => _inFlight.Count;
     public int Finished => _done.Count;
-    public bool AllFinished => _done.Count == _plans.Count;
+    public bool AllFinished => _done.Count == Total;
 
     /// <summary>Finished trials with this outcome.</summary>
     public int CountOf(TrialStatus status) => _counts[(int)status];
@@ -108,6 +122,28 @@ public sealed class SweepBook
 
     /// <summary>The trial's position in the plan (its bit in the done set and in the result store's).</summary>
     public int IndexOf(string trialId) => _index[trialId];
+
+    /// <summary>The nsga2 generation that proposed a planned trial; null for grid and random search.</summary>
+    public int? GenerationOf(string trialId) => _planner?.GenerationOf(_index[trialId]);
+
+    /// <summary>
+    /// nsga2: the trials of each generation whose parents are now all done, added to the plan and the queue (none for grid
+    /// and random search, or while the next generation waits).
+    /// </summary>
+    public IReadOnlyList<TrialPlan> Extend()
+    {
+        if (_planner is null) return [];
+        int target = _planner.Target;
+        var added = _planner.Propose(_done.Contains);
+        foreach (var plan in added)
+        {
+            int i = _index.Count;
+            _index[plan.TrialId] = i;
+            _pending.Enqueue(i);
+        }
+        if (added.Count > 0 || target != _planner.Target) Version++;
+        return added;
+    }
 
     /// <summary>What the coordinator persists: done set, counts, fronts (a copy).</summary>
     public BookState Save()
@@ -151,6 +187,7 @@ public sealed class SweepBook
         if (_done.Add(i))
         {
             _inFlight.Remove(result.TrialId);
+            _planner?.Observe(i, result);
             Count(result);
             Version++;
             return true;
