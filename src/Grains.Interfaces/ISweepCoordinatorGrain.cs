@@ -59,6 +59,13 @@ public interface ISweepCoordinatorGrain : IGrainWithStringKey
     /// </summary>
     [Alias("ReportResult"), AlwaysInterleave]   // reports that arrive together are stored in one append
     Task ReportResultAsync(TrialResult result);
+
+    /// <summary>
+    /// Early stopping: a trial finished a rung's epoch. Null: it goes on; else why it stops (it then reports itself
+    /// stopped with its epochs so far). Answered from memory, interleaved with everything else.
+    /// </summary>
+    [Alias("ReportRung"), AlwaysInterleave]
+    Task<string?> ReportRungAsync(string trialId, EpochRecord epoch);
 }
 
 /// <summary>The latest epoch a trial finished (an entry of a silo's progress batch).</summary>

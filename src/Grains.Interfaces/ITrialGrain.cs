@@ -20,6 +20,8 @@ public sealed record TrialRequest
     [Id(7)] public bool SaveModels { get; init; }
     /// <summary>The trial fails when it trains longer than this (the spec's "maxTrialSeconds" or the cluster's cap).</summary>
     [Id(8)] public int? MaxTrialSeconds { get; init; }
+    /// <summary>Early stopping: the epochs after which the trial asks its coordinator whether to go on (empty: never).</summary>
+    [Id(9)] public IReadOnlyList<int> Rungs { get; init; } = [];
 
     /// <summary>The trial grain's key: one grain per (sweep, trial).</summary>
     public string GrainKey => TrialKey(SweepId, TrialId);

@@ -85,6 +85,8 @@ public sealed class SweepCoordinatorGrain(
     private bool _dirty;
     private bool _dispatching;
     private int? _mostEpochs;
+    // Early stopping: every trial's points at the rungs (rebuilt from the stored results when the coordinator activates).
+    private ParetoAsha? _asha;
     // nsga2: completed results of an earlier run (a resumed `sweep run`) kept for trials the sampler proposes later.
     private Dictionary<string, TrialResult>? _reusable;
     private bool _deleted;
@@ -103,10 +105,17 @@ public sealed class SweepCoordinatorGrain(
     {
         _activatedAt = DateTime.UtcNow;
         if (state.State.Spec is not { } spec) return;
+        Dictionary<string, TrialResult>? stored = null;
+        if (spec.EarlyStopping is not null)
+        {
+            _asha = new ParetoAsha(spec);
+            stored = await ReadAllStoredAsync(keepEpochs: true);
+            foreach (var r in stored.Values) _asha.Record(r);
+        }
         if (spec.Search.Strategy == SearchStrategy.Nsga2 && state.State.Book is { } saved)
         {
             // The sampler's proposals follow from the stored results alone: replayed, they are the ones it made.
-            _book = new SweepBook(spec, Nsga2Planner.Replay(spec, await ReadAllStoredAsync()), saved);
+            _book = new SweepBook(spec, Nsga2Planner.Replay(spec, stored ?? await ReadAllStoredAsync()), saved);
         }
         else
         {
@@ -163,6 +172,7 @@ public sealed class SweepCoordinatorGrain(
         state.State.CreatedAt = DateTimeOffset.UtcNow;
         _book = spec.Search.Strategy == SearchStrategy.Nsga2 ? new SweepBook(spec, new Nsga2Planner(spec)) : new SweepBook(spec, plans);
         _doneAtActivation = 0;
+        if (spec.EarlyStopping is not null) _asha = new ParetoAsha(spec);
         if (spec.Search.Strategy == SearchStrategy.Nsga2)
         {
             _reusable = new Dictionary<string, TrialResult>(StringComparer.Ordinal);
@@ -292,6 +302,13 @@ public sealed class SweepCoordinatorGrain(
         return Task.CompletedTask;
     }
 
+    public Task<string?> ReportRungAsync(string trialId, EpochRecord epoch)
+    {
+        // Only trials in flight are judged (a trial of a cancelled or deleted sweep is being stopped anyway).
+        if (_asha is null || _deleted || state.State.Spec is null || !_book.IsInFlight(trialId)) return Task.FromResult<string?>(null);
+        return Task.FromResult(_asha.Decide(trialId, _book.Plan(trialId).Params, epoch));
+    }
+
     public async Task ReportResultAsync(TrialResult result)
     {
         if (state.State.Spec is null || _deleted || !_book.IsPlanned(result.TrialId)) return;
@@ -350,14 +367,17 @@ public sealed class SweepCoordinatorGrain(
         return now;
     }
 
-    /// <summary>Every stored result by trial id (the first of each), without its epochs and layers: what nsga2 replays.</summary>
-    private async Task<Dictionary<string, TrialResult>> ReadAllStoredAsync()
+    /// <summary>
+    /// Every stored result by trial id (the first of each), without its layers and, unless early stopping needs them, its
+    /// epochs: what nsga2 replays and early stopping's rung tables are rebuilt from.
+    /// </summary>
+    private async Task<Dictionary<string, TrialResult>> ReadAllStoredAsync(bool keepEpochs = false)
     {
         var all = new Dictionary<string, TrialResult>(StringComparer.Ordinal);
         for (long at = 0; ; )
         {
             var page = await store.ReadAsync(SweepId, at, ReadPage);
-            foreach (var r in page) all.TryAdd(r.TrialId, r with { Epochs = [], Layers = [] });
+            foreach (var r in page) all.TryAdd(r.TrialId, r with { Epochs = keepEpochs ? r.Epochs : [], Layers = [] });
             at += page.Count;
             if (page.Count < ReadPage) return all;
         }
@@ -405,6 +425,7 @@ public sealed class SweepCoordinatorGrain(
                         foreach (var r in chunk)
                         {
                             if (_book.Collect(r)) _dirty = true;
+                            _asha?.Record(r);
                             Forget(r.TrialId);
                         }
                         state.State.Stored += fresh.Count(f => f);
@@ -690,6 +711,7 @@ public sealed class SweepCoordinatorGrain(
             SweepId = SweepId, TrialId = plan.TrialId, Params = plan.Params, Dataset = spec.Dataset,
             TrainLimit = spec.TrainLimit, MaxAttempts = spec.MaxAttempts, TraceParent = state.State.TraceParent,
             SaveModels = spec.SaveModels, MaxTrialSeconds = spec.MaxTrialSeconds,
+            Rungs = spec.EarlyStopping?.Rungs ?? [],
         };
     }
 
@@ -811,8 +833,8 @@ public sealed class SweepCoordinatorGrain(
         if (_status is not null && _statusOf.Version == _book.Version && now - _statusOf.At < TimeSpan.FromSeconds(1)) return _status;
         var s = state.State;
         int completed = _book.CountOf(TrialStatus.Completed), failed = _book.CountOf(TrialStatus.Failed);
-        int cancelled = _book.CountOf(TrialStatus.Cancelled);
-        int done = completed + failed + cancelled;
+        int cancelled = _book.CountOf(TrialStatus.Cancelled), stopped = _book.CountOf(TrialStatus.Stopped);
+        int done = completed + failed + cancelled + stopped;
         double elapsed = ((s.FinishedAt ?? DateTimeOffset.UtcNow) - s.CreatedAt).TotalSeconds;
         double? eta = null;
         int doneHere = done - _doneAtActivation;
@@ -835,6 +857,7 @@ public sealed class SweepCoordinatorGrain(
             Completed = completed,
             Failed = failed,
             Cancelled = cancelled,
+            Stopped = stopped,
             Version = _book.Version,
             CreatedAt = s.CreatedAt,
             FinishedAt = s.FinishedAt,

@@ -48,6 +48,10 @@ public sealed class TrialGrain(
     private CancellationTokenSource? _cancel;
     private bool _handingBack;
     private bool _savingResult;
+    // Early stopping: where and why the coordinator stopped this attempt, and the epochs it trained.
+    private (int Rung, string Reason)? _stop;
+    private List<EpochRecord> _epochs = [];
+    private static readonly TimeSpan RungAnswerTimeout = TimeSpan.FromSeconds(10);
 
     public Task<TrialStart> StartAsync(TrialRequest request)
     {
@@ -122,6 +126,7 @@ public sealed class TrialGrain(
         {
             TrialStatus.Completed => SweepTelemetry.TrialsCompleted,
             TrialStatus.Failed => SweepTelemetry.TrialsFailed,
+            TrialStatus.Stopped => SweepTelemetry.TrialsStopped,
             _ => SweepTelemetry.TrialsCancelled,
         }).Add(1);
         _savingResult = true;
@@ -177,10 +182,13 @@ public sealed class TrialGrain(
                 }
                 SweepTelemetry.TrialsStarted.Add(1);
                 SweepTelemetry.TrialsInFlight.Add(1);
+                // Early stopping cancels this attempt alone (it is then recorded stopped, not retried).
+                using var early = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                _stop = null;
+                _epochs = [];
                 try
                 {
-                    var trained = await TrainInSlotAsync(settings, modelPath, request.SweepId, request.TrialId, siloName,
-                        span?.Context ?? default, ct);
+                    var trained = await TrainInSlotAsync(settings, modelPath, request, siloName, span?.Context ?? default, early);
                     span?.SetTag("status", "completed");
                     span?.SetTag("device", trained.Device);
                     span?.SetTag("accuracy", trained.Accuracy);
@@ -190,7 +198,7 @@ public sealed class TrialGrain(
                 }
                 catch (OperationCanceledException)
                 {
-                    span?.SetTag("status", _handingBack ? "handed_back" : "cancelled");
+                    span?.SetTag("status", _handingBack ? "handed_back" : _stop is not null ? "stopped" : "cancelled");
                     throw;
                 }
                 catch (Exception e)
@@ -208,6 +216,10 @@ public sealed class TrialGrain(
             }, limit.Token);
             return TrialMapping.Completed(request.TrialId, request.SweepId, request.Params, report, siloName, state.State.Attempts)
                 with { ModelPath = modelPath, ModelError = modelError };
+        }
+        catch (OperationCanceledException) when (_stop is { } stop && !cancellationToken.IsCancellationRequested)
+        {
+            return Stopped(request, stop.Rung, stop.Reason);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -233,15 +245,37 @@ public sealed class TrialGrain(
         e is not (TrainingDivergedException or InvalidSettingException or OperationCanceledException
             or DatasetRefusedException);
 
-    private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, string? modelPath,
-        string sweepId, string trialId, string siloName, ActivityContext trialSpan, CancellationToken cancellationToken)
+    private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, string? modelPath, TrialRequest request,
+        string siloName, ActivityContext trialSpan, CancellationTokenSource early)
     {
+        string sweepId = request.SweepId, trialId = request.TrialId;
+        var epochs = _epochs;
+        var coordinator = request.Rungs.Count > 0 ? GrainFactory.GetGrain<ISweepCoordinatorGrain>(sweepId) : null;
         // Progress goes to the coordinator in the silo's per-second batch, not one message per epoch.
         void OnEpoch(EpochRecord e)
         {
             SweepTelemetry.RecordEpoch(trialSpan, e, slots.DeviceKind, siloName);
             progress.Report(sweepId, trialId, e.Epoch);
+            lock (epochs) epochs.Add(e);
+            if (coordinator is null || e.Epoch >= request.Params.Epochs || !request.Rungs.Contains(e.Epoch)) return;
+            // A rung: asked here, on the training thread (never the grain's), and waited for, so a stopped trial trains
+            // no further epoch (a fused group waits with it: a few milliseconds a rung). No answer: it goes on.
+            string? reason;
+            try
+            {
+                reason = coordinator.ReportRungAsync(trialId, e).WaitAsync(RungAnswerTimeout).GetAwaiter().GetResult();
+            }
+            catch (Exception x)
+            {
+                logger.LogWarning("Trial {Trial}: no early-stopping answer at epoch {Epoch} ({Reason}); it goes on",
+                    trialId, e.Epoch, x.Message);
+                return;
+            }
+            if (reason is null) return;
+            _stop = (e.Epoch, reason);
+            early.Cancel();
         }
+        var cancellationToken = early.Token;
         // Keep the activation while it trains, however long that takes.
         DelayDeactivation(TimeSpan.FromDays(1));
         // The silo's slots train it (fused with compatible trials when they can), off the Orleans scheduler.
@@ -267,6 +301,21 @@ public sealed class TrialGrain(
         }
         // Acknowledged: the result is in the sweep's store now.
         await ForgetResultAsync();
+    }
+
+    /// <summary>A trial early stopping stopped: its epochs so far, its measures at the rung, the rung and the reason.</summary>
+    private TrialResult Stopped(TrialRequest r, int rung, string reason)
+    {
+        EpochRecord[] epochs;
+        lock (_epochs) epochs = [.. _epochs.OrderBy(e => e.Epoch)];
+        var at = epochs.LastOrDefault(e => e.Epoch == rung);
+        return new TrialResult
+        {
+            TrialId = r.TrialId, SweepId = r.SweepId, Status = TrialStatus.Stopped, Params = r.Params,
+            Accuracy = at?.Accuracy, WeightSparsity = at?.WeightSparsity, NodeSparsity = at?.NodeSparsity,
+            Epochs = epochs, Seconds = epochs.Sum(e => e.Seconds), Device = slots.DeviceKind, Silo = silo.Name,
+            Attempts = state.State.Attempts, Error = reason, Rung = rung,
+        };
     }
 
     private TrialResult Ended(TrialRequest r, TrialStatus status, string error) => new()

@@ -87,6 +87,71 @@ public sealed class PlotCommandTests(TinyRunFolder run) : IClassFixture<TinyRunF
 
     private static double Mean(IEnumerable<double> values) => values.Average();
 
+    /// <summary>2-D hypervolume of the points against (0, 0), both maximized, by the definition (independent code).</summary>
+    private static double Hypervolume(IReadOnlyList<(double A, double B)> points)
+    {
+        var front = points.Where(p => p.A > 0 && p.B > 0 && !points.Any(o => o.A >= p.A && o.B >= p.B && (o.A > p.A || o.B > p.B)))
+            .Distinct().ToArray();
+        // Bands of B from below: each is as wide as the largest A among the points at least that high.
+        double area = 0, lastB = 0;
+        foreach (var p in front.OrderBy(p => p.B))
+        {
+            area += front.Where(q => q.B >= p.B).Max(q => q.A) * (p.B - lastB);
+            lastB = p.B;
+        }
+        return area;
+    }
+
+    [Fact]
+    public async Task Search_plots_each_sweeps_hypervolume_against_the_trial_epochs_it_trained()
+    {
+        // A second, real sweep with early stopping: its stopped trials count their epochs but add nothing to the front.
+        string esSpec = Path.Combine(run.Dir, "..", "es-spec.json"), esDir = Path.Combine(run.Dir, "..", "es");
+        File.WriteAllText(esSpec, """
+            { "name": "plot-es", "model": "mlp", "training": { "epochs": 3, "trainLimit": 1000 }, "regularizer": "l1",
+              "earlyStopping": { "method": "pareto-asha", "rungs": [1], "keep": 0.5 },
+              "search": { "strategy": "grid", "space": { "lambda": [1e-5, 0.1], "pruneRate": [0.3, 0.9] } } }
+            """);
+        var r = await SweepProcess.RunAsync(["run", esSpec, "--out", esDir], timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        string out_ = Path.Combine(run.Dir, "..", "search.svg");
+        await PlotAsync(run.Dir, esDir, "--kind", "search", "--out", out_);
+        var data = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Dir, "..", "search.json"))).RootElement;
+        Assert.Equal("search", data.GetProperty("kind").GetString());
+        var panels = Array(data, "panels").ToArray();
+        Assert.Equal(2, panels.Length);
+        var names = Array(panels[0], "series").Select(s => s.GetProperty("name").GetString()).ToArray();
+        Assert.Equal(["plot-tiny: grid", "plot-es: grid + pareto-asha"], names);
+
+        foreach (var (dir, k) in new[] { (run.Dir, 0), (esDir, 1) })
+        {
+            var rows = File.ReadAllLines(Path.Combine(dir, "trials.jsonl")).Where(l => l.Length > 0)
+                .Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+            double spent = 0;
+            var x = new List<double>();
+            var done = new List<JsonElement>();
+            var y = new List<double>();
+            var yNode = new List<double>();
+            foreach (var row in rows)
+            {
+                spent += row.GetProperty("epochs").GetArrayLength();
+                if (row.GetProperty("status").GetString() == "completed") done.Add(row);
+                x.Add(spent);
+                double Of(JsonElement d, string name) => d.GetProperty(name).GetDouble();
+                y.Add(Hypervolume([.. done.Select(d => (Of(d, "accuracy"), Of(d, "weightSparsity")))]));
+                yNode.Add(Hypervolume([.. done.Select(d => (Of(d, "accuracy"), Of(d, "nodeSparsity")))]));
+            }
+            var main = Array(panels[0], "series").ElementAt(k);
+            var node = Array(panels[1], "series").ElementAt(k);
+            Assert.Equal(x, Numbers(main, "x"));
+            Assert.Equal(y.Select(v => Math.Round(v, 9)), Numbers(main, "y").Select(v => Math.Round(v, 9)));
+            Assert.Equal(yNode.Select(v => Math.Round(v, 9)), Numbers(node, "y").Select(v => Math.Round(v, 9)));
+        }
+        // The early-stopped sweep trained fewer epochs than its 4 trials × 3.
+        Assert.True(Numbers(Array(panels[0], "series").ElementAt(1), "x")[^1] < 12);
+        AssertSvgMatchesData(out_, data);
+    }
+
     [Fact]
     public async Task Dynamics_has_one_line_per_configuration_holding_the_mean_over_seeds_of_each_epoch()
     {

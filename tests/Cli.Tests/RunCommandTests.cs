@@ -105,6 +105,40 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Early_stopping_takes_members_out_of_a_fused_group_at_the_rung_and_off_the_front()
+    {
+        // One slot fusing all 8 trials: they reach epoch 1 together, and those the rule stops leave the group there.
+        string spec = WriteSpec("""
+            { "name": "es", "model": "mlp", "training": { "epochs": 3, "trainLimit": 1000 }, "regularizer": "l1",
+              "earlyStopping": { "method": "pareto-asha", "rungs": [1], "keep": 0.5 },
+              "search": { "strategy": "grid", "space": { "lambda": [1e-5, 0.1], "pruneRate": [0.3, 0.5, 0.7, 0.9] } } }
+            """);
+        string outDir = Path.Combine(_dir, "out");
+        var r = await SweepProcess.RunAsync(["run", spec, "--out", outDir, "--slots", "1", "--fuse", "8"],
+            timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var trials = File.ReadAllLines(Path.Combine(outDir, "trials.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        var stopped = trials.Where(t => t.GetProperty("status").GetString() == "stopped").ToArray();
+        var completed = trials.Where(t => t.GetProperty("status").GetString() == "completed").ToArray();
+        Assert.Equal(8, stopped.Length + completed.Length);
+        Assert.NotEmpty(stopped);
+        Assert.NotEmpty(completed);
+        Assert.All(stopped, t =>
+        {
+            Assert.Equal(1, t.GetProperty("rung").GetInt32());
+            Assert.Equal(1, t.GetProperty("epochs").GetArrayLength());
+            Assert.StartsWith("stopped at rung 1: ", t.GetProperty("error").GetString());
+        });
+        Assert.All(completed, t => Assert.Equal(3, t.GetProperty("epochs").GetArrayLength()));
+        Assert.Contains($"{stopped.Length} stopped early of 8 trials", r.Stdout);
+        var front = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "front.json"))).RootElement;
+        var onFronts = front.GetProperty("points").EnumerateArray()
+            .Concat(front.GetProperty("nodeFront").GetProperty("points").EnumerateArray())
+            .Select(p => p.GetProperty("trialId").GetString()).ToHashSet();
+        Assert.DoesNotContain(stopped, t => onFronts.Contains(t.GetProperty("trialId").GetString()));
+    }
+
+    [Fact]
     public async Task Run_writes_all_four_files_and_the_front_is_the_non_dominated_set_of_the_trials()
     {
         string spec = WriteSpec(TinySpec);

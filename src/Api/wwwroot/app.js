@@ -218,7 +218,7 @@ function sweepPage(id) {
     </div>
     <div class="card" style="margin-top:14px"><h2>Trials</h2>
       <div class="controls"><input id="filter" placeholder="filter: text, or accuracy>0.9" size="30">
-        <select id="statusFilter"><option value="">any status</option><option>completed</option><option>failed</option><option>cancelled</option></select>
+        <select id="statusFilter"><option value="">any status</option><option>completed</option><option>failed</option><option>cancelled</option><option>stopped</option></select>
         <button id="prev">‹</button><span id="pageinfo"></span><button id="next">›</button></div>
       <div class="tablewrap" id="table"></div></div>`;
   $('#metric').onchange = e => { view.metric = e.target.value; drawHeat(); };
@@ -238,6 +238,7 @@ function sweepPage(id) {
       <div class="stat"><b>${s.completed}</b><span>completed</span></div>
       <div class="stat"><b>${s.failed}</b><span>failed</span></div>
       <div class="stat"><b>${s.cancelled}</b><span>cancelled</span></div>
+      ${s.stopped ? `<div class="stat"><b>${s.stopped}</b><span>stopped early</span></div>` : ''}
       <div class="stat"><b>${s.running}</b><span>running</span></div>
       <div class="stat"><b>${fmt(s.hypervolume)}</b><span>hypervolume</span></div>
       <div class="stat"><b>${fmt(s.nodeHypervolume)}</b><span>node hypervolume</span></div>

@@ -118,7 +118,7 @@ public static class ClusterCommands
 
     public static string Describe(SweepStatus s) => string.Create(CultureInfo.InvariantCulture,
         $"{s.SweepId}: {s.State.ToString().ToLowerInvariant()}, {s.Done}/{s.Total} done " +
-        $"({s.Completed} completed, {s.Failed} failed, {s.Cancelled} cancelled), " +
+        $"({s.Completed} completed, {s.Failed} failed, {s.Cancelled} cancelled{(s.Stopped > 0 ? $", {s.Stopped} stopped" : "")}), " +
         $"{s.Running} running, {s.Pending} pending; hypervolume {s.Hypervolume:F4}, node hypervolume {s.NodeHypervolume:F4}; " +
         $"elapsed {ProgressLine.Duration(s.ElapsedSeconds)}" +
         $"{(s.EtaSeconds is { } e && !s.IsFinished ? $", ETA {ProgressLine.Duration(e)}" : "")}"

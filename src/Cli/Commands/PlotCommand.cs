@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Sweep.Cli.Output;
 using Sweep.Core.Models;
+using Sweep.Core.Search;
 
 namespace Sweep.Cli.Commands;
 
@@ -10,7 +11,7 @@ namespace Sweep.Cli.Commands;
 public static class PlotCommand
 {
     public const string Help = """
-        usage: sweep plot DIR|ID [DIR|ID …] --kind dynamics|front|lambda|layers [--out FILE] [--data FILE]
+        usage: sweep plot DIR|ID [DIR|ID …] --kind dynamics|front|lambda|layers|search [--out FILE] [--data FILE]
                           [--trials ID,ID,…] [--metric nodeSparsity|accuracy|weightSparsity]
                           [--redis HOST:PORT | --gateway PORT[,PORT…]] [--cluster-id ID]
         Draws the completed trials of run folders (runs/<name>/ with trials.jsonl) and/or sweeps of a running cluster
@@ -24,12 +25,16 @@ public static class PlotCommand
           lambda    final accuracy and node sparsity (or only --metric) against λ on a log axis: one line per
                     regularizer and prune method, the mean over seeds with min–max bars; one panel per prune rate and
                     measure. Unregularized trials (regularizer none) are horizontal baselines.
+          layers    the fraction of dead nodes of each hidden layer at the end, one line per configuration.
+          search    each source on its own (not merged): the hypervolume of its front and of its node front after each
+                    result, against the trial-epochs trained so far; one line per sweep, coloured by strategy (grid
+                    grey, random blue, nsga2 red), dashed with early stopping.
         Trials with prune method none appear in every prune-rate panel. --trials ID,ID,… plots only those trials.
         --out: the SVG (default DIR/plot-<kind>.svg for the first folder, ./plot-<kind>.svg for an id; a folder puts
         plot-<kind>.svg in it); --data: the JSON (default: the SVG's path with .json). SVG only, no PNG.
         """;
 
-    private static readonly string[] Kinds = ["dynamics", "front", "lambda", "layers"];
+    private static readonly string[] Kinds = ["dynamics", "front", "lambda", "layers", "search"];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
@@ -38,7 +43,7 @@ public static class PlotCommand
         if (!Kinds.Contains(kindName)) throw new UsageException($"--kind: unknown kind '{kindName}' (kinds: {string.Join(", ", Kinds)})");
         var kind = Enum.Parse<PlotKind>(kindName, ignoreCase: true);
         string? metric = a.String("metric");
-        if (metric is not null && kind is PlotKind.Front or PlotKind.Layers)
+        if (metric is not null && kind is PlotKind.Front or PlotKind.Layers or PlotKind.Search)
             throw new UsageException("--metric: only for --kind dynamics or lambda (front and layers plots have their own measures)");
         if (metric is not null && !PlotData.Metrics.Contains(metric))
             throw new UsageException($"--metric: unknown metric '{metric}' (metrics: {string.Join(", ", PlotData.Metrics)})");
@@ -46,7 +51,7 @@ public static class PlotCommand
             ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : null;
         if (wanted is { Length: 0 }) throw new UsageException("--trials: no trial id given");
-        a.RequirePositional(0, "a run folder or a sweep id (sweep plot DIR|ID --kind dynamics|front|lambda|layers)");
+        a.RequirePositional(0, "a run folder or a sweep id (sweep plot DIR|ID --kind dynamics|front|lambda|layers|search)");
 
         // Check every folder before asking a cluster anything, so a typo fails at once.
         var sources = a.Positional.Select(Source.Classify).ToArray();
@@ -54,10 +59,15 @@ public static class PlotCommand
 
         var trials = new List<TrialResult>();
         var names = new List<string>();
+        var runs = new List<PlotData.SearchRun>();   // --kind search: each source on its own, in stored order
+        if (kind == PlotKind.Search && wanted is not null)
+            throw new UsageException("--trials: not for --kind search (it plots whole sweeps)");
         foreach (var folder in sources.Where(s => s.IsFolder))
         {
-            trials.AddRange(folder.ReadTrials());
+            var read = folder.ReadTrials();
+            trials.AddRange(read);
             names.Add(folder.Name);
+            if (kind == PlotKind.Search) runs.Add(new PlotData.SearchRun(folder.Name, folder.ReadSpec(), read));
         }
         var ids = sources.Where(s => !s.IsFolder).ToArray();
         if (ids.Length > 0)
@@ -78,8 +88,10 @@ public static class PlotCommand
                 {
                     throw new UsageException($"{source.Argument}: no sweep with this id in the cluster (see: sweep list)");
                 }
-                trials.AddRange(await client.GetResultsAsync(source.Argument, 0, cancellationToken));
+                var read = await client.GetResultsAsync(source.Argument, 0, cancellationToken);
+                trials.AddRange(read);
                 names.Add(spec.Name);
+                if (kind == PlotKind.Search) runs.Add(new PlotData.SearchRun(spec.Name, spec, read));
             }
         }
         string where = string.Join(", ", sources.Select(s => s.Describe));
@@ -106,6 +118,7 @@ public static class PlotCommand
             PlotKind.Dynamics => PlotData.Dynamics(trials, metric ?? "nodeSparsity", perTrial: wanted is not null, title: title),
             PlotKind.Front => PlotData.Front(trials, title),
             PlotKind.Layers => PlotData.Layers(trials, title),
+            PlotKind.Search => PlotData.Search(runs, title),
             _ => PlotData.Lambda(trials, metric is null ? null : [metric], title),
         };
         int series = figure.Panels.Sum(p => p.Series.Count);
@@ -194,5 +207,14 @@ public static class PlotCommand
         }
 
         public IReadOnlyList<TrialResult> ReadTrials() => new RunDirectory(Argument).ReadTrials();
+
+        /// <summary>The folder's spec.json (what --kind search needs: strategy, objectives, reference point).</summary>
+        public SweepSpec ReadSpec()
+        {
+            string path = Path.Combine(Argument, "spec.json");
+            if (!File.Exists(path)) throw new UsageException($"{path}: not found (--kind search needs each run's spec)");
+            try { return SpecParser.Load(path); }
+            catch (SpecException e) { throw new UsageException($"{path}: {e.Message}"); }
+        }
     }
 }

@@ -149,7 +149,8 @@ public static class RunCommand
         {
             Console.Write(FrontTable.Render(front));
             Console.WriteLine(
-                $"{status.Completed} completed, {status.Failed} failed, {status.Cancelled} cancelled of {status.Total} trials "
+                $"{status.Completed} completed, {status.Failed} failed, {status.Cancelled} cancelled"
+                + $"{(status.Stopped > 0 ? $", {status.Stopped} stopped early" : "")} of {status.Total} trials "
                 + $"in {ProgressLine.Duration(status.ElapsedSeconds)}; wrote {dir.Path}");
         }
         return interrupted ? 130 : 0;

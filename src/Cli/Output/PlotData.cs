@@ -471,4 +471,77 @@ public static class PlotData
             return c;
         }
     }
+
+    /// <summary>One sweep of a search comparison: its name, its spec (strategy, objectives, reference point) and its results in
+    /// the order they were stored.</summary>
+    public sealed record SearchRun(string Name, SweepSpec Spec, IReadOnlyList<TrialResult> Results);
+
+    /// <summary>
+    /// The search plot: for each sweep, the hypervolume of its main front (left) and of its node front (right) after each
+    /// result, against the trial-epochs trained so far (a completed trial counts its epochs, a stopped one those it trained
+    /// to its rung). Colour follows the strategy (grid grey, random blue, nsga2 red); early stopping is dashed.
+    /// </summary>
+    public static PlotFigure Search(IReadOnlyList<SearchRun> runs, string title = "")
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var main = new List<PlotSeries>();
+        var node = new List<PlotSeries>();
+        string objectives = "";
+        double most = 1;
+        foreach (var run in runs)
+        {
+            var spec = run.Spec;
+            objectives = $"{spec.Objectives[0]} vs {spec.Objectives[1]}";
+            var front = new ParetoFront(spec.Objectives[0], spec.Objectives[1]);
+            var nodeFront = new ParetoFront("accuracy", "nodeSparsity");
+            var nodeReference = Sweep.Core.Sweeps.SweepBook.NodeReference(spec);
+            var x = new List<double>();
+            var y = new List<double>();
+            var yNode = new List<double>();
+            double spent = 0;
+            foreach (var r in run.Results)
+            {
+                spent += r.Epochs.Count > 0 ? r.Epochs.Count : r.Status == TrialStatus.Completed ? r.Params.Epochs : 0;
+                if (r.Status == TrialStatus.Completed && r.Accuracy is { } a && r.WeightSparsity is { } w && r.NodeSparsity is { } n)
+                {
+                    var point = new FrontPoint(r.TrialId, r.Params, a, w, n);
+                    front.Add(point);
+                    nodeFront.Add(point);
+                }
+                x.Add(spent);
+                y.Add(front.ToFront(spec.ReferencePoint).Hypervolume);
+                yNode.Add(nodeFront.ToFront(nodeReference).Hypervolume);
+            }
+            if (x.Count == 0) continue;
+            most = Math.Max(most, spent);
+            string strategy = Vocabularies.Strategies.Name(spec.Search.Strategy);
+            string name = $"{run.Name}: {strategy}{(spec.EarlyStopping is { } es ? $" + {es.Method}" : "")}";
+            string colour = spec.Search.Strategy switch
+            {
+                SearchStrategy.Grid => "#616161",
+                SearchStrategy.Random => "#1565c0",
+                _ => "#c62828",
+            };
+            string? dash = spec.EarlyStopping is null ? null : "7 4";
+            string[] ids = [.. run.Results.Select(r => r.TrialId)];
+            var line = new PlotSeries { Name = name, Style = SeriesStyle.Line, X = x, Y = y, TrialIds = ids, Colour = colour, Dash = dash };
+            main.Add(line);
+            node.Add(line with { Y = yNode });
+        }
+        PlotAxis Y(IEnumerable<PlotSeries> series) =>
+            new("hypervolume", AxisScale.Linear, 0, Math.Max(1e-9, series.SelectMany(s => s.Y).DefaultIfEmpty(0).Max() * 1.05));
+        var xAxis = new PlotAxis("trial-epochs trained", AxisScale.Linear, 0, most);
+        return new PlotFigure
+        {
+            Kind = PlotKind.Search,
+            Title = title.Length > 0 ? $"{title}: hypervolume vs trial-epochs trained" : "hypervolume vs trial-epochs trained",
+            Trials = runs.Sum(r => r.Results.Count),
+            Columns = 2,
+            Panels =
+            [
+                new PlotPanel { Title = $"front ({objectives})", X = xAxis, Y = Y(main), Series = main },
+                new PlotPanel { Title = "node front (accuracy vs nodeSparsity)", X = xAxis, Y = Y(node), Series = node },
+            ],
+        };
+    }
 }

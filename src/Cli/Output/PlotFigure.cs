@@ -17,6 +17,8 @@ public enum PlotKind
     Lambda,
     /// <summary>The fraction of dead nodes (units, filters) of each hidden layer at the end, one line per configuration.</summary>
     Layers,
+    /// <summary>Hypervolume of both fronts against the trial-epochs trained, one line per sweep (its strategy).</summary>
+    Search,
 }
 
 /// <summary>How a series is drawn.</summary>
@@ -95,6 +97,10 @@ public sealed record PlotSeries
     /// settings in words ("l2, λ 0.0001, rate 0.9"), shown on hover; null elsewhere.
     /// </summary>
     public IReadOnlyList<string>? PointLabels { get; init; }
+    /// <summary>A colour of its own ("#rrggbb"), instead of the regularizer's.</summary>
+    public string? Colour { get; init; }
+    /// <summary>A dash pattern of its own (SVG stroke-dasharray), instead of the prune method's.</summary>
+    public string? Dash { get; init; }
 }
 
 /// <summary>One panel: two axes and the series drawn in them.</summary>

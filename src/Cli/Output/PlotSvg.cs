@@ -246,6 +246,7 @@ public static class PlotSvg
     private static string Colour(PlotSeries s, IReadOnlyDictionary<(string?, double?), double> shades)
     {
         if (s.Style == SeriesStyle.Front) return FrontColour;
+        if (s.Colour is { } own) return own;
         var (r, g, b) = s.Regularizer switch
         {
             "l1" => (0xc6, 0x28, 0x28),
@@ -259,7 +260,7 @@ public static class PlotSvg
         return $"#{Mix(r):x2}{Mix(g):x2}{Mix(b):x2}";
     }
 
-    private static string? Dash(PlotSeries s) => s.PruneMethod switch
+    private static string? Dash(PlotSeries s) => s.Dash ?? s.PruneMethod switch
     {
         "magnitude" => "7 4",
         "none" => "2 3",

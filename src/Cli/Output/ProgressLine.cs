@@ -17,7 +17,8 @@ public sealed class ProgressLine
         string eta = s.EtaSeconds is { } e ? Duration(e) : "–";
         string line = string.Create(CultureInfo.InvariantCulture,
             $"[{bar}] {s.Done}/{s.Total}  running {s.Running}  completed {s.Completed}  failed {s.Failed}"
-            + $"{(s.Cancelled > 0 ? $"  cancelled {s.Cancelled}" : "")}  hv {s.Hypervolume:F4}  "
+            + $"{(s.Cancelled > 0 ? $"  cancelled {s.Cancelled}" : "")}{(s.Stopped > 0 ? $"  stopped {s.Stopped}" : "")}"
+            + $"  hv {s.Hypervolume:F4}  "
             + $"elapsed {Duration(s.ElapsedSeconds)}  ETA {eta}");
         if (line == _last) return;
         if (_interactive) Console.Error.Write("\r" + line.PadRight(_last.Length));

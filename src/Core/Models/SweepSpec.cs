@@ -37,6 +37,8 @@ public sealed record SweepSpec
     [Id(12)] public long? TrialEpochBudget { get; init; }
     /// <summary>The most of the cluster's trial places this sweep takes at once, 0–1 ("maxSlotShare"); null = the cap.</summary>
     [Id(13)] public double? MaxSlotShare { get; init; }
+    /// <summary>Stop trials at rungs when they are not among the best (the spec's "earlyStopping"); null: none.</summary>
+    [Id(14)] public EarlyStoppingSpec? EarlyStopping { get; init; }
 }
 
 /// <summary>The search strategy and its space.</summary>
@@ -88,3 +90,18 @@ public sealed record Dimension
 public sealed record TrialPlan(
     [property: Id(0)] string TrialId,
     [property: Id(1)] TrialParameters Params);
+
+/// <summary>
+/// Early stopping (algorithm.md, "Early stopping"): at each rung (an epoch), a trial goes on only if it ranks among the
+/// best <see cref="Keep"/> of the trials that reached that rung, on the sweep's objectives.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Sweep.EarlyStoppingSpec")]
+public sealed record EarlyStoppingSpec
+{
+    /// <summary>"pareto-asha", the one method.</summary>
+    [Id(0)] public string Method { get; init; } = "pareto-asha";
+    /// <summary>The epochs after which trials are judged, ascending.</summary>
+    [Id(1)] public IReadOnlyList<int> Rungs { get; init; } = [];
+    /// <summary>The fraction of the trials at a rung that go on, in (0, 1).</summary>
+    [Id(2)] public double Keep { get; init; }
+}

@@ -40,9 +40,11 @@ public sealed record SweepStatus
     [Id(18)] public string CoordinatorSilo { get; init; } = "";
     /// <summary>Why a cancelled sweep stopped ("cancelled by a client", "budget spent: …"); null otherwise.</summary>
     [Id(19)] public string? Reason { get; init; }
+    /// <summary>Trials early stopping stopped at a rung.</summary>
+    [Id(20)] public int Stopped { get; init; }
 
     public bool IsFinished => State != SweepState.Running;
-    public int Done => Completed + Failed + Cancelled;
+    public int Done => Completed + Failed + Cancelled + Stopped;
 }
 
 /// <summary>A sweep in the list of sweeps, as its coordinator last reported it.</summary>

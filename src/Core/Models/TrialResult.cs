@@ -1,7 +1,7 @@
 namespace Sweep.Core.Models;
 
 /// <summary>How a trial ended (or where it stands).</summary>
-public enum TrialStatus { Pending, Running, Completed, Failed, Cancelled }
+public enum TrialStatus { Pending, Running, Completed, Failed, Cancelled, Stopped }
 
 /// <summary>Weight and node counts of one prunable layer.</summary>
 [GenerateSerializer, Immutable, Alias("Sweep.LayerRecord")]
@@ -47,4 +47,7 @@ public sealed record TrialResult
     /// <summary>The nsga2 generation that proposed the trial (absent for grid and random search).</summary>
     [Id(16), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public int? Generation { get; init; }
+    /// <summary>A stopped trial: the rung (epoch) where early stopping stopped it; its reason is <see cref="Error"/>.</summary>
+    [Id(17), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? Rung { get; init; }
 }

@@ -1,4 +1,5 @@
 using Sweep.Core.Models;
+using Sweep.Core.Pareto;
 
 namespace Sweep.Core.Search;
 
@@ -224,58 +225,13 @@ public sealed class Nsga2Planner
             }
             if (n > 0) pool.Add(new Member(c, a / n, b / n));
         }
-        var survivors = new List<Member>(_population);
-        var rest = pool;
-        for (int rank = 0; rest.Count > 0 && survivors.Count < _population; rank++)
+        var (front, crowding) = ParetoRanking.Rank([.. pool.Select(m => (m.First, m.Second))]);
+        for (int i = 0; i < pool.Count; i++)
         {
-            var (front, dominated) = Peel(rest);
-            Crowd(front);
-            foreach (var m in front) m.Rank = rank;
-            if (survivors.Count + front.Count > _population)
-                front = [.. front.OrderByDescending(m => m.Crowding).ThenBy(m => m.Configuration).Take(_population - survivors.Count)];
-            survivors.AddRange(front);
-            rest = dominated;
+            pool[i].Rank = front[i];
+            pool[i].Crowding = crowding[i];
         }
-        return survivors;
-    }
-
-    /// <summary>The non-dominated members (both objectives maximized; equal points all stay) and the others.</summary>
-    private static (List<Member> Front, List<Member> Dominated) Peel(List<Member> members)
-    {
-        var sorted = members.OrderByDescending(m => m.First).ThenByDescending(m => m.Second).ThenBy(m => m.Configuration).ToList();
-        var front = new List<Member>();
-        var dominated = new List<Member>();
-        double bestAbove = double.NegativeInfinity;   // the best second objective among strictly larger first objectives
-        for (int i = 0; i < sorted.Count;)
-        {
-            int j = i;
-            double top = sorted[i].Second;             // the group's best (sorted descending)
-            for (; j < sorted.Count && sorted[j].First == sorted[i].First; j++)
-            {
-                var m = sorted[j];
-                if (bestAbove >= m.Second || top > m.Second) dominated.Add(m);
-                else front.Add(m);
-            }
-            bestAbove = Math.Max(bestAbove, top);
-            i = j;
-        }
-        dominated.Sort((x, y) => x.Configuration.CompareTo(y.Configuration));
-        return (front, dominated);
-    }
-
-    /// <summary>Crowding distance within one front: ends are infinite, the rest the normalized gap of their neighbours.</summary>
-    private static void Crowd(List<Member> front)
-    {
-        foreach (var m in front) m.Crowding = 0;
-        foreach (var objective in new Func<Member, double>[] { m => m.First, m => m.Second })
-        {
-            var sorted = front.OrderBy(objective).ThenBy(m => m.Configuration).ToList();
-            double span = objective(sorted[^1]) - objective(sorted[0]);
-            sorted[0].Crowding = sorted[^1].Crowding = double.PositiveInfinity;
-            if (span <= 0) continue;
-            for (int k = 1; k < sorted.Count - 1; k++)
-                sorted[k].Crowding += (objective(sorted[k + 1]) - objective(sorted[k - 1])) / span;
-        }
+        return [.. pool.OrderBy(m => m.Rank).ThenByDescending(m => m.Crowding).ThenBy(m => m.Configuration).Take(_population)];
     }
 
     private static Member Tournament(List<Member> survivors, ref SplitMix64 rng)

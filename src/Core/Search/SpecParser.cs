@@ -32,7 +32,10 @@ public static partial class SpecParser
     private static readonly string[] TopKeys =
         ["name", "dataset", "model", "training", "pruning", "regularizer", "lambda", "pruneRate",
          "search", "seeds", "objectives", "referencePoint", "maxAttempts", "saveModels",
-         "maxTrialSeconds", "trialEpochBudget", "maxSlotShare"];
+         "maxTrialSeconds", "trialEpochBudget", "maxSlotShare", "earlyStopping"];
+    private static readonly string[] EarlyStoppingKeys = ["method", "rungs", "keep"];
+    /// <summary>Early stopping methods.</summary>
+    public static IReadOnlyList<string> EarlyStoppingMethods { get; } = ["pareto-asha"];
     private static readonly string[] BaseSections = ["", "training", "pruning"];
     private static readonly string[] TrainingKeys = [.. KeysIn("training"), "trainLimit"];
     private static readonly string[] PruningKeys = KeysIn("pruning");
@@ -171,6 +174,8 @@ public static partial class SpecParser
         double? maxSlotShare = root.TryGet("maxSlotShare", out e)
             ? Number(e, "maxSlotShare", NumericDomain.Real(0, false, 1, true)) : null;
 
+        var earlyStopping = root.TryGet("earlyStopping", out e) ? ParseEarlyStopping(e) : null;
+
         var search = root.TryGet("search", out var searchElement)
             ? ParseSearch(searchElement)
             : throw new SpecException("search", "required: give a strategy and a space of parameters to vary");
@@ -193,6 +198,7 @@ public static partial class SpecParser
             MaxTrialSeconds = maxTrialSeconds,
             TrialEpochBudget = trialEpochBudget,
             MaxSlotShare = maxSlotShare,
+            EarlyStopping = earlyStopping,
         };
         SearchSpace.CheckSize(spec);
         return spec;
@@ -345,6 +351,35 @@ public static partial class SpecParser
         var point = new List<double>();
         foreach (var item in e.EnumerateArray()) point.Add(Finite(item, $"referencePoint[{point.Count}]"));
         return point;
+    }
+
+    private static EarlyStoppingSpec ParseEarlyStopping(JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Object)
+            throw new SpecException("earlyStopping", $"expected an object {{\"method\", \"rungs\", \"keep\"}}, got {Got(e)}");
+        var section = Section.Read(e, "earlyStopping", EarlyStoppingKeys);
+        string method = section.TryGet("method", out var m) ? Text(m, "earlyStopping.method")
+            : throw new SpecException("earlyStopping.method", $"required: one of {string.Join(", ", EarlyStoppingMethods)}");
+        if (!EarlyStoppingMethods.Contains(method))
+            throw new SpecException("earlyStopping.method",
+                $"unknown method '{Shorten(method)}' (known: {string.Join(", ", EarlyStoppingMethods)})");
+        if (!section.TryGet("rungs", out var r))
+            throw new SpecException("earlyStopping.rungs", "required: the epochs after which trials are judged, e.g. [1, 3, 9]");
+        if (r.ValueKind != JsonValueKind.Array || r.GetArrayLength() == 0)
+            throw new SpecException("earlyStopping.rungs", $"expected a non-empty list of epochs, got {Got(r)}");
+        var rungs = new List<int>();
+        foreach (var item in r.EnumerateArray())
+        {
+            string field = $"earlyStopping.rungs[{rungs.Count}]";
+            int rung = (int)Number(item, field, NumericDomain.Int(1, 1_000_000));
+            if (rungs.Count > 0 && rung <= rungs[^1])
+                throw new SpecException(field, $"rungs must increase, got {rung} after {rungs[^1]}");
+            rungs.Add(rung);
+        }
+        double keep = section.TryGet("keep", out var k)
+            ? Number(k, "earlyStopping.keep", NumericDomain.Real(0, false, 1, false))
+            : throw new SpecException("earlyStopping.keep", "required: the fraction of trials that go on at a rung, in (0, 1)");
+        return new EarlyStoppingSpec { Method = method, Rungs = rungs, Keep = keep };
     }
 
     private static SearchSpec ParseSearch(JsonElement e)

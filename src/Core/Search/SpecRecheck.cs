@@ -35,6 +35,14 @@ public static partial class SpecParser
             throw new SpecException("search", $"expands to {plans.Count} trials, more than the limit of {MaxTrials}");
         if (spec.TrialEpochBudget is { } budget && plans.Max(p => (long)p.Params.Epochs) is var most && budget < most)
             throw new SpecException("trialEpochBudget", $"{budget} cannot pay for one trial of {most} epochs");
+        if (spec.EarlyStopping is { } es)
+        {
+            if (!EarlyStoppingMethods.Contains(es.Method))
+                throw new SpecException("earlyStopping.method", $"unknown method (known: {string.Join(", ", EarlyStoppingMethods)})");
+            if (es.Rungs is not { Count: > 0 } rungs || rungs[0] < 1 || rungs.Zip(rungs.Skip(1)).Any(p => p.Second <= p.First))
+                throw new SpecException("earlyStopping.rungs", "expected increasing epochs ≥ 1");
+            if (!(es.Keep > 0 && es.Keep < 1)) throw new SpecException("earlyStopping.keep", $"must be in (0, 1), got {es.Keep}");
+        }
         RecheckDataset(spec.Dataset, "dataset");
         foreach (var plan in plans) CheckWithEngine(plan.Params);
     }

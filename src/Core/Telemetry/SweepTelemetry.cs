@@ -30,6 +30,8 @@ public static class SweepTelemetry
         Meter.CreateCounter<long>("sweep.trials.restarted", "{trial}", "Trials started again because their silo was declared dead");
     public static readonly Counter<long> TrialsCancelled =
         Meter.CreateCounter<long>("sweep.trials.cancelled", "{trial}", "Trials cancelled");
+    public static readonly Counter<long> TrialsStopped =
+        Meter.CreateCounter<long>("sweep.trials.stopped", "{trial}", "Trials early stopping stopped at a rung");
     public static readonly Histogram<double> EpochDuration =
         Meter.CreateHistogram<double>("sweep.epoch.duration", "s", "Seconds per training epoch");
     public static readonly UpDownCounter<long> TrialsInFlight =
