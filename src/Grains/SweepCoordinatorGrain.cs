@@ -437,6 +437,11 @@ public sealed class SweepCoordinatorGrain(
                         }
                     }
                     done.SetResult();
+                    // A batch nobody awaits (what a new nsga2 generation stored at once) may be the sweep's last, or the
+                    // one that ended its proposals: the sweep finishes here then, and new trials are dispatched.
+                    FinishIfDone();
+                    if (_book.Pending > 0) DispatchInBackground();
+                    if (_dirty) ScheduleFlush();
                 }
                 catch (Exception e)
                 {
@@ -587,10 +592,7 @@ public sealed class SweepCoordinatorGrain(
     private long AffordableTrials()
     {
         if (state.State.Spec!.TrialEpochBudget is not { } budget) return long.MaxValue;
-        // nsga2 proposes later trials from the space: its largest epochs count too.
-        _mostEpochs ??= Math.Max(1, Math.Max(_book.Plans.Max(p => p.Params.Epochs),
-            (int)state.State.Spec.Search.Space.Where(d => d.Parameter == "epochs")
-                .Select(d => d.Kind == DimensionKind.Choice ? d.Numbers.Max() : Math.Floor(d.High)).DefaultIfEmpty(0).Max()));
+        _mostEpochs ??= Math.Max(1, SearchSpace.MostEpochs(state.State.Spec, _book.Plans));
         return Math.Max(0, budget - state.State.EpochsCharged) / _mostEpochs.Value;
     }
 

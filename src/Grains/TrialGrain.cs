@@ -160,7 +160,9 @@ public sealed class TrialGrain(
                     request.TrialId);
             }
         }
-        var attempts = resilience.TrialAttempts(request.MaxAttempts - failuresBefore, Retryable, request.TrialId);
+        // A trial stopped at a rung is not retried, whatever its training threw on the way out.
+        var attempts = resilience.TrialAttempts(request.MaxAttempts - failuresBefore, e => _stop is null && Retryable(e),
+            request.TrialId);
         // maxTrialSeconds: the trial (all its attempts on this activation) stops at the limit and fails, not retried.
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (request.MaxTrialSeconds is { } seconds) limit.CancelAfter(TimeSpan.FromSeconds(seconds));
@@ -217,7 +219,8 @@ public sealed class TrialGrain(
             return TrialMapping.Completed(request.TrialId, request.SweepId, request.Params, report, siloName, state.State.Attempts)
                 with { ModelPath = modelPath, ModelError = modelError };
         }
-        catch (OperationCanceledException) when (_stop is { } stop && !cancellationToken.IsCancellationRequested)
+        // Stopped at a rung: whatever the cancelled training threw on its way out.
+        catch (Exception) when (_stop is { } stop && !cancellationToken.IsCancellationRequested)
         {
             return Stopped(request, stop.Rung, stop.Reason);
         }

@@ -204,7 +204,7 @@ public sealed class Nsga2PlannerTests
     [Theory]
     [InlineData("random", "\"trials\": 10, \"population\": 5", "search.population: only used by strategy nsga2")]
     [InlineData("nsga2", "\"trials\": 10, \"population\": 11", "search.population: 11 exceeds search.trials (10)")]
-    [InlineData("nsga2", "\"trials\": 10, \"population\": 1", "search.population: must be")]
+    [InlineData("nsga2", "\"trials\": 10, \"population\": 0", "search.population: must be")]
     [InlineData("nsga2", "\"population\": 4", "search.trials: required for strategy nsga2")]
     public void Bad_nsga2_settings_are_refused_naming_the_field(string strategy, string settings, string message)
     {

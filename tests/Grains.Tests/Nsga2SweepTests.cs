@@ -50,4 +50,27 @@ public sealed class Nsga2SweepTests(ClusterFixture fixture)
         Assert.Equal([2, 2, 2, 2, 2], whole.GroupBy(r => r.Generation!.Value).OrderBy(g => g.Key).Select(g => g.Count()));
         Assert.All(resumed, r => Assert.Equal(1, r.Attempts));
     }
+
+    [Fact]
+    public async Task A_budget_stop_ends_the_proposals_and_the_sweep_finishes_with_every_trial_accounted_for()
+    {
+        // 5 trial-epochs: generations 0 and 1 (4 trials) and one more start; what the planner proposes after the stop is
+        // stored cancelled at once, in batches nobody waits for, and the sweep must still finish.
+        var spec = SpecParser.Parse("""
+            { "name": "nsga2-budget", "model": "mlp", "training": { "epochs": 1, "trainLimit": 300 }, "trialEpochBudget": 5,
+              "search": { "strategy": "nsga2", "trials": 12, "population": 2, "seed": 3,
+                "space": { "lambda": { "logUniform": [1e-5, 1e-2] }, "pruneRate": { "uniform": [0.3, 0.95] } } } }
+            """, null);
+        string id = $"nsga2-budget-{Guid.NewGuid():N}";
+        var coordinator = fixture.Client.GetGrain<ISweepCoordinatorGrain>(id);
+        await coordinator.SubmitAsync(spec, []);
+        // A cancelled sweep says so at once; it has finished once every trial is accounted for (FinishedAt).
+        var done = await SweepClusterTests.WaitAsync(fixture.Client, id, s => s.FinishedAt is not null, TimeSpan.FromMinutes(2));
+        Assert.Equal(SweepState.Cancelled, done.State);
+        Assert.Equal(done.Total, done.Done);
+        Assert.Equal(5, done.Completed);
+        var results = await coordinator.GetResultsAsync(0, 100);
+        Assert.Equal(done.Total, results.Count);
+        Assert.All(results.Where(r => r.Status == TrialStatus.Cancelled), r => Assert.StartsWith("budget spent", r.Error));
+    }
 }

@@ -163,6 +163,21 @@ public static class SearchSpace
         return spec.Search.Strategy == SearchStrategy.Nsga2 ? spec.Search.Trials * spec.Seeds.Count : plans.Count;
     }
 
+    /// <summary>
+    /// The most epochs any trial of the sweep trains: of its plans, and for nsga2 (which proposes later trials from the
+    /// space) of the space's epochs dimension too. What a trialEpochBudget must hold for one trial.
+    /// </summary>
+    public static int MostEpochs(SweepSpec spec, IReadOnlyList<TrialPlan> plans)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(plans);
+        int most = plans.Count == 0 ? spec.Base.Epochs : plans.Max(p => p.Params.Epochs);
+        if (spec.Search.Strategy != SearchStrategy.Nsga2) return most;
+        foreach (var d in spec.Search.Space.Where(d => d.Parameter == "epochs"))
+            most = Math.Max(most, (int)(d.Kind == DimensionKind.Choice ? d.Numbers.Max() : Math.Floor(d.High)));
+        return most;
+    }
+
     internal static TrialParameters Draw(TrialParameters p, Dimension d, ref SplitMix64 rng)
     {
         switch (d.Kind)

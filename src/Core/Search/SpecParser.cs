@@ -419,11 +419,11 @@ public static partial class SpecParser
         {
             if (strategy != SearchStrategy.Nsga2)
                 throw new SpecException("search.population", $"only used by strategy nsga2 (a {strategyName} search has no generations)");
-            population = (int)Number(populationElement, "search.population", NumericDomain.Int(2, MaxTrials));
+            population = (int)Number(populationElement, "search.population", NumericDomain.Int(1, MaxTrials));
             if (population > trials)
                 throw new SpecException("search.population", $"{population} exceeds search.trials ({trials})");
         }
-        else if (strategy == SearchStrategy.Nsga2) population = Math.Clamp(trials / 5, Math.Min(2, trials), 50);
+        else if (strategy == SearchStrategy.Nsga2) population = Math.Clamp(trials / 5, Math.Min(2, trials), 50);   // ≤ trials
 
         if (!search.TryGet("space", out var spaceElement))
             throw new SpecException("search.space",

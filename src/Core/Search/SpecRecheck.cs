@@ -33,7 +33,7 @@ public static partial class SpecParser
         if (plans.Count == 0) throw new SpecException("search", "the search space expands to no trial");
         if (plans.Count > MaxTrials)
             throw new SpecException("search", $"expands to {plans.Count} trials, more than the limit of {MaxTrials}");
-        if (spec.TrialEpochBudget is { } budget && plans.Max(p => (long)p.Params.Epochs) is var most && budget < most)
+        if (spec.TrialEpochBudget is { } budget && SearchSpace.MostEpochs(spec, plans) is var most && budget < most)
             throw new SpecException("trialEpochBudget", $"{budget} cannot pay for one trial of {most} epochs");
         if (spec.EarlyStopping is { } es)
         {
