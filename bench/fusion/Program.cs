@@ -5,7 +5,7 @@ using Sweep.Training.Fusion;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// usage: fusion-bench [--widths 1,4,8,16] [--threads 1] [--epochs 5] [--sgemm]
+// usage: fusion-bench [--widths 1,4,8,16] [--threads 1] [--epochs 5] [--sgemm] [--rates 0.5,0.7,0.9,0.98]
 var argv = args.ToList();
 string Opt(string name, string fallback) { int i = argv.IndexOf(name); return i >= 0 && i + 1 < argv.Count ? argv[i + 1] : fallback; }
 int threads = int.Parse(Opt("--threads", "1"));
@@ -103,6 +103,34 @@ if (argv.Contains("--prune"))
             if (r >= 3) total += sw.Elapsed.TotalMilliseconds;
         }
         Console.WriteLine($"{method}: {total / reps:F2} ms per event (235,200 weights, 50 % -> 55 %)");
+    }
+    return;
+}
+
+if (argv.Contains("--rates"))
+{
+    // Cost against weight sparsity: per prune rate, a fused group of 4 trials (l1/l2 × λ 1e-5/1e-4) at that rate, 3 runs.
+    var rates = Opt("--rates", "0.5,0.7,0.9,0.98").Split(',')
+        .Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture));
+    var warm = new TrialSettings { Params = new() { Regularizer = "l1", Lambda = 1e-4, PruneRate = 0.5, Epochs = 1 } };
+    FusedTraining.Run([new FusedTrial(warm)]);   // warm-up: data, libtorch
+    foreach (double rate in rates)
+    {
+        var group = (from reg in new[] { "l1", "l2" } from lam in new[] { 1e-5, 1e-4 }
+                     select new FusedTrial(new TrialSettings
+                     {
+                         Params = new() { Regularizer = reg, Lambda = lam, PruneRate = rate, Epochs = epochs },
+                     })).ToArray();
+        var times = new List<double>();
+        for (int run = 0; run < 3; run++)
+        {
+            var sw = Stopwatch.StartNew();
+            FusedTraining.Run(group, new TrainingOptions(Threads: threads));
+            times.Add(sw.Elapsed.TotalSeconds / group.Length);
+        }
+        times.Sort();
+        Console.WriteLine(
+            $"rate {rate:F2}: {times[1]:F3} s/trial (median of 3; min {times[0]:F3}, max {times[2]:F3}), K=4, {epochs} epochs");
     }
     return;
 }
