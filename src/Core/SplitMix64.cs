@@ -16,6 +16,9 @@ public struct SplitMix64(ulong seed)
         return z ^ (z >> 31);
     }
 
+    /// <summary>A uniform double in [0, 1) from the top 53 bits of <see cref="Next"/>.</summary>
+    public double NextUnit() => (Next() >> 11) * (1.0 / (1UL << 53));
+
     /// <summary>Fisher–Yates from the last index down; j = Next() mod (i + 1).</summary>
     public static int[] Permutation(int count, ulong seed)
     {

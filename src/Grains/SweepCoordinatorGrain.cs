@@ -406,6 +406,7 @@ public sealed class SweepCoordinatorGrain(
     private async Task StoreBatchesAsync()
     {
         _storing = true;
+        bool chained = false;
         try
         {
             while (_toStore.Count > 0)
@@ -432,16 +433,12 @@ public sealed class SweepCoordinatorGrain(
                         // nsga2: a generation whose parents are now done is proposed; what it stores at once goes next.
                         if (ExtendPlan() is { Count: > 0 } more)
                         {
+                            chained = true;
                             _toStore.AddRange(more);
                             _stored ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                         }
                     }
                     done.SetResult();
-                    // A batch nobody awaits (what a new nsga2 generation stored at once) may be the sweep's last, or the
-                    // one that ended its proposals: the sweep finishes here then, and new trials are dispatched.
-                    FinishIfDone();
-                    if (_book.Pending > 0) DispatchInBackground();
-                    if (_dirty) ScheduleFlush();
                 }
                 catch (Exception e)
                 {
@@ -452,6 +449,15 @@ public sealed class SweepCoordinatorGrain(
         finally
         {
             _storing = false;
+        }
+        // What a new nsga2 generation stored at once, nobody awaits: it may be the sweep's last batch, or the one that
+        // ended its proposals, so the sweep finishes here then and new trials are dispatched. (Awaited batches are
+        // finished and dispatched by their callers.)
+        if (chained)
+        {
+            FinishIfDone();
+            if (_book.Pending > 0) DispatchInBackground();
+            if (_dirty) ScheduleFlush();
         }
     }
 

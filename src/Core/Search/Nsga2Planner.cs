@@ -22,6 +22,7 @@ public sealed class Nsga2Planner
 
     private readonly SweepSpec _spec;
     private readonly Dimension[] _dims;
+    private readonly int[] _ranges;   // the genes of range dimensions (not lists)
     private readonly int _population, _seeds, _configurations;
     private readonly List<TrialPlan> _plans = [];
     private readonly List<TrialParameters> _configs = [];
@@ -40,6 +41,7 @@ public sealed class Nsga2Planner
         if (spec.Search.Strategy != SearchStrategy.Nsga2) throw new ArgumentException("not an nsga2 sweep", nameof(spec));
         _spec = spec;
         _dims = [.. spec.Search.Space];
+        _ranges = [.. Enumerable.Range(0, _dims.Length).Where(k => _dims[k].Kind != DimensionKind.Choice)];
         _population = spec.Search.Population;
         _seeds = spec.Seeds.Count;
         _configurations = spec.Search.Trials;
@@ -290,16 +292,16 @@ public sealed class Nsga2Planner
     private double[] Crossover(double[] a, double[] b, ref SplitMix64 rng)
     {
         var child = (double[])a.Clone();
-        if (Unit(ref rng) >= CrossoverProbability) return child;
+        if (rng.NextUnit() >= CrossoverProbability) return child;
         for (int k = 0; k < child.Length; k++)
         {
             if (_dims[k].Kind == DimensionKind.Choice)
             {
-                if (Unit(ref rng) < 0.5) child[k] = b[k];
+                if (rng.NextUnit() < 0.5) child[k] = b[k];
                 continue;
             }
-            if (Unit(ref rng) >= 0.5 || a[k] == b[k]) continue;
-            double u = Unit(ref rng);
+            if (rng.NextUnit() >= 0.5 || a[k] == b[k]) continue;
+            double u = rng.NextUnit();
             double beta = u <= 0.5 ? Math.Pow(2 * u, 1 / (CrossoverEta + 1)) : Math.Pow(1 / (2 * (1 - u)), 1 / (CrossoverEta + 1));
             double c = 0.5 * ((1 + beta) * a[k] + (1 - beta) * b[k]);
             child[k] = Math.Clamp(c, 0, 1);
@@ -315,13 +317,12 @@ public sealed class Nsga2Planner
     {
         var m = (double[])genes.Clone();
         // A repeat is moved by a range gene when there is one (a small step, near its parents), else by a list gene.
-        int[] ranges = [.. Enumerable.Range(0, m.Length).Where(k => _dims[k].Kind != DimensionKind.Choice)];
         int forced = !force ? -1
-            : ranges.Length > 0 ? ranges[(int)(rng.Next() % (ulong)ranges.Length)]
+            : _ranges.Length > 0 ? _ranges[(int)(rng.Next() % (ulong)_ranges.Length)]
             : (int)(rng.Next() % (ulong)m.Length);
         for (int k = 0; k < m.Length; k++)
         {
-            if (k != forced && Unit(ref rng) >= 1.0 / m.Length) continue;
+            if (k != forced && rng.NextUnit() >= 1.0 / m.Length) continue;
             var d = _dims[k];
             if (d.Kind == DimensionKind.Choice)
             {
@@ -329,14 +330,13 @@ public sealed class Nsga2Planner
                 if (count > 1) m[k] = (m[k] + 1 + rng.Next() % (ulong)(count - 1)) % count;
                 continue;
             }
-            double u = Unit(ref rng);
+            double u = rng.NextUnit();
             double delta = u < 0.5 ? Math.Pow(2 * u, 1 / (MutationEta + 1)) - 1 : 1 - Math.Pow(2 * (1 - u), 1 / (MutationEta + 1));
             m[k] = Math.Clamp(m[k] + delta, 0, 1);
         }
         return m;
     }
 
-    private static double Unit(ref SplitMix64 rng) => (rng.Next() >> 11) * (1.0 / (1UL << 53));
 
     private static double Number(object value) => Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
 

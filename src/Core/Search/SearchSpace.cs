@@ -186,9 +186,9 @@ public static class SearchSpace
                 return Apply(p, d, (int)(rng.Next() % (ulong)Count(d)));
             case DimensionKind.Uniform:
                 // Rounding can land a hair outside [low, high]; clamp so the validated bounds hold.
-                return Apply(p, d.Parameter, Math.Clamp(d.Low + (d.High - d.Low) * Unit(ref rng), d.Low, d.High));
+                return Apply(p, d.Parameter, Math.Clamp(d.Low + (d.High - d.Low) * rng.NextUnit(), d.Low, d.High));
             case DimensionKind.LogUniform:
-                double log = Math.Log(d.Low) + (Math.Log(d.High) - Math.Log(d.Low)) * Unit(ref rng);
+                double log = Math.Log(d.Low) + (Math.Log(d.High) - Math.Log(d.Low)) * rng.NextUnit();
                 return Apply(p, d.Parameter, Math.Clamp(Math.Exp(log), d.Low, d.High));
             case DimensionKind.Int:
                 double low = Math.Ceiling(d.Low), span = Math.Floor(d.High) - low + 1;
@@ -199,9 +199,6 @@ public static class SearchSpace
                 throw new SpecException($"search.space.{d.Parameter}", $"unknown dimension kind {d.Kind}");
         }
     }
-
-    // 53 random bits: a uniform double in [0, 1).
-    private static double Unit(ref SplitMix64 rng) => (rng.Next() >> 11) * (1.0 / (1UL << 53));
 
     private static int Count(Dimension d)
     {
