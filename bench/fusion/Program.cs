@@ -6,11 +6,15 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // usage: fusion-bench [--widths 1,4,8,16] [--threads 1] [--epochs 5] [--sgemm] [--rates 0.5,0.7,0.9,0.98]
+//        [--sparse auto|off|always] [--below 0.35]
 var argv = args.ToList();
 string Opt(string name, string fallback) { int i = argv.IndexOf(name); return i >= 0 && i + 1 < argv.Count ? argv[i + 1] : fallback; }
 int threads = int.Parse(Opt("--threads", "1"));
 int epochs = int.Parse(Opt("--epochs", "5"));
 var widths = Opt("--widths", "1,4,8,16").Split(',').Select(int.Parse).ToArray();
+// --sparse off: the dense kernels throughout (the code before exact sparse training); always: sparse from the first step.
+var sparse = Enum.Parse<SparseTraining>(Opt("--sparse", "auto"), ignoreCase: true);
+if (argv.Contains("--below")) StackedState.SparseBelow = double.Parse(Opt("--below", "0.35"), System.Globalization.CultureInfo.InvariantCulture);
 torch.set_num_threads(threads);
 
 if (argv.Contains("--sgemm"))
@@ -107,6 +111,15 @@ if (argv.Contains("--prune"))
     return;
 }
 
+if (argv.Contains("--kernels"))
+{
+    // The first layer's kernels alone, dense against alive-structure, at several alive fractions: ms per trial-step
+    // over real batches of the built-in data (the weights pruned at random to the fraction).
+    KernelBench.Run(Opt("--alive", "1,0.5,0.3,0.2,0.1,0.05,0.02").Split(',')
+        .Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+    return;
+}
+
 if (argv.Contains("--rates"))
 {
     // Cost against weight sparsity: per prune rate, a fused group of 4 trials (l1/l2 × λ 1e-5/1e-4) at that rate, 3 runs.
@@ -125,7 +138,7 @@ if (argv.Contains("--rates"))
         for (int run = 0; run < 3; run++)
         {
             var sw = Stopwatch.StartNew();
-            FusedTraining.Run(group, new TrainingOptions(Threads: threads));
+            FusedTraining.Run(group, new TrainingOptions(Threads: threads), tensorOps: false, sparse);
             times.Add(sw.Elapsed.TotalSeconds / group.Length);
         }
         times.Sort();
@@ -144,7 +157,7 @@ foreach (int k in widths)
     var group = grid.Take(k).Select(s => new FusedTrial(s)).ToArray();
     var sw = Stopwatch.StartNew();
     var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-    var outcomes = FusedTraining.Run(group, new TrainingOptions(Threads: threads));
+    var outcomes = FusedTraining.Run(group, new TrainingOptions(Threads: threads), tensorOps: false, sparse);
     double s = sw.Elapsed.TotalSeconds;
     double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
     Console.WriteLine($"cpu {cpu / k:F3} s/trial");

@@ -33,7 +33,8 @@ internal static class FusedMlp
     // The one mlp definition (MlpFamily): its layers, their names and initialization come from there.
     private static readonly string[] Names = [.. new MlpFamily().LayerNames(2)];
 
-    public static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions options, bool tensorOps = false)
+    public static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions options, bool tensorOps = false,
+        SparseTraining sparse = SparseTraining.Auto)
     {
         var first = trials[0].Settings;
         int k = trials.Count;
@@ -55,7 +56,7 @@ internal static class FusedMlp
         // The shared initialization, drawn exactly as one unfused trial draws it, then copied K times.
         var (weights, biases) = Initialize(shape, generator, k, device);
         var masks = weights.Select(w => torch.ones_like(w)).ToArray();
-        using var state = new StackedState(weights, biases, masks, trials, device, tensorOps);
+        using var state = new StackedState(weights, biases, masks, trials, device, tensorOps, sparse);
 
         var trainRows = state.UsesSparseInputs ? SparseRows.Of(data.TrainX) : null;
         var sparseBatch = new SparseBatch();
@@ -105,15 +106,18 @@ internal static class FusedMlp
                             if (outcomes[t] is not null) continue;
                             double sparsity = schedules[t].TargetSparsity(step);
                             using var pruneScope = torch.NewDisposeScope();
+                            state.WriteBack(t);
                             for (int i = 0; i < weights.Length; i++)
                                 if (pruners[t].PruneToSparsity(weights[i][t], masks[i][t], sparsity, pruneGenerators[t]) > 0)
                                     state.MaskChanged(i, t);
+                            state.Restructure(t);
                         }
                     }
                 }
                 var ce = ceSum.cpu().data<double>().ToArray();
                 for (int t = 0; t < k; t++) losses[t] += ce[t];
             }
+            for (int t = 0; t < k; t++) state.WriteBack(t);
             var accuracy = state.Evaluate(data.TestX, data.TestY);
             double seconds = clock.Elapsed.TotalSeconds;
             for (int t = 0; t < k; t++)

@@ -55,7 +55,8 @@ public static class FusedTraining
     /// As <see cref="Run(IReadOnlyList{FusedTrial}, TrainingOptions?)"/>; <paramref name="tensorOps"/> forces the
     /// device-independent tensor path (the GPU's) on the CPU too.
     /// </summary>
-    internal static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions? options, bool tensorOps)
+    internal static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions? options, bool tensorOps,
+        SparseTraining sparse = SparseTraining.Auto)
     {
         if (trials.Count == 0) return [];
         foreach (var t in trials) t.Settings.Validate();
@@ -63,8 +64,8 @@ public static class FusedTraining
         if (trials.Any(t => Key(t.Settings) != key))
             throw new ArgumentException("fused trials must share model, data, training, schedule and seed");
         options ??= new TrainingOptions();
-        return tensorOps
-            ? FusedMlp.Run(trials, options, tensorOps)
+        return tensorOps || sparse != SparseTraining.Auto
+            ? FusedMlp.Run(trials, options, tensorOps, sparse)
             : ModelFamilies.Get(trials[0].Settings.Params.Model).Train(trials, options);
     }
 }

@@ -23,10 +23,23 @@ internal sealed class StackedState : IDisposable
     private readonly float _lr, _mu;
     private readonly bool _cpu;
 
-    public StackedState(
-        Tensor[] weights, Tensor[] biases, Tensor[] masks, IReadOnlyList<FusedTrial> trials, Device device, bool forceTensorOps = false)
+    private readonly SparseTraining _sparse;
+    // Per trial: its first layer's alive structure once it trains sparsely (null: dense).
+    private readonly AliveFirstLayer?[] _alive1;
+    private InputBlock? _block, _evalBlock;
+
+    /// <summary>
+    /// A trial's first layer trains from its alive structure once a pruning event leaves less than this fraction of it
+    /// alive (<see cref="SparseTraining.Auto"/>): below it the sparse kernels beat the dense ones (bench/fusion --rates).
+    /// </summary>
+    internal static double SparseBelow = 0.28;
+
+    public StackedState(Tensor[] weights, Tensor[] biases, Tensor[] masks, IReadOnlyList<FusedTrial> trials, Device device,
+        bool forceTensorOps = false, SparseTraining sparse = SparseTraining.Auto)
     {
         _cpu = device.type == DeviceType.CPU && !forceTensorOps && Avx2.IsSupported && Fma.IsSupported;
+        _sparse = _cpu ? sparse : SparseTraining.Off;
+        _alive1 = new AliveFirstLayer?[trials.Count];
         // Optimizer state only when there are steps to take (0-epoch trials only evaluate); the CPU path never stores
         // the first layer's weight gradient (the sparse kernel applies it row by row).
         bool training = trials[0].Settings.Params.Epochs > 0;
@@ -52,6 +65,41 @@ internal sealed class StackedState : IDisposable
         _fc2W = Enumerable.Range(0, _k).Select(t => _w[1][t]).ToArray();
         _fc2G = training ? Enumerable.Range(0, _k).Select(t => _gw[1][t]).ToArray() : [];
         if (_cpu && training) _views = new BatchViews(this, _batch);
+        if (training && _sparse == SparseTraining.Always)
+            for (int t = 0; t < _k; t++) Restructure(t);
+    }
+
+    /// <summary>Whether trial t's first layer trains from its alive structure.</summary>
+    public bool TrainsSparsely(int t) => _alive1[t] is not null;
+
+    /// <summary>
+    /// Trial t's alive structures written back into the dense tensors (weights and momentum): before anything reads or
+    /// prunes them (a pruning event, the per-epoch measurement, saving).
+    /// </summary>
+    public unsafe void WriteBack(int t)
+    {
+        if (_alive1[t] is not { } s) return;
+        long per = _w[0].numel() / _k;
+        s.WriteBack(Pointer(_w[0]) + t * per, Pointer(_vw[0]) + t * per);
+    }
+
+    /// <summary>
+    /// After trial t's pruning event (its dense tensors current, see <see cref="WriteBack"/>): its first layer enters or
+    /// rebuilds its alive structure when few enough weights are left alive.
+    /// </summary>
+    public unsafe void Restructure(int t)
+    {
+        if (_sparse == SparseTraining.Off || _vw[0].numel() == 0) return;
+        long per = _w[0].numel() / _k;
+        byte* mask = BytePointer(_maskBytes[0]) + t * per;
+        if (_alive1[t] is null && _sparse == SparseTraining.Auto)
+        {
+            long alive = 0;
+            for (long i = 0; i < per; i++) alive += mask[i] != 0 ? 1 : 0;
+            if (alive >= SparseBelow * per) return;
+        }
+        var s = _alive1[t] ??= new AliveFirstLayer((int)_w[0].shape[1], (int)_units[0]);
+        s.Build(Pointer(_w[0]) + t * per, Pointer(_vw[0]) + t * per, mask);
     }
 
     /// <summary>True when steps take sparse batches (<see cref="Step(SparseBatch, long[], long, double[])"/>): the CPU path.</summary>
@@ -78,9 +126,16 @@ internal sealed class StackedState : IDisposable
         float* v1 = Pointer(_vw[0]);
         byte* m1 = BytePointer(_maskBytes[0]);
         long perW1 = _w[0].numel() / k, perW3 = _w[2].numel() / k, a1Size = (long)batch * h1, a2Size = (long)batch * h2;
+        if (_alive1.Any(s => s is not null))
+        {
+            _block ??= new InputBlock(x.Columns, (int)_batch);
+            _block.Fill(x);
+        }
         for (int t = 0; t < k; t++)
         {
-            SparseKernels.Forward(x.RowStart, x.RowColumn, x.RowValue, batch, w1 + t * perW1, b1 + (long)t * h1, a1 + t * a1Size, h1);
+            var alive = _alive1[t];
+            if (alive is not null) alive.Forward(_block!.X, _block.Stride, batch, b1 + (long)t * h1, a1 + t * a1Size);
+            else SparseKernels.Forward(x.RowStart, x.RowColumn, x.RowValue, batch, w1 + t * perW1, b1 + (long)t * h1, a1 + t * a1Size, h1);
             views.A2[t].addmm_(views.A1[t], _fc2T[t], 0, 1);
             DenseKernels.BiasRelu(a2 + t * a2Size, b2 + (long)t * h2, batch, h2);
             losses[t] += DenseKernels.Output(a2 + t * a2Size, batch, h2, w3 + t * perW3, b3 + (long)t * outputs, outputs, labels,
@@ -89,8 +144,11 @@ internal sealed class StackedState : IDisposable
             _fc2G[t].addmm_(views.D2T[t], views.A1[t], 0, 1);
             views.D1[t].addmm_(views.D2[t], _fc2W[t], 0, 1);
             DenseKernels.ReluGradient(d1 + t * a1Size, a1 + t * a1Size, batch, h1, gb1 + (long)t * h1);
-            losses[t] += SparseKernels.GradientStep(x.ColStart, x.ColRow, x.ColValue, x.Columns, d1 + t * a1Size, h1,
-                w1 + t * perW1, v1 + t * perW1, m1 + t * perW1, (float)_l1[t], (float)_l2[t], _lr, _mu);
+            if (alive is not null) AliveFirstLayer.Transpose(d1 + t * a1Size, batch, h1, _block!.DzT(h1), _block.Stride);
+            losses[t] += alive is not null
+                ? alive.GradientStep(_block!.X, _block.Stride, _block.DzT(h1), (float)_l1[t], (float)_l2[t], _lr, _mu)
+                : SparseKernels.GradientStep(x.ColStart, x.ColRow, x.ColValue, x.Columns, d1 + t * a1Size, h1,
+                    w1 + t * perW1, v1 + t * perW1, m1 + t * perW1, (float)_l1[t], (float)_l2[t], _lr, _mu);
         }
         Update(losses, 1);
     }
@@ -173,6 +231,8 @@ internal sealed class StackedState : IDisposable
     {
         _evalA1?.Dispose();
         _evalA2?.Dispose();
+        _block?.Dispose();
+        _evalBlock?.Dispose();
         _views?.Dispose();
         _partial?.Dispose();
     }
@@ -218,10 +278,24 @@ internal sealed class StackedState : IDisposable
             a2 = _evalA2!;
             long perW1 = _w[0].numel() / k;
             float* w1 = Pointer(_w[0]), b1 = Pointer(_b[0]), a = Pointer(a1), a2p = Pointer(a2);
+            if (_alive1.Any(s => s is not null))
+            {
+                // Sparse trials: the test set in blocks of samples, each block stored input-major once for all of them.
+                _evalBlock ??= new InputBlock(rows.Columns, AliveFirstLayer.Block);
+                for (int first = 0; first < rows.Rows; first += AliveFirstLayer.Block)
+                {
+                    int count = Math.Min(AliveFirstLayer.Block, rows.Rows - first);
+                    _evalBlock.Fill(rows, first, count);
+                    for (int t = 0; t < k; t++)
+                        _alive1[t]?.Forward(_evalBlock.X, _evalBlock.Stride, count, b1 + (long)t * units,
+                            a + ((long)t * rows.Rows + first) * units);
+                }
+            }
             for (int t = 0; t < k; t++)
             {
-                SparseKernels.Forward(rows.Start, rows.Column, rows.Value, rows.Rows, w1 + t * perW1, b1 + (long)t * units,
-                    a + (long)t * rows.Rows * units, units);
+                if (_alive1[t] is null)
+                    SparseKernels.Forward(rows.Start, rows.Column, rows.Value, rows.Rows, w1 + t * perW1, b1 + (long)t * units,
+                        a + (long)t * rows.Rows * units, units);
                 using var a1t = a1[t];
                 using var a2t = a2[t];
                 a2t.addmm_(a1t, _fc2T[t], 0, 1);
@@ -305,6 +379,17 @@ internal sealed class StackedState : IDisposable
 
     [DllImport("LibTorchSharp")]
     private static extern IntPtr THSTensor_data(IntPtr handle);
+}
+
+/// <summary>Which trials' first layers train from their alive structures (<see cref="AliveFirstLayer"/>).</summary>
+internal enum SparseTraining
+{
+    /// <summary>Once a pruning event leaves less than <see cref="StackedState.SparseBelow"/> of the layer alive.</summary>
+    Auto,
+    /// <summary>Never: the dense kernels throughout (the reference the sparse path is compared with).</summary>
+    Off,
+    /// <summary>From the first step (tests: the sparse kernels on every pattern of alive entries).</summary>
+    Always,
 }
 
 /// <summary>The CPU optimizer passes: one read of w, grad, momentum and mask, one write of w and momentum.</summary>
