@@ -33,7 +33,7 @@ internal static unsafe class KernelBench
             }
             for (int i = 0; i < dz.Length; i++) dz[i] = rng.NextDouble() < 0.5 ? 0 : (float)(rng.NextDouble() - 0.5) * 1e-3f;
             {
-                var alive = new AliveFirstLayer(inputs, units);
+                var alive = new AliveLayer(inputs, units, inputMajor: true);
                 alive.Build(pw, pv, pm);
                 using var block = new InputBlock(inputs, batch);
                 double Time(Action<SparseBatch> f)
@@ -48,11 +48,11 @@ internal static unsafe class KernelBench
                 double sparseF = Time(b => { block.Fill(b); alive.Forward(block.X, block.Stride, b.Count, pb, pa); });
                 double denseG = Time(b => SparseKernels.GradientStep(b.ColStart, b.ColRow, b.ColValue, inputs, pdz, units, pw, pv, pm,
                     1e-4f, 0, 0.05f, 0.9f));
-                float* dzt = block.DzT(units);
+                float* dzt = block.Buffer(0, units);
                 double sparseG = Time(b =>
                 {
                     block.Fill(b);
-                    AliveFirstLayer.Transpose(pdz, b.Count, units, dzt, block.Stride);
+                    AliveLayer.Transpose(pdz, b.Count, units, dzt, block.Stride);
                     alive.GradientStep(block.X, block.Stride, dzt, 1e-4f, 0, 0.05f, 0.9f);
                 });
                 var empty = new SparseBatch();

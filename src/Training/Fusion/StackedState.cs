@@ -25,7 +25,9 @@ internal sealed class StackedState : IDisposable
 
     private readonly SparseTraining _sparse;
     // Per trial: its first layer's alive structure once it trains sparsely (null: dense).
-    private readonly AliveFirstLayer?[] _alive1;
+    private readonly AliveLayer?[] _alive1;
+    // Per trial: its second layer's alive structure once it trains sparsely (null: dense, libtorch's products).
+    private readonly AliveLayer?[] _alive2;
     private InputBlock? _block, _evalBlock;
 
     /// <summary>
@@ -34,12 +36,16 @@ internal sealed class StackedState : IDisposable
     /// </summary>
     internal static double SparseBelow = 0.28;
 
+    /// <summary>The same for the second layer (its sparse products against libtorch's dense ones).</summary>
+    internal static double SparseBelow2 = 0.35;
+
     public StackedState(Tensor[] weights, Tensor[] biases, Tensor[] masks, IReadOnlyList<FusedTrial> trials, Device device,
         bool forceTensorOps = false, SparseTraining sparse = SparseTraining.Auto)
     {
         _cpu = device.type == DeviceType.CPU && !forceTensorOps && Avx2.IsSupported && Fma.IsSupported;
         _sparse = _cpu ? sparse : SparseTraining.Off;
-        _alive1 = new AliveFirstLayer?[trials.Count];
+        _alive1 = new AliveLayer?[trials.Count];
+        _alive2 = new AliveLayer?[trials.Count];
         // Optimizer state only when there are steps to take (0-epoch trials only evaluate); the CPU path never stores
         // the first layer's weight gradient (the sparse kernel applies it row by row).
         bool training = trials[0].Settings.Params.Epochs > 0;
@@ -78,9 +84,13 @@ internal sealed class StackedState : IDisposable
     /// </summary>
     public unsafe void WriteBack(int t)
     {
-        if (_alive1[t] is not { } s) return;
-        long per = _w[0].numel() / _k;
-        s.WriteBack(Pointer(_w[0]) + t * per, Pointer(_vw[0]) + t * per);
+        var layers = new[] { _alive1[t], _alive2[t] };
+        for (int i = 0; i < layers.Length; i++)
+        {
+            if (layers[i] is not { } s) continue;
+            long per = _w[i].numel() / _k;
+            s.WriteBack(Pointer(_w[i]) + t * per, Pointer(_vw[i]) + t * per);
+        }
     }
 
     /// <summary>
@@ -90,16 +100,25 @@ internal sealed class StackedState : IDisposable
     public unsafe void Restructure(int t)
     {
         if (_sparse == SparseTraining.Off || _vw[0].numel() == 0) return;
-        long per = _w[0].numel() / _k;
-        byte* mask = BytePointer(_maskBytes[0]) + t * per;
-        if (_alive1[t] is null && _sparse == SparseTraining.Auto)
+        Restructure(t, 0, ref _alive1[t], SparseBelow);
+        Restructure(t, 1, ref _alive2[t], SparseBelow2);
+    }
+
+    private unsafe void Restructure(int t, int layer, ref AliveLayer? structure, double below)
+    {
+        long per = _w[layer].numel() / _k;
+        byte* mask = BytePointer(_maskBytes[layer]) + t * per;
+        if (structure is null && _sparse == SparseTraining.Auto)
         {
             long alive = 0;
             for (long i = 0; i < per; i++) alive += mask[i] != 0 ? 1 : 0;
-            if (alive >= SparseBelow * per) return;
+            if (alive >= below * per) return;
         }
-        var s = _alive1[t] ??= new AliveFirstLayer((int)_w[0].shape[1], (int)_units[0]);
-        s.Build(Pointer(_w[0]) + t * per, Pointer(_vw[0]) + t * per, mask);
+        // The first layer is stored input-major ([inputs, units]), the second unit-major ([units, inputs]).
+        structure ??= layer == 0
+            ? new AliveLayer((int)_w[0].shape[1], (int)_units[0], inputMajor: true)
+            : new AliveLayer((int)_w[1].shape[2], (int)_units[1], inputMajor: false);
+        structure.Build(Pointer(_w[layer]) + t * per, Pointer(_vw[layer]) + t * per, mask);
     }
 
     /// <summary>True when steps take sparse batches (<see cref="Step(SparseBatch, long[], long, double[])"/>): the CPU path.</summary>
@@ -131,22 +150,56 @@ internal sealed class StackedState : IDisposable
             _block ??= new InputBlock(x.Columns, (int)_batch);
             _block.Fill(x);
         }
+        else if (_alive2.Any(s => s is not null)) _block ??= new InputBlock(x.Columns, (int)_batch);
         for (int t = 0; t < k; t++)
         {
             var alive = _alive1[t];
-            if (alive is not null) alive.Forward(_block!.X, _block.Stride, batch, b1 + (long)t * h1, a1 + t * a1Size);
+            var second = _alive2[t];
+            // Both layers sparse: the hidden activations and gradients stay unit-major ([units, stride]) between them.
+            bool unitMajor = alive is not null && second is not null;
+            float* a1t = second is not null ? _block!.Buffer(1, h1) : null;
+            if (alive is not null)
+                alive.Forward(_block!.X, _block.Stride, batch, b1 + (long)t * h1, unitMajor ? a1t : a1 + t * a1Size, unitMajor);
             else SparseKernels.Forward(x.RowStart, x.RowColumn, x.RowValue, batch, w1 + t * perW1, b1 + (long)t * h1, a1 + t * a1Size, h1);
-            views.A2[t].addmm_(views.A1[t], _fc2T[t], 0, 1);
-            DenseKernels.BiasRelu(a2 + t * a2Size, b2 + (long)t * h2, batch, h2);
+            if (second is not null)
+            {
+                // The second layer from its alive structure: activations and gradients stored unit-major ([units, stride]).
+                if (!unitMajor) AliveLayer.Transpose(a1 + t * a1Size, batch, h1, a1t, _block!.Stride);
+                second.Forward(a1t, _block!.Stride, batch, b2 + (long)t * h2, a2 + t * a2Size);
+            }
+            else
+            {
+                views.A2[t].addmm_(views.A1[t], _fc2T[t], 0, 1);
+                DenseKernels.BiasRelu(a2 + t * a2Size, b2 + (long)t * h2, batch, h2);
+            }
             losses[t] += DenseKernels.Output(a2 + t * a2Size, batch, h2, w3 + t * perW3, b3 + (long)t * outputs, outputs, labels,
                 labelOffset, gw3 + t * perW3, gb3 + (long)t * outputs, d2 + t * a2Size);
             DenseKernels.SumRows(d2 + t * a2Size, batch, h2, gb2 + (long)t * h2);
-            _fc2G[t].addmm_(views.D2T[t], views.A1[t], 0, 1);
-            views.D1[t].addmm_(views.D2[t], _fc2W[t], 0, 1);
+            float* d1t = null;
+            if (second is not null)
+            {
+                float* d2t = _block!.Buffer(2, h2);
+                AliveLayer.Transpose(d2 + t * a2Size, batch, h2, d2t, _block.Stride);
+                d1t = _block.Buffer(3, h1);
+                second.BackwardInput(d2t, _block.Stride, d1t);   // with the weights before their step
+                if (!unitMajor) AliveLayer.TransposeBack(d1t, _block.Stride, batch, h1, d1 + t * a1Size);
+                losses[t] += second.GradientStep(a1t, _block.Stride, d2t, (float)_l1[t], (float)_l2[t], _lr, _mu);
+            }
+            else
+            {
+                _fc2G[t].addmm_(views.D2T[t], views.A1[t], 0, 1);
+                views.D1[t].addmm_(views.D2[t], _fc2W[t], 0, 1);
+            }
+            if (unitMajor)
+            {
+                AliveLayer.ReluGradient(d1t, a1t, h1, _block!.Stride, gb1 + (long)t * h1);
+                losses[t] += alive!.GradientStep(_block.X, _block.Stride, d1t, (float)_l1[t], (float)_l2[t], _lr, _mu);
+                continue;
+            }
             DenseKernels.ReluGradient(d1 + t * a1Size, a1 + t * a1Size, batch, h1, gb1 + (long)t * h1);
-            if (alive is not null) AliveFirstLayer.Transpose(d1 + t * a1Size, batch, h1, _block!.DzT(h1), _block.Stride);
+            if (alive is not null) AliveLayer.Transpose(d1 + t * a1Size, batch, h1, _block!.Buffer(0, h1), _block.Stride);
             losses[t] += alive is not null
-                ? alive.GradientStep(_block!.X, _block.Stride, _block.DzT(h1), (float)_l1[t], (float)_l2[t], _lr, _mu)
+                ? alive.GradientStep(_block!.X, _block.Stride, _block.Buffer(0, h1), (float)_l1[t], (float)_l2[t], _lr, _mu)
                 : SparseKernels.GradientStep(x.ColStart, x.ColRow, x.ColValue, x.Columns, d1 + t * a1Size, h1,
                     w1 + t * perW1, v1 + t * perW1, m1 + t * perW1, (float)_l1[t], (float)_l2[t], _lr, _mu);
         }
@@ -281,10 +334,10 @@ internal sealed class StackedState : IDisposable
             if (_alive1.Any(s => s is not null))
             {
                 // Sparse trials: the test set in blocks of samples, each block stored input-major once for all of them.
-                _evalBlock ??= new InputBlock(rows.Columns, AliveFirstLayer.Block);
-                for (int first = 0; first < rows.Rows; first += AliveFirstLayer.Block)
+                _evalBlock ??= new InputBlock(rows.Columns, AliveLayer.Block);
+                for (int first = 0; first < rows.Rows; first += AliveLayer.Block)
                 {
-                    int count = Math.Min(AliveFirstLayer.Block, rows.Rows - first);
+                    int count = Math.Min(AliveLayer.Block, rows.Rows - first);
                     _evalBlock.Fill(rows, first, count);
                     for (int t = 0; t < k; t++)
                         _alive1[t]?.Forward(_evalBlock.X, _evalBlock.Stride, count, b1 + (long)t * units,
@@ -296,10 +349,23 @@ internal sealed class StackedState : IDisposable
                 if (_alive1[t] is null)
                     SparseKernels.Forward(rows.Start, rows.Column, rows.Value, rows.Rows, w1 + t * perW1, b1 + (long)t * units,
                         a + (long)t * rows.Rows * units, units);
-                using var a1t = a1[t];
+                int h2 = (int)_units[1];
+                if (_alive2[t] is { } second)
+                {
+                    _evalBlock ??= new InputBlock(rows.Columns, AliveLayer.Block);
+                    float* a1t = _evalBlock.Buffer(1, units);
+                    for (int first = 0; first < rows.Rows; first += AliveLayer.Block)
+                    {
+                        int count = Math.Min(AliveLayer.Block, rows.Rows - first);
+                        AliveLayer.Transpose(a + ((long)t * rows.Rows + first) * units, count, units, a1t, _evalBlock.Stride);
+                        second.Forward(a1t, _evalBlock.Stride, count, Pointer(_b[1]) + (long)t * h2, a2p + ((long)t * rows.Rows + first) * h2);
+                    }
+                    continue;
+                }
+                using var a1t2 = a1[t];
                 using var a2t = a2[t];
-                a2t.addmm_(a1t, _fc2T[t], 0, 1);
-                DenseKernels.BiasRelu(a2p + (long)t * rows.Rows * _units[1], Pointer(_b[1]) + t * _units[1], rows.Rows, (int)_units[1]);
+                a2t.addmm_(a1t2, _fc2T[t], 0, 1);
+                DenseKernels.BiasRelu(a2p + (long)t * rows.Rows * h2, Pointer(_b[1]) + t * h2, rows.Rows, h2);
             }
         }
         else
@@ -331,7 +397,8 @@ internal sealed class StackedState : IDisposable
         {
             for (int i = fromLayer; i < _w.Length; i++)
                 for (int t = 0; t < _k; t++)
-                    penalties[t] += WeightStep(i, t);
+                    if (!(i == 1 && _alive2[t] is not null))   // a sparse second layer took its step in Step
+                        penalties[t] += WeightStep(i, t);
             for (int i = 0; i < _b.Length; i++)
                 Kernels.BiasStep(Pointer(_b[i]), Pointer(_gb[i]), Pointer(_vb[i]), _b[i].numel(), _lr, _mu);
             return;
@@ -381,7 +448,7 @@ internal sealed class StackedState : IDisposable
     private static extern IntPtr THSTensor_data(IntPtr handle);
 }
 
-/// <summary>Which trials' first layers train from their alive structures (<see cref="AliveFirstLayer"/>).</summary>
+/// <summary>Which trials' first layers train from their alive structures (<see cref="AliveLayer"/>).</summary>
 internal enum SparseTraining
 {
     /// <summary>Once a pruning event leaves less than <see cref="StackedState.SparseBelow"/> of the layer alive.</summary>

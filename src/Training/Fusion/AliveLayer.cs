@@ -21,7 +21,7 @@ namespace Sweep.Training.Fusion;
 /// over samples, then across lanes), so weights differ from the dense path's by float rounding; the optimizer step is
 /// the dense kernel's arithmetic.
 /// </summary>
-internal sealed unsafe class AliveFirstLayer
+internal sealed unsafe class AliveLayer
 {
     private const int Lanes = 8;
     /// <summary>Samples per block of the products (eight accumulators of eight lanes).</summary>
@@ -35,23 +35,30 @@ internal sealed unsafe class AliveFirstLayer
     private float[] _w = [], _v = [];          // each entry's weight and momentum
     private readonly float[] _g;               // one unit's entries' gradients
 
-    public AliveFirstLayer(int inputs, int units)
+    /// <summary>
+    /// A layer of <paramref name="inputs"/> → <paramref name="units"/>, its dense tensors stored input-major ([inputs,
+    /// units], the fused trainer's first layer) or unit-major ([units, inputs], the others).
+    /// </summary>
+    public AliveLayer(int inputs, int units, bool inputMajor)
     {
         Inputs = inputs; Units = units;
+        _inputMajor = inputMajor;
         _vecEnd = units / Lanes * Lanes;
         _start = new int[units + 1];
         _g = new float[inputs];
     }
 
-    /// <summary>Rebuilds the structure from the dense tensors (w, momentum v, mask bytes; input-major [inputs, units]).</summary>
+    private readonly bool _inputMajor;
+
+    /// <summary>Where entry (input j, unit u) is in the dense tensors.</summary>
+    private long At(int j, int u) => _inputMajor ? (long)j * Units + u : (long)u * Inputs + j;
+
+    /// <summary>Rebuilds the structure from the dense tensors (w, momentum v, mask bytes).</summary>
     public void Build(float* w, float* v, byte* mask)
     {
         Array.Clear(_start);
         for (int j = 0; j < Inputs; j++)
-        {
-            byte* row = mask + (long)j * Units;
-            for (int u = 0; u < Units; u++) _start[u + 1] += row[u] != 0 ? 1 : 0;
-        }
+            for (int u = 0; u < Units; u++) _start[u + 1] += mask[At(j, u)] != 0 ? 1 : 0;
         for (int u = 0; u < Units; u++) _start[u + 1] += _start[u];
         int alive = _start[Units];
         if (_w.Length < alive)
@@ -61,15 +68,13 @@ internal sealed unsafe class AliveFirstLayer
         Alive = alive;
         var next = _start.AsSpan(0, Units).ToArray();
         for (int j = 0; j < Inputs; j++)
-        {
-            long at = (long)j * Units;
             for (int u = 0; u < Units; u++)
             {
-                if (mask[at + u] == 0) continue;
+                long at = At(j, u);
+                if (mask[at] == 0) continue;
                 int q = next[u]++;
-                _input[q] = j; _w[q] = w[at + u]; _v[q] = v[at + u];
+                _input[q] = j; _w[q] = w[at]; _v[q] = v[at];
             }
-        }
     }
 
     /// <summary>Writes the alive weights and momentum back into the dense tensors (pruned entries are left as they are).</summary>
@@ -78,10 +83,46 @@ internal sealed unsafe class AliveFirstLayer
         for (int u = 0; u < Units; u++)
             for (int q = _start[u]; q < _start[u + 1]; q++)
             {
-                long at = (long)_input[q] * Units + u;
+                long at = At(_input[q], u);
                 w[at] = _w[q];
                 v[at] = _v[q];
             }
+    }
+
+    /// <summary>
+    /// The gradient below the layer, before its step: dxt[j, s] = Σ_u w[j, u] · dzt[u, s] over alive (j, u), unit by unit
+    /// (dxt and dzt [*, stride]; dxt is overwritten).
+    /// </summary>
+    public void BackwardInput(float* dzt, int stride, float* dxt)
+    {
+        new Span<float>(dxt, Inputs * stride).Clear();
+        fixed (int* start = _start, input = _input)
+        fixed (float* wq = _w)
+        {
+            for (int u = 0; u < Units; u++)
+            {
+                float* d = dzt + (long)u * stride;
+                for (int s0 = 0; s0 < stride; s0 += Block)
+                {
+                    Vector256<float> d0 = Vector256.Load(d + s0), d1 = Vector256.Load(d + s0 + 8), d2 = Vector256.Load(d + s0 + 16),
+                        d3 = Vector256.Load(d + s0 + 24), d4 = Vector256.Load(d + s0 + 32), d5 = Vector256.Load(d + s0 + 40),
+                        d6 = Vector256.Load(d + s0 + 48), d7 = Vector256.Load(d + s0 + 56);
+                    for (int q = start[u]; q < start[u + 1]; q++)
+                    {
+                        var w = Vector256.Create(wq[q]);
+                        float* x = dxt + (long)input[q] * stride + s0;
+                        Vector256.FusedMultiplyAdd(w, d0, Vector256.Load(x)).Store(x);
+                        Vector256.FusedMultiplyAdd(w, d1, Vector256.Load(x + 8)).Store(x + 8);
+                        Vector256.FusedMultiplyAdd(w, d2, Vector256.Load(x + 16)).Store(x + 16);
+                        Vector256.FusedMultiplyAdd(w, d3, Vector256.Load(x + 24)).Store(x + 24);
+                        Vector256.FusedMultiplyAdd(w, d4, Vector256.Load(x + 32)).Store(x + 32);
+                        Vector256.FusedMultiplyAdd(w, d5, Vector256.Load(x + 40)).Store(x + 40);
+                        Vector256.FusedMultiplyAdd(w, d6, Vector256.Load(x + 48)).Store(x + 48);
+                        Vector256.FusedMultiplyAdd(w, d7, Vector256.Load(x + 56)).Store(x + 56);
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -89,7 +130,13 @@ internal sealed unsafe class AliveFirstLayer
     /// <paramref name="xt"/> holds the inputs input-major ([inputs, stride], stride a multiple of <see cref="Block"/>,
     /// zero past the samples and where a sample lacks the input).
     /// </summary>
-    public void Forward(float* xt, int stride, int count, float* bias, float* a)
+    public void Forward(float* xt, int stride, int count, float* bias, float* a) => Forward(xt, stride, count, bias, a, false);
+
+    /// <summary>
+    /// As <see cref="Forward(float*, int, int, float*, float*)"/>, the activations stored unit-major ([units, stride], zero
+    /// past the samples) for a next layer that reads them so (<paramref name="unitMajor"/>), else row-major.
+    /// </summary>
+    public void Forward(float* xt, int stride, int count, float* bias, float* a, bool unitMajor)
     {
         float* lanes = stackalloc float[Block];
         fixed (int* start = _start, input = _input)
@@ -140,6 +187,13 @@ internal sealed unsafe class AliveFirstLayer
                         a0.Store(lanes); a1.Store(lanes + 8); a2.Store(lanes + 16); a3.Store(lanes + 24);
                         a4.Store(lanes + 32); a5.Store(lanes + 40); a6.Store(lanes + 48); a7.Store(lanes + 56);
                         for (int i = 0; i < inBlock; i++) lanes[i] = MathF.Max(lanes[i], 0);
+                    }
+                    if (unitMajor)
+                    {
+                        float* row = a + (long)u * stride + s0;
+                        for (int i = 0; i < Block; i += Lanes) Vector256.Load(lanes + i).Store(row + i);
+                        for (int i = inBlock; i < Block; i++) row[i] = 0;
+                        continue;
                     }
                     float* column = a + (long)s0 * Units + u;
                     for (int i = 0; i < inBlock; i++) column[(long)i * Units] = lanes[i];
@@ -293,13 +347,44 @@ internal sealed unsafe class AliveFirstLayer
         }
     }
 
+    /// <summary>
+    /// The ReLU's gradient unit-major: dt[u, s] = 0 where at[u, s] ≤ 0, and gBias[u] = Σ_s dt[u, s] (both [units, stride],
+    /// zero past the samples).
+    /// </summary>
+    public static void ReluGradient(float* dt, float* at, int units, int stride, float* gbias)
+    {
+        for (int u = 0; u < units; u++)
+        {
+            float* d = dt + (long)u * stride, a = at + (long)u * stride;
+            var sum = Vector256<float>.Zero;
+            for (int s = 0; s < stride; s += Lanes)
+            {
+                var kept = Vector256.ConditionalSelect(
+                    Vector256.GreaterThan(Vector256.Load(a + s), Vector256<float>.Zero), Vector256.Load(d + s), Vector256<float>.Zero);
+                kept.Store(d + s);
+                sum += kept;
+            }
+            gbias[u] = Vector256.Sum(sum);
+        }
+    }
+
+    /// <summary>dz[s, u] = dzt[u, s] for s &lt; count: <see cref="Transpose"/> back.</summary>
+    public static void TransposeBack(float* dzt, int stride, int count, int units, float* dz)
+    {
+        for (int u = 0; u < units; u++)
+        {
+            float* row = dzt + (long)u * stride;
+            for (int s = 0; s < count; s++) dz[(long)s * units + u] = row[s];
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Sign(float x) => x > 0 ? 1 : x < 0 ? -1 : x == 0 ? 0 : float.NaN;
 }
 
 /// <summary>
 /// The inputs of a block of samples stored input-major ([inputs, stride], zero where a sample has no such pixel), with
-/// which inputs are nonzero in some sample: what <see cref="AliveFirstLayer.Forward"/> reads. Filled from a batch's CSC
+/// which inputs are nonzero in some sample: what <see cref="AliveLayer.Forward"/> reads. Filled from a batch's CSC
 /// (training) or a dataset's CSR rows (evaluation); only the rows written last time are cleared.
 /// </summary>
 internal sealed unsafe class InputBlock : IDisposable
@@ -312,7 +397,7 @@ internal sealed unsafe class InputBlock : IDisposable
     public InputBlock(int inputs, int samples)
     {
         Inputs = inputs;
-        Stride = (samples + AliveFirstLayer.Block - 1) / AliveFirstLayer.Block * AliveFirstLayer.Block;
+        Stride = (samples + AliveLayer.Block - 1) / AliveLayer.Block * AliveLayer.Block;
         X = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)inputs * Stride * 4), 64);
         new Span<float>(X, inputs * Stride).Clear();
         Present = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)inputs);
@@ -356,24 +441,25 @@ internal sealed unsafe class InputBlock : IDisposable
             }
     }
 
-    private float* _dzt;
-    private int _dztUnits;
+    private readonly float*[] _buffers = new float*[4];
+    private readonly int[] _bufferRows = new int[4];
 
-    /// <summary>A [units, stride] buffer for a layer's output gradients stored unit-major (made once).</summary>
-    public float* DzT(int units)
+    /// <summary>Scratch buffer <paramref name="slot"/> (0–3) of [rows, stride] floats, for activations or gradients stored
+    /// unit-major (made once per size).</summary>
+    public float* Buffer(int slot, int rows)
     {
-        if (_dztUnits != units)
+        if (_bufferRows[slot] != rows)
         {
-            System.Runtime.InteropServices.NativeMemory.AlignedFree(_dzt);
-            _dzt = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)units * Stride * 4), 64);
-            _dztUnits = units;
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(_buffers[slot]);
+            _buffers[slot] = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)rows * Stride * 4), 64);
+            _bufferRows[slot] = rows;
         }
-        return _dzt;
+        return _buffers[slot];
     }
 
     public void Dispose()
     {
-        System.Runtime.InteropServices.NativeMemory.AlignedFree(_dzt);
+        foreach (var buffer in _buffers) System.Runtime.InteropServices.NativeMemory.AlignedFree(buffer);
         System.Runtime.InteropServices.NativeMemory.AlignedFree(X);
         System.Runtime.InteropServices.NativeMemory.Free(Present);
     }
