@@ -33,7 +33,10 @@ internal sealed unsafe class AliveLayer
     private readonly int[] _start;             // per unit: its entries
     private int[] _input = [];                 // each entry's input
     private float[] _w = [], _v = [];          // each entry's weight and momentum
-    private readonly float[] _g;               // one unit's entries' gradients
+    private float[] _g = [];                   // each entry's gradient in a step
+    private float[] _partial = [];             // a block's partial sums between tiles (row-major output)
+    private int[] _tileStart = [];             // per unit, per tile of inputs: its first entry there
+    private int _tileInputs;                   // inputs per tile _tileStart was made for
 
     /// <summary>
     /// A layer of <paramref name="inputs"/> → <paramref name="units"/>, its dense tensors stored input-major ([inputs,
@@ -45,7 +48,42 @@ internal sealed unsafe class AliveLayer
         _inputMajor = inputMajor;
         _vecEnd = units / Lanes * Lanes;
         _start = new int[units + 1];
-        _g = new float[inputs];
+    }
+
+    /// <summary>
+    /// Tiles of inputs for a stride: as many inputs as keep their rows of a [inputs, stride] operand within 24 KB (the
+    /// core's 32 KB L1 cache holds them while every unit reads them; from L2 the products ran at half the FMA rate).
+    /// Rebuilds the tile index when the choice changes (a new stride, or a rebuild that left fewer entries).
+    /// </summary>
+    private int Tiles(int stride)
+    {
+        // A sparse layer (under 24 entries a unit) reads little of the operand: one tile, no partial sums in memory.
+        int perTile = Alive < 24 * Units ? Inputs : Math.Max(Lanes, 24 * 1024 / (stride * sizeof(float)));
+        if (perTile != _tileInputs)
+        {
+            int tiles = (Inputs + perTile - 1) / perTile;
+            _tileStart = new int[Units * (tiles + 1)];
+            _tileInputs = perTile;
+            IndexTiles();
+        }
+        return (Inputs + perTile - 1) / perTile;
+    }
+
+    /// <summary>Where each unit's entries cross into each tile (entries are sorted by input within a unit).</summary>
+    private void IndexTiles()
+    {
+        if (_tileInputs == 0) return;
+        int tiles = (Inputs + _tileInputs - 1) / _tileInputs;
+        for (int u = 0; u < Units; u++)
+        {
+            int q = _start[u];
+            for (int tile = 0; tile <= tiles; tile++)
+            {
+                int limit = Math.Min(Inputs, tile * _tileInputs);
+                while (q < _start[u + 1] && _input[q] < limit) q++;
+                _tileStart[u * (tiles + 1) + tile] = tile == tiles ? _start[u + 1] : q;
+            }
+        }
     }
 
     private readonly bool _inputMajor;
@@ -63,7 +101,7 @@ internal sealed unsafe class AliveLayer
         int alive = _start[Units];
         if (_w.Length < alive)
         {
-            _input = new int[alive]; _w = new float[alive]; _v = new float[alive];
+            _input = new int[alive]; _w = new float[alive]; _v = new float[alive]; _g = new float[alive];
         }
         Alive = alive;
         var next = _start.AsSpan(0, Units).ToArray();
@@ -75,6 +113,7 @@ internal sealed unsafe class AliveLayer
                 int q = next[u]++;
                 _input[q] = j; _w[q] = w[at]; _v[q] = v[at];
             }
+        IndexTiles();
     }
 
     /// <summary>Writes the alive weights and momentum back into the dense tensors (pruned entries are left as they are).</summary>
@@ -139,64 +178,90 @@ internal sealed unsafe class AliveLayer
     public void Forward(float* xt, int stride, int count, float* bias, float* a, bool unitMajor)
     {
         float* lanes = stackalloc float[Block];
-        fixed (int* start = _start, input = _input)
-        fixed (float* wq = _w)
+        int tiles = Tiles(stride);
+        // Partial sums between tiles: in the output itself when it is unit-major, else in a buffer of one block.
+        if (!unitMajor && _partial.Length < Units * Block) _partial = GC.AllocateArray<float>(Units * Block, pinned: true);
+        fixed (int* tileStart = _tileStart, input = _input)
+        fixed (float* wq = _w, partial = _partial)
         {
             for (int s0 = 0; s0 < count; s0 += Block)
             {
                 int inBlock = Math.Min(Block, count - s0);
-                for (int u = 0; u < Units; u++)
+                for (int tile = 0; tile < tiles; tile++)
                 {
-                    var b = Vector256.Create(bias[u]);
-                    Vector256<float> a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
-                    int q0 = start[u], q1 = start[u + 1];
-                    if (u < _vecEnd)
+                    bool first = tile == 0, last = tile == tiles - 1;
+                    for (int u = 0; u < Units; u++)
                     {
-                        // Absent inputs are zero rows of xt: their terms are exact no-ops, cheaper than a mispredicted branch.
-                        for (int q = q0; q < q1; q++)
+                        int q0 = tileStart[u * (tiles + 1) + tile], q1 = tileStart[u * (tiles + 1) + tile + 1];
+                        if (q0 == q1 && !first && !last) continue;
+                        float* sum = unitMajor ? a + (long)u * stride + s0 : partial + (long)u * Block;
+                        Vector256<float> a0, a1, a2, a3, a4, a5, a6, a7;
+                        if (first) a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = Vector256.Create(bias[u]);
+                        else
                         {
-                            var w = Vector256.Create(wq[q]);
-                            float* x = xt + (long)input[q] * stride + s0;
-                            a0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x), a0);
-                            a1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 8), a1);
-                            a2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 16), a2);
-                            a3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 24), a3);
-                            a4 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 32), a4);
-                            a5 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 40), a5);
-                            a6 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 48), a6);
-                            a7 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 56), a7);
+                            a0 = Vector256.Load(sum); a1 = Vector256.Load(sum + 8); a2 = Vector256.Load(sum + 16);
+                            a3 = Vector256.Load(sum + 24); a4 = Vector256.Load(sum + 32); a5 = Vector256.Load(sum + 40);
+                            a6 = Vector256.Load(sum + 48); a7 = Vector256.Load(sum + 56);
                         }
-                        var zero = Vector256<float>.Zero;
-                        Vector256.Max(a0, zero).Store(lanes); Vector256.Max(a1, zero).Store(lanes + 8);
-                        Vector256.Max(a2, zero).Store(lanes + 16); Vector256.Max(a3, zero).Store(lanes + 24);
-                        Vector256.Max(a4, zero).Store(lanes + 32); Vector256.Max(a5, zero).Store(lanes + 40);
-                        Vector256.Max(a6, zero).Store(lanes + 48); Vector256.Max(a7, zero).Store(lanes + 56);
-                    }
-                    else
-                    {
-                        // The dense kernel's scalar tail: product and sum rounded separately.
-                        for (int q = q0; q < q1; q++)
+                        if (u < _vecEnd)
                         {
-                            var w = Vector256.Create(wq[q]);
-                            float* x = xt + (long)input[q] * stride + s0;
-                            a0 += w * Vector256.Load(x); a1 += w * Vector256.Load(x + 8);
-                            a2 += w * Vector256.Load(x + 16); a3 += w * Vector256.Load(x + 24);
-                            a4 += w * Vector256.Load(x + 32); a5 += w * Vector256.Load(x + 40);
-                            a6 += w * Vector256.Load(x + 48); a7 += w * Vector256.Load(x + 56);
+                            // Absent inputs are zero rows of xt: their terms are exact no-ops, cheaper than a mispredicted branch.
+                            for (int q = q0; q < q1; q++)
+                            {
+                                var w = Vector256.Create(wq[q]);
+                                float* x = xt + (long)input[q] * stride + s0;
+                                a0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x), a0);
+                                a1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 8), a1);
+                                a2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 16), a2);
+                                a3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 24), a3);
+                                a4 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 32), a4);
+                                a5 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 40), a5);
+                                a6 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 48), a6);
+                                a7 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x + 56), a7);
+                            }
                         }
-                        a0.Store(lanes); a1.Store(lanes + 8); a2.Store(lanes + 16); a3.Store(lanes + 24);
-                        a4.Store(lanes + 32); a5.Store(lanes + 40); a6.Store(lanes + 48); a7.Store(lanes + 56);
-                        for (int i = 0; i < inBlock; i++) lanes[i] = MathF.Max(lanes[i], 0);
+                        else
+                        {
+                            // The dense kernel's scalar tail: product and sum rounded separately.
+                            for (int q = q0; q < q1; q++)
+                            {
+                                var w = Vector256.Create(wq[q]);
+                                float* x = xt + (long)input[q] * stride + s0;
+                                a0 += w * Vector256.Load(x); a1 += w * Vector256.Load(x + 8);
+                                a2 += w * Vector256.Load(x + 16); a3 += w * Vector256.Load(x + 24);
+                                a4 += w * Vector256.Load(x + 32); a5 += w * Vector256.Load(x + 40);
+                                a6 += w * Vector256.Load(x + 48); a7 += w * Vector256.Load(x + 56);
+                            }
+                        }
+                        if (!last)
+                        {
+                            a0.Store(sum); a1.Store(sum + 8); a2.Store(sum + 16); a3.Store(sum + 24);
+                            a4.Store(sum + 32); a5.Store(sum + 40); a6.Store(sum + 48); a7.Store(sum + 56);
+                            continue;
+                        }
+                        if (u < _vecEnd)
+                        {
+                            var zero = Vector256<float>.Zero;
+                            Vector256.Max(a0, zero).Store(lanes); Vector256.Max(a1, zero).Store(lanes + 8);
+                            Vector256.Max(a2, zero).Store(lanes + 16); Vector256.Max(a3, zero).Store(lanes + 24);
+                            Vector256.Max(a4, zero).Store(lanes + 32); Vector256.Max(a5, zero).Store(lanes + 40);
+                            Vector256.Max(a6, zero).Store(lanes + 48); Vector256.Max(a7, zero).Store(lanes + 56);
+                        }
+                        else
+                        {
+                            a0.Store(lanes); a1.Store(lanes + 8); a2.Store(lanes + 16); a3.Store(lanes + 24);
+                            a4.Store(lanes + 32); a5.Store(lanes + 40); a6.Store(lanes + 48); a7.Store(lanes + 56);
+                            for (int i = 0; i < inBlock; i++) lanes[i] = MathF.Max(lanes[i], 0);
+                        }
+                        if (unitMajor)
+                        {
+                            for (int i = 0; i < Block; i += Lanes) Vector256.Load(lanes + i).Store(sum + i);
+                            for (int i = inBlock; i < Block; i++) sum[i] = 0;
+                            continue;
+                        }
+                        float* column = a + (long)s0 * Units + u;
+                        for (int i = 0; i < inBlock; i++) column[(long)i * Units] = lanes[i];
                     }
-                    if (unitMajor)
-                    {
-                        float* row = a + (long)u * stride + s0;
-                        for (int i = 0; i < Block; i += Lanes) Vector256.Load(lanes + i).Store(row + i);
-                        for (int i = inBlock; i < Block; i++) row[i] = 0;
-                        continue;
-                    }
-                    float* column = a + (long)s0 * Units + u;
-                    for (int i = 0; i < inBlock; i++) column[(long)i * Units] = lanes[i];
                 }
             }
         }
@@ -215,16 +280,27 @@ internal sealed unsafe class AliveLayer
         var negLr = Vector256.Create(-lr);
         var absMask = Vector256.Create(0x7FFFFFFF).AsSingle();
         var signBit = Vector256.Create(unchecked((int)0x80000000)).AsSingle();
-        fixed (int* input = _input)
+        int tiles = Tiles(stride);
+        fixed (int* tileStart = _tileStart, input = _input)
         fixed (float* w = _w, v = _v, g = _g)
         {
+            // The gradients, tile of inputs by tile (each tile's rows of xt stay in the core's L1 cache).
+            for (int tile = 0; tile < tiles; tile++)
+                for (int u = 0; u < Units; u++)
+                {
+                    int q0 = tileStart[u * (tiles + 1) + tile], q1 = tileStart[u * (tiles + 1) + tile + 1];
+                    if (q0 == q1) continue;
+                    float* d = dzt + (long)u * stride;
+                    int q = q0;
+                    if (stride == Block)
+                        for (; q + Lanes <= q1; q += Lanes) Dots8(d, xt, input + q).Store(g + q);
+                    Dots(d, stride, xt, input, q, q1, g + q);
+                }
+            // The step, unit by unit over its compact entries.
             for (int u = 0; u < Units; u++)
             {
                 int q0 = _start[u], q1 = _start[u + 1];
                 if (q0 == q1) continue;
-                // Gradients through memory only where eight-entry groups cannot take them in registers.
-                int from = stride == Block && u < _vecEnd ? q0 + (q1 - q0) / Lanes * Lanes : q0;
-                Dots(dzt + (long)u * stride, stride, xt, input, from, q1, g + (from - q0));
                 if (u >= _vecEnd)
                 {
                     // The dense kernel's scalar tail (units past the last full vector): unfused.
@@ -232,7 +308,7 @@ internal sealed unsafe class AliveLayer
                     {
                         float wi = w[q];
                         penalty += l1 * (double)MathF.Abs(wi) + 0.5 * l2 * (double)wi * wi;
-                        float gi = g[q - q0];
+                        float gi = g[q];
                         gi += l1 * Sign(wi) + l2 * wi;
                         float vi = mu * v[q] + gi;
                         v[q] = vi;
@@ -240,12 +316,10 @@ internal sealed unsafe class AliveLayer
                     }
                     continue;
                 }
-                // Fused, as the dense kernel's vector lanes: eight entries at a time (their gradients reduced in registers
-                // when the batch is one block), then one at a time.
+                // Fused, as the dense kernel's vector lanes: eight entries at a time, then one at a time.
                 var sumAbs = Vector256<float>.Zero;
                 var sumSq = Vector256<float>.Zero;
                 int e = q0;
-                float* d = dzt + (long)u * stride;
                 for (; e + Lanes <= q1; e += Lanes)
                 {
                     var wi = Vector256.Load(w + e);
@@ -253,8 +327,7 @@ internal sealed unsafe class AliveLayer
                         Vector256.Equals(wi, Vector256<float>.Zero), Vector256<float>.Zero, (wi & signBit) | Vector256<float>.One);
                     sumAbs += wi & absMask;
                     sumSq = Vector256.FusedMultiplyAdd(wi, wi, sumSq);
-                    var gq = stride == Block ? Dots8(d, xt, input + e) : Vector256.Load(g + e - q0);
-                    var gi = Vector256.FusedMultiplyAdd(vl1, sign, Vector256.FusedMultiplyAdd(vl2, wi, gq));
+                    var gi = Vector256.FusedMultiplyAdd(vl1, sign, Vector256.FusedMultiplyAdd(vl2, wi, Vector256.Load(g + e)));
                     var vi = Vector256.FusedMultiplyAdd(vmu, Vector256.Load(v + e), gi);
                     vi.Store(v + e);
                     Vector256.FusedMultiplyAdd(negLr, vi, wi).Store(w + e);
@@ -265,7 +338,7 @@ internal sealed unsafe class AliveLayer
                     float wi = w[e];
                     penalty += l1 * (double)MathF.Abs(wi) + 0.5 * l2 * (double)wi * wi;
                     float sign = wi == 0 ? 0 : (BitConverter.SingleToInt32Bits(wi) < 0 ? -1 : 1);
-                    float gi = MathF.FusedMultiplyAdd(l1, sign, MathF.FusedMultiplyAdd(l2, wi, g[e - q0]));
+                    float gi = MathF.FusedMultiplyAdd(l1, sign, MathF.FusedMultiplyAdd(l2, wi, g[e]));
                     float vi = MathF.FusedMultiplyAdd(mu, v[e], gi);
                     v[e] = vi;
                     w[e] = MathF.FusedMultiplyAdd(-lr, vi, wi);

@@ -34,10 +34,10 @@ internal sealed class StackedState : IDisposable
     /// A trial's first layer trains from its alive structure once a pruning event leaves less than this fraction of it
     /// alive (<see cref="SparseTraining.Auto"/>): below it the sparse kernels beat the dense ones (bench/fusion --rates).
     /// </summary>
-    internal static double SparseBelow = 0.28;
+    internal static double SparseBelow = 0.4;
 
     /// <summary>The same for the second layer (its sparse products against libtorch's dense ones).</summary>
-    internal static double SparseBelow2 = 0.35;
+    internal static double SparseBelow2 = 0.5;
 
     public StackedState(Tensor[] weights, Tensor[] biases, Tensor[] masks, IReadOnlyList<FusedTrial> trials, Device device,
         bool forceTensorOps = false, SparseTraining sparse = SparseTraining.Auto)
