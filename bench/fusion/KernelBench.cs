@@ -16,7 +16,8 @@ internal static unsafe class KernelBench
         const int inputs = 784, units = 300, batch = 64, steps = 100;
         var rng = new Random(1);
         var ids = Enumerable.Range(0, rows.Rows).Select(i => (long)i).OrderBy(_ => rng.Next()).ToArray();
-        var batches = Enumerable.Range(0, steps).Select(s => { var b = new SparseBatch(); b.Fill(rows, ids, s * batch, batch); return b; }).ToArray();
+        var batches = Enumerable.Range(0, steps)
+            .Select(s => { var b = new SparseBatch(); b.Fill(rows, ids, s * batch, batch); return b; }).ToArray();
         var w = GC.AllocateArray<float>(inputs * units, pinned: true); var v = GC.AllocateArray<float>(inputs * units, pinned: true);
         var mask = GC.AllocateArray<byte>(inputs * units, pinned: true);
         var bias = GC.AllocateArray<float>(units, pinned: true); var a = GC.AllocateArray<float>(batch * units, pinned: true);
@@ -57,8 +58,8 @@ internal static unsafe class KernelBench
                 });
                 var empty = new SparseBatch();
                 empty.Fill(rows, ids, 0, 0);
-                double denseU = Time(_ => SparseKernels.GradientStep(empty.ColStart, empty.ColRow, empty.ColValue, inputs, pdz, units, pw, pv,
-                    pm, 1e-4f, 0, 0.05f, 0.9f));
+                double denseU = Time(_ => SparseKernels.GradientStep(empty.ColStart, empty.ColRow, empty.ColValue, inputs, pdz, units,
+                    pw, pv, pm, 1e-4f, 0, 0.05f, 0.9f));
                 block.Fill(empty);
                 double sparseU = Time(_ => alive.GradientStep(block.X, block.Stride, dzt, 1e-4f, 0, 0.05f, 0.9f));
                 Console.WriteLine($"alive {fraction,5:F2}: forward dense {denseF:F4} sparse {sparseF:F4} (fill {fill:F4}) ms; " +

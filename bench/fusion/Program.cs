@@ -6,7 +6,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // usage: fusion-bench [--widths 1,4,8,16] [--threads 1] [--epochs 5] [--sgemm] [--rates 0.5,0.7,0.9,0.98]
-//        [--sparse auto|off|always] [--below 0.28] [--below2 0.35] [--kernels [--alive 1,0.5,0.1]]
+//        [--sparse auto|off|always] [--below 0.4] [--below2 0.5] [--kernels [--alive 1,0.5,0.1]]
 var argv = args.ToList();
 string Opt(string name, string fallback) { int i = argv.IndexOf(name); return i >= 0 && i + 1 < argv.Count ? argv[i + 1] : fallback; }
 int threads = int.Parse(Opt("--threads", "1"));
@@ -14,8 +14,9 @@ int epochs = int.Parse(Opt("--epochs", "5"));
 var widths = Opt("--widths", "1,4,8,16").Split(',').Select(int.Parse).ToArray();
 // --sparse off: the dense kernels throughout (the code before exact sparse training); always: sparse from the first step.
 var sparse = Enum.Parse<SparseTraining>(Opt("--sparse", "auto"), ignoreCase: true);
-if (argv.Contains("--below")) StackedState.SparseBelow = double.Parse(Opt("--below", "0.35"), System.Globalization.CultureInfo.InvariantCulture);
-if (argv.Contains("--below2")) StackedState.SparseBelow2 = double.Parse(Opt("--below2", "0.35"), System.Globalization.CultureInfo.InvariantCulture);
+var invariant = System.Globalization.CultureInfo.InvariantCulture;
+if (argv.Contains("--below")) StackedState.SparseBelow = double.Parse(Opt("--below", "0.4"), invariant);
+if (argv.Contains("--below2")) StackedState.SparseBelow2 = double.Parse(Opt("--below2", "0.5"), invariant);
 torch.set_num_threads(threads);
 
 if (argv.Contains("--sgemm"))

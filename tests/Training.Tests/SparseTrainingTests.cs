@@ -116,13 +116,15 @@ public sealed class SparseTrainingTests : IDisposable
         Assert.Equal(Group.Length, sparse.Select(o => o.Report!.Epochs[^1].Loss).Distinct().Count());
     }
 
-    [Fact]
-    public void Other_widths_and_a_partial_last_batch_train_sparsely_to_the_same_floats()
+    [Theory]
+    [InlineData(48)]
+    [InlineData(100)]
+    public void Other_widths_and_batch_sizes_train_sparsely_to_the_same_results(int batchSize)
     {
-        // Widths that are not multiples of the kernels' 8 lanes or 64-sample blocks, and 2,000 samples in batches of 48
-        // (a last batch of 32).
+        // Widths that are not multiples of the kernels' 8 lanes, and batches smaller and larger than their 64-sample blocks:
+        // of 2,000 samples in batches of 48 the last holds 32; in batches of 100, each batch's second block holds 36.
         var group = new[] { Small("l1", 1e-4, 0.9, hidden: [203, 37]), Small("l2", 1e-3, 0.95, "magnitude", hidden: [203, 37]) }
-            .Select(s => s with { Params = s.Params with { BatchSize = 48 } }).ToArray();
+            .Select(s => s with { Params = s.Params with { BatchSize = batchSize } }).ToArray();
         var (dense, densePaths) = Train(group, SparseTraining.Off);
         var (sparse, sparsePaths) = Train(group, SparseTraining.Always);
         for (int i = 0; i < group.Length; i++)

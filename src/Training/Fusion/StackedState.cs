@@ -358,7 +358,8 @@ internal sealed class StackedState : IDisposable
                     {
                         int count = Math.Min(AliveLayer.Block, rows.Rows - first);
                         AliveLayer.Transpose(a + ((long)t * rows.Rows + first) * units, count, units, a1t, _evalBlock.Stride);
-                        second.Forward(a1t, _evalBlock.Stride, count, Pointer(_b[1]) + (long)t * h2, a2p + ((long)t * rows.Rows + first) * h2);
+                        second.Forward(a1t, _evalBlock.Stride, count, Pointer(_b[1]) + (long)t * h2,
+                            a2p + ((long)t * rows.Rows + first) * h2);
                     }
                     continue;
                 }
