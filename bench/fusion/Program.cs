@@ -13,10 +13,15 @@ int threads = int.Parse(Opt("--threads", "1"));
 int epochs = int.Parse(Opt("--epochs", "5"));
 var widths = Opt("--widths", "1,4,8,16").Split(',').Select(int.Parse).ToArray();
 // --sparse off: the dense kernels throughout (the code before exact sparse training); always: sparse from the first step.
-var sparse = Enum.Parse<SparseTraining>(Opt("--sparse", "auto"), ignoreCase: true);
 var invariant = System.Globalization.CultureInfo.InvariantCulture;
-if (argv.Contains("--below")) StackedState.SparseBelow = double.Parse(Opt("--below", "0.4"), invariant);
-if (argv.Contains("--below2")) StackedState.SparseBelow2 = double.Parse(Opt("--below2", "0.5"), invariant);
+var sparse = Opt("--sparse", "auto") switch
+{
+    "off" => SparseTraining.Off,
+    "always" => SparseTraining.Always,
+    _ => SparseTraining.Auto,
+};
+if (argv.Contains("--below")) sparse = sparse with { FirstBelow = double.Parse(Opt("--below", "0.4"), invariant) };
+if (argv.Contains("--below2")) sparse = sparse with { SecondBelow = double.Parse(Opt("--below2", "0.5"), invariant) };
 torch.set_num_threads(threads);
 
 if (argv.Contains("--sgemm"))

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using Sweep.Training.Fusion;
 using Sweep.Training.Models;
 using TorchSharp;
@@ -97,20 +98,52 @@ public sealed class SparseTrainingTests : IDisposable
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Sparse_training_computes_the_dense_paths_floats(bool fromFirstStep)
+    [InlineData("auto")]
+    [InlineData("always")]
+    [InlineData("first")]
+    [InlineData("second")]
+    public void Sparse_training_computes_what_the_dense_path_computes(string mode)
     {
-        var mode = fromFirstStep ? SparseTraining.Always : SparseTraining.Auto;
+        Assert.SkipUnless(Avx2.IsSupported && Fma.IsSupported, "the CPU kernels need AVX2 and FMA");
+        var sparseMode = mode switch
+        {
+            "auto" => SparseTraining.Auto,
+            "always" => SparseTraining.Always,
+            "first" => new SparseTraining(1, 0, FromStart: true),    // the first layer alive, the second dense
+            _ => new SparseTraining(0, 1, FromStart: true),          // the first layer dense, the second alive
+        };
         var (dense, densePaths) = Train(Group, SparseTraining.Off);
-        var (sparse, sparsePaths) = Train(Group, mode);
+        var (sparse, sparsePaths) = Train(Group, sparseMode);
         for (int i = 0; i < Group.Length; i++)
         {
             Assert.Null(dense[i].Error);
             Assert.Null(sparse[i].Error);
+            Assert.Equal([-1L, -1L], dense[i].SparseFrom!);
             AssertSameReports(dense[i].Report!, sparse[i].Report!);
             AssertSameModels(densePaths[i], sparsePaths[i]);
         }
+        // Which layers trained sparsely, and from when: on their own once a pruning event left under 40 % (first layer)
+        // or 50 % (second) alive; at rate 0.5 neither ever does.
+        long[][] expected = mode switch
+        {
+            "always" => Group.Select(_ => new[] { 0L, 0L }).ToArray(),
+            "first" => Group.Select(_ => new[] { 0L, -1L }).ToArray(),
+            "second" => Group.Select(_ => new[] { -1L, 0L }).ToArray(),
+            _ => [],
+        };
+        if (mode != "auto") Assert.Equal(expected, sparse.Select(o => o.SparseFrom!).ToArray());
+        else
+            for (int i = 0; i < Group.Length; i++)
+            {
+                var from = sparse[i].SparseFrom!;
+                if (Group[i].Params.PruneRate <= 0.5) Assert.Equal([-1L, -1L], from);
+                else
+                {
+                    // Events every 10 steps: the second layer (50 %) enters no later than the first (40 %).
+                    Assert.All(from, f => Assert.True(f > 0 && f % 10 == 0 || f == 44, $"entered at step {f}"));
+                    Assert.True(from[1] <= from[0], $"second layer at {from[1]}, first at {from[0]}");
+                }
+            }
         // The group learned something (chance is 0.1; 98 % pruned within 44 steps costs accuracy), and its trials differ.
         Assert.All(sparse, o => Assert.True(o.Report!.Accuracy > 0.25, $"accuracy {o.Report!.Accuracy}"));
         Assert.Equal(Group.Length, sparse.Select(o => o.Report!.Epochs[^1].Loss).Distinct().Count());
@@ -119,12 +152,16 @@ public sealed class SparseTrainingTests : IDisposable
     [Theory]
     [InlineData(48)]
     [InlineData(100)]
+    [InlineData(200)]
     public void Other_widths_and_batch_sizes_train_sparsely_to_the_same_results(int batchSize)
     {
+        Assert.SkipUnless(Avx2.IsSupported && Fma.IsSupported, "the CPU kernels need AVX2 and FMA");
         // Widths that are not multiples of the kernels' 8 lanes, and batches smaller and larger than their 64-sample blocks:
-        // of 2,000 samples in batches of 48 the last holds 32; in batches of 100, each batch's second block holds 36.
+        // of 2,000 samples in batches of 48 the last holds 32; in batches of 100, each batch's second block holds 36; of
+        // 2,050 in batches of 200, the last holds 50, one block of four.
         var group = new[] { Small("l1", 1e-4, 0.9, hidden: [203, 37]), Small("l2", 1e-3, 0.95, "magnitude", hidden: [203, 37]) }
-            .Select(s => s with { Params = s.Params with { BatchSize = batchSize } }).ToArray();
+            .Select(s => s with { Params = s.Params with { BatchSize = batchSize }, TrainLimit = batchSize == 200 ? 2_050 : 2_000 })
+            .ToArray();
         var (dense, densePaths) = Train(group, SparseTraining.Off);
         var (sparse, sparsePaths) = Train(group, SparseTraining.Always);
         for (int i = 0; i < group.Length; i++)

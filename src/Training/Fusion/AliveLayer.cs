@@ -15,11 +15,12 @@ namespace Sweep.Training.Fusion;
 /// inputs, the gradient of (j, u) is the dot product of the input's and the unit's columns over the samples. Work is
 /// proportional to the alive entries (the dense kernels' is to the nonzero pixels times all units).
 /// </para>
-/// The forward's floats are the dense kernel's own, bit for bit (<see cref="SparseKernels.Forward"/>): each pre-activation
-/// sums the same nonzero terms in the same order with the same fused or unfused operations (a pruned weight's term and
-/// an absent pixel's term are exact no-ops there). The weight gradient sums the same products in another order (lanes
-/// over samples, then across lanes), so weights differ from the dense path's by float rounding; the optimizer step is
-/// the dense kernel's arithmetic.
+/// For the first layer (stored input-major) the forward's floats are the dense kernel's own, bit for bit
+/// (<see cref="SparseKernels.Forward"/>): each pre-activation sums the same nonzero terms in the same order with the same
+/// fused or unfused operations (a pruned weight's term and an absent pixel's term are exact no-ops there), and the
+/// optimizer step is the dense kernel's arithmetic. The weight gradient sums the same products in another order (lanes
+/// over samples, then across lanes), so weights differ from the dense path's by float rounding. The second layer's
+/// dense path is libtorch's products, whose summation order is its own: there the alive kernels agree to rounding.
 /// </summary>
 internal sealed unsafe class AliveLayer
 {
@@ -265,6 +266,10 @@ internal sealed unsafe class AliveLayer
                 }
             }
         }
+        // Unit-major: the blocks past the samples are zero too (the next layer's products run over the whole stride).
+        int written = (count + Block - 1) / Block * Block;
+        if (unitMajor && written < stride)
+            for (int u = 0; u < Units; u++) new Span<float>(a + (long)u * stride + written, stride - written).Clear();
     }
 
     /// <summary>
@@ -456,15 +461,16 @@ internal sealed unsafe class AliveLayer
 }
 
 /// <summary>
-/// The inputs of a block of samples stored input-major ([inputs, stride], zero where a sample has no such pixel), with
-/// which inputs are nonzero in some sample: what <see cref="AliveLayer.Forward"/> reads. Filled from a batch's CSC
-/// (training) or a dataset's CSR rows (evaluation); only the rows written last time are cleared.
+/// The inputs of a block of samples stored input-major ([inputs, stride], zero where a sample has no such pixel): what
+/// <see cref="AliveLayer.Forward(float*, int, int, float*, float*)"/> reads for the first layer. Filled from a batch's CSC
+/// (training) or a dataset's CSR rows (evaluation); only the rows written last time are cleared. It also lends scratch
+/// buffers of the same stride (<see cref="Buffer"/>).
 /// </summary>
 internal sealed unsafe class InputBlock : IDisposable
 {
     public readonly int Inputs, Stride;
     public readonly float* X;
-    public readonly byte* Present;
+    private readonly byte* _present;
     private readonly List<int> _written = [];
 
     public InputBlock(int inputs, int samples)
@@ -473,7 +479,7 @@ internal sealed unsafe class InputBlock : IDisposable
         Stride = (samples + AliveLayer.Block - 1) / AliveLayer.Block * AliveLayer.Block;
         X = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)inputs * Stride * 4), 64);
         new Span<float>(X, inputs * Stride).Clear();
-        Present = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)inputs);
+        _present = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)inputs);
     }
 
     private void Clear()
@@ -481,7 +487,7 @@ internal sealed unsafe class InputBlock : IDisposable
         foreach (int j in _written)
         {
             new Span<float>(X + (long)j * Stride, Stride).Clear();
-            Present[j] = 0;
+            _present[j] = 0;
         }
         _written.Clear();
     }
@@ -496,7 +502,7 @@ internal sealed unsafe class InputBlock : IDisposable
             if (p0 == p1) continue;
             float* row = X + (long)j * Stride;
             for (int p = p0; p < p1; p++) row[batch.ColRow[p]] = batch.ColValue[p];
-            Present[j] = 1;
+            _present[j] = 1;
             _written.Add(j);
         }
     }
@@ -509,7 +515,7 @@ internal sealed unsafe class InputBlock : IDisposable
             for (int p = rows.Start[first + s]; p < rows.Start[first + s + 1]; p++)
             {
                 int j = rows.Column[p];
-                if (Present[j] == 0) { Present[j] = 1; _written.Add(j); }
+                if (_present[j] == 0) { _present[j] = 1; _written.Add(j); }
                 X[(long)j * Stride + s] = rows.Value[p];
             }
     }
@@ -534,6 +540,6 @@ internal sealed unsafe class InputBlock : IDisposable
     {
         foreach (var buffer in _buffers) System.Runtime.InteropServices.NativeMemory.AlignedFree(buffer);
         System.Runtime.InteropServices.NativeMemory.AlignedFree(X);
-        System.Runtime.InteropServices.NativeMemory.Free(Present);
+        System.Runtime.InteropServices.NativeMemory.Free(_present);
     }
 }

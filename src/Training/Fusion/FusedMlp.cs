@@ -19,7 +19,11 @@ public sealed record FusedTrial(TrialSettings Settings, Action<EpochRecord>? OnE
     string? SaveModelPath = null);
 
 /// <summary>How one trial of a fused group ended: a report, or the exception that ended it (diverged, cancelled).</summary>
-public sealed record FusedOutcome(TrialReport? Report, Exception? Error);
+public sealed record FusedOutcome(TrialReport? Report, Exception? Error)
+{
+    /// <summary>The step from which each of the first two layers trained from its alive structure (−1: never; fused mlp only).</summary>
+    internal long[]? SparseFrom { get; init; }
+}
 
 /// <summary>
 /// Trains K mlp trials that share everything but (regularizer, λ, prune rate, method, temperature) as one batched
@@ -34,7 +38,7 @@ internal static class FusedMlp
     private static readonly string[] Names = [.. new MlpFamily().LayerNames(2)];
 
     public static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions options, bool tensorOps = false,
-        SparseTraining sparse = SparseTraining.Auto)
+        SparseTraining? sparse = null)
     {
         var first = trials[0].Settings;
         int k = trials.Count;
@@ -110,7 +114,7 @@ internal static class FusedMlp
                             for (int i = 0; i < weights.Length; i++)
                                 if (pruners[t].PruneToSparsity(weights[i][t], masks[i][t], sparsity, pruneGenerators[t]) > 0)
                                     state.MaskChanged(i, t);
-                            state.Restructure(t);
+                            state.Restructure(t, step);
                         }
                     }
                 }
@@ -156,7 +160,7 @@ internal static class FusedMlp
                 catch (Exception e) { outcomes[t] = new FusedOutcome(null, e); continue; }
             }
             outcomes[t] = new FusedOutcome(new TrialReport(accuracy, final.WeightSparsity, final.NodeSparsity, final.Layers,
-                epochs[t], total.Elapsed.TotalSeconds, device.ToString()), null);
+                epochs[t], total.Elapsed.TotalSeconds, device.ToString()), null) { SparseFrom = state.SparseFrom(t) };
         }
         foreach (var g in pruneGenerators) g.Dispose();
         return outcomes.Select(o => o!).ToArray();

@@ -56,7 +56,7 @@ public static class FusedTraining
     /// device-independent tensor path (the GPU's) on the CPU too.
     /// </summary>
     internal static FusedOutcome[] Run(IReadOnlyList<FusedTrial> trials, TrainingOptions? options, bool tensorOps,
-        SparseTraining sparse = SparseTraining.Auto)
+        SparseTraining? sparse = null)
     {
         if (trials.Count == 0) return [];
         foreach (var t in trials) t.Settings.Validate();
@@ -64,7 +64,9 @@ public static class FusedTraining
         if (trials.Any(t => Key(t.Settings) != key))
             throw new ArgumentException("fused trials must share model, data, training, schedule and seed");
         options ??= new TrainingOptions();
-        return tensorOps || sparse != SparseTraining.Auto
+        if ((tensorOps || sparse is not null) && ModelFamilies.Get(trials[0].Settings.Params.Model) is not MlpFamily)
+            throw new ArgumentException("the tensor path and sparse training choices are the fused mlp trainer's");
+        return tensorOps || sparse is not null
             ? FusedMlp.Run(trials, options, tensorOps, sparse)
             : ModelFamilies.Get(trials[0].Settings.Params.Model).Train(trials, options);
     }

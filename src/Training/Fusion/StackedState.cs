@@ -30,20 +30,13 @@ internal sealed class StackedState : IDisposable
     private readonly AliveLayer?[] _alive2;
     private InputBlock? _block, _evalBlock;
 
-    /// <summary>
-    /// A trial's first layer trains from its alive structure once a pruning event leaves less than this fraction of it
-    /// alive (<see cref="SparseTraining.Auto"/>): below it the sparse kernels beat the dense ones (bench/fusion --rates).
-    /// </summary>
-    internal static double SparseBelow = 0.4;
-
-    /// <summary>The same for the second layer (its sparse products against libtorch's dense ones).</summary>
-    internal static double SparseBelow2 = 0.5;
-
     public StackedState(Tensor[] weights, Tensor[] biases, Tensor[] masks, IReadOnlyList<FusedTrial> trials, Device device,
-        bool forceTensorOps = false, SparseTraining sparse = SparseTraining.Auto)
+        bool forceTensorOps = false, SparseTraining? sparse = null)
     {
         _cpu = device.type == DeviceType.CPU && !forceTensorOps && Avx2.IsSupported && Fma.IsSupported;
-        _sparse = _cpu ? sparse : SparseTraining.Off;
+        _sparse = _cpu ? sparse ?? SparseTraining.Auto : SparseTraining.Off;
+        _sparseFrom = new long[trials.Count, 2];
+        for (int t = 0; t < trials.Count; t++) _sparseFrom[t, 0] = _sparseFrom[t, 1] = -1;
         _alive1 = new AliveLayer?[trials.Count];
         _alive2 = new AliveLayer?[trials.Count];
         // Optimizer state only when there are steps to take (0-epoch trials only evaluate); the CPU path never stores
@@ -71,12 +64,17 @@ internal sealed class StackedState : IDisposable
         _fc2W = Enumerable.Range(0, _k).Select(t => _w[1][t]).ToArray();
         _fc2G = training ? Enumerable.Range(0, _k).Select(t => _gw[1][t]).ToArray() : [];
         if (_cpu && training) _views = new BatchViews(this, _batch);
-        if (training && _sparse == SparseTraining.Always)
-            for (int t = 0; t < _k; t++) Restructure(t);
+        if (training && _sparse.FromStart)
+            for (int t = 0; t < _k; t++) Restructure(t, 0, force: true);
     }
 
-    /// <summary>Whether trial t's first layer trains from its alive structure.</summary>
-    public bool TrainsSparsely(int t) => _alive1[t] is not null;
+    private readonly long[,] _sparseFrom;
+
+    /// <summary>
+    /// The step after which each of trial t's two hidden-side layers (fc1, fc2) has trained from its alive structure
+    /// (0: from the start), −1 where it never has.
+    /// </summary>
+    public long[] SparseFrom(int t) => [_sparseFrom[t, 0], _sparseFrom[t, 1]];
 
     /// <summary>
     /// Trial t's alive structures written back into the dense tensors (weights and momentum): before anything reads or
@@ -94,26 +92,30 @@ internal sealed class StackedState : IDisposable
     }
 
     /// <summary>
-    /// After trial t's pruning event (its dense tensors current, see <see cref="WriteBack"/>): its first layer enters or
-    /// rebuilds its alive structure when few enough weights are left alive.
+    /// After trial t's pruning event at <paramref name="step"/> (its dense tensors current, see <see cref="WriteBack"/>):
+    /// each of its first two layers enters or rebuilds its alive structure when few enough of its weights are left alive.
     /// </summary>
-    public unsafe void Restructure(int t)
+    public void Restructure(int t, long step) => Restructure(t, step, force: false);
+
+    private void Restructure(int t, long step, bool force)
     {
-        if (_sparse == SparseTraining.Off || _vw[0].numel() == 0) return;
-        Restructure(t, 0, ref _alive1[t], SparseBelow);
-        Restructure(t, 1, ref _alive2[t], SparseBelow2);
+        if (_vw[0].numel() == 0) return;
+        Restructure(t, step, 0, ref _alive1[t], _sparse.FirstBelow, force);
+        Restructure(t, step, 1, ref _alive2[t], _sparse.SecondBelow, force);
     }
 
-    private unsafe void Restructure(int t, int layer, ref AliveLayer? structure, double below)
+    private unsafe void Restructure(int t, long step, int layer, ref AliveLayer? structure, double below, bool force)
     {
         long per = _w[layer].numel() / _k;
         byte* mask = BytePointer(_maskBytes[layer]) + t * per;
-        if (structure is null && _sparse == SparseTraining.Auto)
+        if (below <= 0) return;
+        if (structure is null && !force)
         {
             long alive = 0;
             for (long i = 0; i < per; i++) alive += mask[i] != 0 ? 1 : 0;
             if (alive >= below * per) return;
         }
+        if (structure is null) _sparseFrom[t, layer] = step;
         // The first layer is stored input-major ([inputs, units]), the second unit-major ([units, inputs]).
         structure ??= layer == 0
             ? new AliveLayer((int)_w[0].shape[1], (int)_units[0], inputMajor: true)
@@ -449,15 +451,20 @@ internal sealed class StackedState : IDisposable
     private static extern IntPtr THSTensor_data(IntPtr handle);
 }
 
-/// <summary>Which trials' first layers train from their alive structures (<see cref="AliveLayer"/>).</summary>
-internal enum SparseTraining
+/// <summary>
+/// When a trial's layers train from their alive structures (<see cref="AliveLayer"/>): once a pruning event leaves less
+/// than <see cref="FirstBelow"/> of its first layer alive (<see cref="SecondBelow"/> of its second), or from the first
+/// step (<see cref="FromStart"/>). Below the defaults the alive kernels beat the dense ones on the CPU
+/// (bench/fusion/run --kernels, --rates).
+/// </summary>
+internal sealed record SparseTraining(double FirstBelow, double SecondBelow, bool FromStart = false)
 {
-    /// <summary>Once a pruning event leaves less than <see cref="StackedState.SparseBelow"/> of the layer alive.</summary>
-    Auto,
+    /// <summary>The trainer's choice.</summary>
+    public static readonly SparseTraining Auto = new(0.4, 0.5);
     /// <summary>Never: the dense kernels throughout (the reference the sparse path is compared with).</summary>
-    Off,
-    /// <summary>From the first step (tests: the sparse kernels on every pattern of alive entries).</summary>
-    Always,
+    public static readonly SparseTraining Off = new(0, 0);
+    /// <summary>Both layers from the first step (tests: the alive kernels on every pattern of alive entries).</summary>
+    public static readonly SparseTraining Always = new(1, 1, FromStart: true);
 }
 
 /// <summary>The CPU optimizer passes: one read of w, grad, momentum and mask, one write of w and momentum.</summary>
