@@ -21,12 +21,14 @@ internal static unsafe class CpuSelection
         var keys = ArrayPool<float>.Shared.Rent((int)n);
         try
         {
+            // Branch-free: a pruned entry is written and then overwritten (masks are random-looking after the first event,
+            // and a mispredicted branch per entry cost more than the store).
             int alive = 0;
             for (int i = 0; i < n; i++)
             {
-                if (m[i] == 0) continue;
                 index[alive] = i;
-                magnitude[alive++] = MathF.Abs(w[i]);
+                magnitude[alive] = MathF.Abs(w[i]);
+                alive += m[i] != 0 ? 1 : 0;
             }
             int take = (int)Math.Min(k, alive);
             if (take <= 0) return 0;
