@@ -180,4 +180,46 @@ public sealed class PruningTests
         Assert.Equal(0, pruner.PruneToSparsity(weight, mask, 0.4, generator)); // below current sparsity: nothing
         Assert.Equal(500, mask.count_nonzero().item<long>());
     }
+
+    [Fact]
+    public void The_radix_selection_picks_the_quickselects_set_and_leaves_straddling_ties_to_it()
+    {
+        var rng = new Random(3);
+        for (int round = 0; round < 40; round++)
+        {
+            int n = rng.Next(2, 20_000), take = rng.Next(1, n);
+            // Continuous keys of both signs (Gumbel keys are), a few exact zeros of both signs among them.
+            var keys = Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-30, 30)))).ToArray();
+            keys[rng.Next(n)] = -0f;
+            var (radixKeys, radixIndex) = ((float[])keys.Clone(), Enumerable.Range(0, n).ToArray());
+            var (quickKeys, quickIndex) = ((float[])keys.Clone(), Enumerable.Range(0, n).ToArray());
+            CpuSelection.SelectLargest(radixKeys, radixIndex, n, take);
+            CpuSelection.QuickSelect(quickKeys, quickIndex, n, take);
+            Assert.Equal(quickIndex.Take(take).Order(), radixIndex.Take(take).Order());
+            for (int p = 0; p < n; p++) Assert.Equal(keys[radixIndex[p]], radixKeys[p]);   // keys moved with their entries
+        }
+        // Ties that fit inside the cut are taken whole; ties that straddle it (which of them go is the quickselect's
+        // choice), NaN keys and ±0 straddling it are left to the quickselect, with nothing moved.
+        float[] tied = [3, 1, 2, 2, 2, 0];
+        var whole = ((float[])tied.Clone(), Enumerable.Range(0, 6).ToArray());
+        Assert.True(CpuSelection.RadixSelect(whole.Item1, whole.Item2, 6, 4));
+        Assert.Equal([0, 2, 3, 4], whole.Item2.Take(4).Order());
+        foreach (var (keys, take) in new[] { (tied, 3), (new float[] { 1, float.NaN, 0 }, 1), (new float[] { 1, -0f, 0f, -1 }, 2) })
+        {
+            var (k, i) = ((float[])keys.Clone(), Enumerable.Range(0, keys.Length).ToArray());
+            Assert.False(CpuSelection.RadixSelect(k, i, keys.Length, take));
+            Assert.Equal(Enumerable.Range(0, keys.Length), i);
+        }
+    }
+
+    [Fact]
+    public void Counting_a_masks_alive_entries_matches_libtorch()
+    {
+        using var generator = new Generator(9, torch.CPU);
+        foreach (long n in new long[] { 1, 7, 8, 235_200, 1_000_003 })
+        {
+            using var mask = torch.rand(new long[] { n }, generator: generator).gt(0.37).to(ScalarType.Float32);
+            Assert.Equal(mask.count_nonzero().item<long>(), CpuSelection.CountNonzero(mask));
+        }
+    }
 }

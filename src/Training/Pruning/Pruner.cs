@@ -31,7 +31,9 @@ public abstract class Pruner
     public long PruneToSparsity(Tensor weight, Tensor mask, double sparsity, Generator generator)
     {
         if (!Prunes) return 0;
-        long alive = mask.count_nonzero().item<long>();
+        long alive = mask.device_type == DeviceType.CPU && mask.dtype == ScalarType.Float32 && mask.is_contiguous()
+            ? CpuSelection.CountNonzero(mask)
+            : mask.count_nonzero().item<long>();
         long k = PruningSchedule.EntriesToPrune(alive, mask.numel(), sparsity);
         return Prune(weight, mask, k, generator);
     }
