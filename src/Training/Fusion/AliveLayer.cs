@@ -381,36 +381,22 @@ internal sealed unsafe class AliveLayer
         return Avx.Permute2x128(h0123, h4567, 0x20) + Avx.Permute2x128(h0123, h4567, 0x31);
     }
 
-    /// <summary>g[q − q0] = Σ_s d[s] · xt[input[q], s] for one unit's entries q0..q1 (d: the unit's row of dzt).</summary>
+    /// <summary>
+    /// g[q − q0] = Σ_s d[s] · xt[input[q], s] for one unit's entries q0..q1 (d: the unit's row of dzt), one at a time: the
+    /// entries <see cref="Dots8"/> does not take. Two accumulators as there (for one block, the same sums).
+    /// </summary>
     private static void Dots(float* d, int stride, float* xt, int* input, int q0, int q1, float* g)
     {
-        if (stride == Block)
-        {
-            // One block of samples: the unit's gradients stay in registers.
-            Vector256<float> d0 = Vector256.Load(d), d1 = Vector256.Load(d + 8), d2 = Vector256.Load(d + 16),
-                d3 = Vector256.Load(d + 24), d4 = Vector256.Load(d + 32), d5 = Vector256.Load(d + 40),
-                d6 = Vector256.Load(d + 48), d7 = Vector256.Load(d + 56);
-            for (int q = q0; q < q1; q++)
-            {
-                float* x = xt + (long)input[q] * Block;
-                var s0 = Vector256.Multiply(d0, Vector256.Load(x));
-                var s1 = Vector256.Multiply(d1, Vector256.Load(x + 8));
-                s0 = Vector256.FusedMultiplyAdd(d2, Vector256.Load(x + 16), s0);
-                s1 = Vector256.FusedMultiplyAdd(d3, Vector256.Load(x + 24), s1);
-                s0 = Vector256.FusedMultiplyAdd(d4, Vector256.Load(x + 32), s0);
-                s1 = Vector256.FusedMultiplyAdd(d5, Vector256.Load(x + 40), s1);
-                s0 = Vector256.FusedMultiplyAdd(d6, Vector256.Load(x + 48), s0);
-                s1 = Vector256.FusedMultiplyAdd(d7, Vector256.Load(x + 56), s1);
-                g[q - q0] = Vector256.Sum(s0 + s1);
-            }
-            return;
-        }
         for (int q = q0; q < q1; q++)
         {
             float* x = xt + (long)input[q] * stride;
-            var s0 = Vector256<float>.Zero;
-            for (int i = 0; i < stride; i += Lanes) s0 = Vector256.FusedMultiplyAdd(Vector256.Load(d + i), Vector256.Load(x + i), s0);
-            g[q - q0] = Vector256.Sum(s0);
+            Vector256<float> s0 = default, s1 = default;
+            for (int i = 0; i < stride; i += 2 * Lanes)
+            {
+                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(d + i), Vector256.Load(x + i), s0);
+                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(d + i + Lanes), Vector256.Load(x + i + Lanes), s1);
+            }
+            g[q - q0] = Vector256.Sum(s0 + s1);
         }
     }
 

@@ -80,15 +80,16 @@ internal sealed class StackedState : IDisposable
     /// Trial t's alive structures written back into the dense tensors (weights and momentum): before anything reads or
     /// prunes them (a pruning event, the per-epoch measurement, saving).
     /// </summary>
-    public unsafe void WriteBack(int t)
+    public void WriteBack(int t)
     {
-        var layers = new[] { _alive1[t], _alive2[t] };
-        for (int i = 0; i < layers.Length; i++)
-        {
-            if (layers[i] is not { } s) continue;
-            long per = _w[i].numel() / _k;
-            s.WriteBack(Pointer(_w[i]) + t * per, Pointer(_vw[i]) + t * per);
-        }
+        WriteBack(t, 0, _alive1[t]);
+        WriteBack(t, 1, _alive2[t]);
+    }
+
+    private unsafe void WriteBack(int t, int layer, AliveLayer? structure)
+    {
+        long per = _w[layer].numel() / _k;
+        structure?.WriteBack(Pointer(_w[layer]) + t * per, Pointer(_vw[layer]) + t * per);
     }
 
     /// <summary>

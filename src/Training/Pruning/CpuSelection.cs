@@ -82,6 +82,9 @@ internal static unsafe class CpuSelection
         return n - zeros;
     }
 
+    /// <summary>The radix select's digits (shift, bits), most significant first.</summary>
+    private static readonly (int Shift, int Bits)[] RadixDigits = [(21, 11), (10, 11), (0, 10)];
+
     /// <summary>A key's bits mapped so that unsigned order is float order (−0 as +0).</summary>
     private static uint Ordered(float key)
     {
@@ -99,7 +102,7 @@ internal static unsafe class CpuSelection
         Span<int> histogram = stackalloc int[2048];
         uint prefix = 0, prefixMask = 0;
         int remaining = take;   // how many of the largest are still to be found among keys matching the prefix
-        foreach (var (shift, bits) in new[] { (21, 11), (10, 11), (0, 10) })
+        foreach (var (shift, bits) in RadixDigits)
         {
             histogram.Clear();
             uint binMask = (1u << bits) - 1;
