@@ -4,6 +4,7 @@
 set -uo pipefail
 REPO="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 source "$REPO/scripts/compat-root.sh"
+SWEEP_ROOT_EXTRA="$SWEEP_TEST_PACKAGES"   # the processes it starts (redis-server, python3, …) inside the root too
 # The manifest validator's npm packages (pinned by its lock file), installed before entering the root: node_modules is
 # plain JavaScript, and the host's npm may trust registry proxies that the root's CA bundle does not; the root retries.
 sweep_npm_ci() {
@@ -23,7 +24,7 @@ if ! command -v redis-server >/dev/null 2>&1; then
   command -v redis-server >/dev/null 2>&1 || echo "warning: redis-server is not installed; the cluster tests will fail"
 fi
 
-# The Kubernetes manifest tests run kubectl (kustomize) and node inside the root (SWEEP_ROOT_PACKAGES).
+# The Kubernetes manifest tests run kubectl (kustomize) and node inside the root (SWEEP_TEST_PACKAGES).
 for tool in kubectl node; do
   command -v $tool >/dev/null 2>&1 || echo "warning: $tool is not installed; the Deployment tests will fail"
 done

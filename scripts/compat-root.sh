@@ -4,11 +4,16 @@
 # concurrent commands never disturb each other and nothing needs cleaning up. See README "Debian 13 root".
 
 SWEEP_ROOT_DIR="${SWEEP_ROOT_DIR:-/var/cache/sweep/debian13}"
-# Everything the code runs as a process must exist inside the root too (redis-server for the cluster tests,
-# kubectl, node and npm for the Kubernetes manifest tests, python3 for the Python client's tests, chromium and a font for
-# the dashboard's browser test).
-SWEEP_ROOT_PACKAGES="libicu76,libssl3t64,ca-certificates,libstdc++6,libgomp1,redis-server,procps,kubernetes-client,nodejs,npm,python3,chromium,fonts-dejavu-core"
-SWEEP_ROOT_MARKER="$SWEEP_ROOT_DIR/.sweep-root-ready"
+# What a sweep needs inside the root: .NET's own libraries and libtorch's OpenMP. Nothing else, so that a user's first
+# `./sweep run` on a fresh machine waits only for these.
+SWEEP_ROOT_PACKAGES="libicu76,libssl3t64,ca-certificates,libstdc++6,libgomp1"
+# What the tests run as processes besides (./test.sh sets SWEEP_ROOT_EXTRA to it before entering the root):
+# redis-server for the cluster tests, kubectl, node and npm for the Kubernetes manifest tests, python3 for the Python
+# client's tests, chromium and a font for the dashboard's browser test.
+SWEEP_TEST_PACKAGES="redis-server,procps,kubernetes-client,nodejs,npm,python3,chromium,fonts-dejavu-core"
+SWEEP_ROOT_EXTRA="${SWEEP_ROOT_EXTRA:-}"
+# One line per package installed in the root; the root is ready for a caller when every package it asks for is listed.
+SWEEP_ROOT_MARKER="$SWEEP_ROOT_DIR/.sweep-root-packages"
 
 sweep_host_libstdcxx_ok() {
   local lib
@@ -20,9 +25,21 @@ sweep_host_libstdcxx_ok() {
   return 1
 }
 
+# The packages this caller needs (the base and SWEEP_ROOT_EXTRA) that the root does not list yet.
+sweep_root_missing() {
+  local p
+  # A root made by an earlier release named its whole package set in one line.
+  if [ ! -f "$SWEEP_ROOT_MARKER" ] && [ -f "$SWEEP_ROOT_DIR/.sweep-root-ready" ]; then
+    sed -n 's/^packages=//p' "$SWEEP_ROOT_DIR/.sweep-root-ready" | tr ',' '\n' >"$SWEEP_ROOT_MARKER" 2>/dev/null || true
+  fi
+  for p in ${SWEEP_ROOT_PACKAGES//,/ } ${SWEEP_ROOT_EXTRA//,/ }; do
+    [ -f "$SWEEP_ROOT_MARKER" ] && grep -qxF "$p" "$SWEEP_ROOT_MARKER" && continue
+    echo "$p"
+  done
+}
+
 sweep_root_ensure() {
-  local want="packages=$SWEEP_ROOT_PACKAGES"
-  if [ -f "$SWEEP_ROOT_MARKER" ] && [ "$(cat "$SWEEP_ROOT_MARKER")" = "$want" ]; then return 0; fi
+  [ -z "$(sweep_root_missing)" ] && return 0
   if [ "$(id -u)" != 0 ]; then
     echo "sweep: this host's libstdc++ is too old for TorchSharp and making the Debian 13 root needs root (see README)" >&2
     exit 1
@@ -31,11 +48,13 @@ sweep_root_ensure() {
   exec 9>"$(dirname "$SWEEP_ROOT_DIR")/.lock"
   flock 9
   # Another process may have finished it while we waited for the lock.
-  if [ -f "$SWEEP_ROOT_MARKER" ] && [ "$(cat "$SWEEP_ROOT_MARKER")" = "$want" ]; then exec 9>&-; return 0; fi
+  local missing
+  missing="$(sweep_root_missing | tr '\n' ' ')"
+  if [ -z "${missing// /}" ]; then exec 9>&-; return 0; fi
   if [ ! -f "$SWEEP_ROOT_MARKER" ]; then
-    echo "sweep: creating the Debian 13 root at $SWEEP_ROOT_DIR (once, a minute or two)" >&2
+    echo "sweep: creating the Debian 13 root at $SWEEP_ROOT_DIR (once, about a minute)" >&2
     if ! command -v debootstrap >/dev/null 2>&1; then
-      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap) >&2
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap) >/dev/null 2>&1
     fi
     rm -rf "$SWEEP_ROOT_DIR"
     local log="$(dirname "$SWEEP_ROOT_DIR")/debootstrap.log"
@@ -47,7 +66,7 @@ sweep_root_ensure() {
       exit 1
     fi
   else
-    echo "sweep: updating the Debian 13 root at $SWEEP_ROOT_DIR ($SWEEP_ROOT_PACKAGES)" >&2
+    echo "sweep: adding to the Debian 13 root at $SWEEP_ROOT_DIR: $missing" >&2
   fi
   cp /etc/resolv.conf "$SWEEP_ROOT_DIR/etc/resolv.conf"
   if ! unshare --mount --propagation private /bin/bash -c '
@@ -55,12 +74,13 @@ sweep_root_ensure() {
       mount -t proc proc "$r/proc"; mount --rbind /dev "$r/dev"
       chroot "$r" /usr/bin/env DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin \
         bash -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $*" ' _ \
-      "$SWEEP_ROOT_DIR" ${SWEEP_ROOT_PACKAGES//,/ } >"$(dirname "$SWEEP_ROOT_DIR")/root-packages.log" 2>&1; then
+      "$SWEEP_ROOT_DIR" $missing >"$(dirname "$SWEEP_ROOT_DIR")/root-packages.log" 2>&1; then
     echo "sweep: installing packages into the Debian 13 root failed; see $(dirname "$SWEEP_ROOT_DIR")/root-packages.log" >&2
     tail -n 5 "$(dirname "$SWEEP_ROOT_DIR")/root-packages.log" >&2
     exit 1
   fi
-  echo "$want" >"$SWEEP_ROOT_MARKER"
+  local p
+  for p in $missing; do echo "$p"; done >>"$SWEEP_ROOT_MARKER"
   exec 9>&-
 }
 

@@ -83,6 +83,12 @@ public static class Program
         catch (ClusterUnreachableException e) { return Fail(1, e.Message); }
         catch (Sweep.Grains.SweepAccessDeniedException e) { return Fail(1, $"refused by the cluster: {e.Message}"); }
         catch (OperationCanceledException) { return Fail(130, "cancelled"); }
+        // A full disk, a read-only folder, a permission: the message names the file and the cause.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException
+            && Environment.GetEnvironmentVariable("SWEEP_DEBUG") is null)
+        {
+            return Fail(1, $"error: {e.Message}");
+        }
         catch (Exception e) when (Environment.GetEnvironmentVariable("SWEEP_DEBUG") is null)
         {
             return Fail(1, $"error: {e.GetType().Name}: {e.Message}");

@@ -101,7 +101,9 @@ public sealed record SiloSlots(
     [property: Id(1)] int Busy,
     [property: Id(2)] IReadOnlyDictionary<string, int> BusyBySweep,
     [property: Id(3)] int TrainingSlots,
-    [property: Id(4)] IReadOnlyList<string>? FusingModels = null)
+    [property: Id(4)] IReadOnlyList<string>? FusingModels = null,
+    [property: Id(5)] long Arrived = 0,
+    [property: Id(6)] int Waiting = 0)
 {
     /// <summary>Whether this silo trains trials of <paramref name="model"/> fused (several in one slot).</summary>
     public bool Fuses(string model) =>

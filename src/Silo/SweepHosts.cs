@@ -2,6 +2,7 @@ using Sweep.Training;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Configuration;
 using Sweep.Grains.Resilience;
 using Sweep.Grains.Slots;
@@ -82,8 +83,22 @@ public static class SweepHosts
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        if (Environment.GetEnvironmentVariable("SWEEP_DEBUG") is null)
+        {
+            // The terminal is the user's: one line per error, no stack traces.
+            builder.Services.AddSingleton<TerminalLog>();
+            builder.Logging.AddConsoleFormatter<OneLineConsoleFormatter, ConsoleFormatterOptions>();
+            builder.Logging.AddConsole(o =>
+            {
+                o.FormatterName = OneLineConsoleFormatter.Name;
+                o.LogToStandardErrorThreshold = LogLevel.Trace;
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
         builder.Logging.SetMinimumLevel(LogLevel.Error);
         int siloPort = SweepSiloOptions.FreeTcpPort(), gatewayPort = SweepSiloOptions.FreeTcpPort();
         var options = new SweepSiloOptions

@@ -121,6 +121,12 @@ public sealed class TrialSlotPool : IDisposable
     public string DeviceKind { get; }
     public int Free => _places.CurrentCount;
     public int Busy => Capacity - Free;
+    private long _arrived;
+    private int _waiting;
+    /// <summary>Trials that ever asked this pool for a place (placement counts its own placements as arrived by it).</summary>
+    public long Arrived => Interlocked.Read(ref _arrived);
+    /// <summary>Trials waiting for a place.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     // Every pool of this process (a test cluster hosts several silos in one), observed by one gauge each.
     private static readonly ConcurrentDictionary<TrialSlotPool, string> Pools = new();
@@ -190,7 +196,10 @@ public sealed class TrialSlotPool : IDisposable
         // ConfigureAwait(false): the pool's bookkeeping must not depend on the calling grain's scheduler. A grain
         // activation that is gone (deactivated mid-wait, e.g. a duplicate after a silo's directory partition was lost)
         // never runs continuations queued to it, and a place released there would leak for good.
-        await _places.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _waiting);
+        Interlocked.Increment(ref _arrived);
+        try { await _places.WaitAsync(cancellationToken).ConfigureAwait(false); }
+        finally { Interlocked.Decrement(ref _waiting); }
         lock (_lock) _busyBySweep[sweepId] = _busyBySweep.GetValueOrDefault(sweepId) + 1;
         try
         {

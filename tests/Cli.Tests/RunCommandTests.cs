@@ -91,6 +91,25 @@ public sealed class RunCommandTests : IDisposable
                 foreign.Headers.Add("Origin", "http://attacker.example");
                 Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await http.SendAsync(foreign, ct)).StatusCode);
             }
+            // A sweep submitted through the API (same trials, another train limit) gets its own store, never the run's.
+            using (var post = new HttpRequestMessage(HttpMethod.Post, "api/sweeps")
+                   { Content = new StringContent(TinySpec.Replace("\"trainLimit\": 1000", "\"trainLimit\": 600")) })
+            {
+                var answer = await http.SendAsync(post, ct);
+                Assert.Equal(System.Net.HttpStatusCode.Created, answer.StatusCode);
+                string other = JsonDocument.Parse(await answer.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("id").GetString()!;
+                string path = $"api/sweeps/{Uri.EscapeDataString(other)}";
+                Assert.EndsWith("event: end\ndata: {}\n\n", await http.GetStringAsync($"{path}/events", ct));
+                var theirs = JsonDocument.Parse(await http.GetStringAsync($"{path}/trials", ct)).RootElement;
+                Assert.Equal(4, theirs.GetProperty("trials").GetArrayLength());
+                Assert.All(theirs.GetProperty("trials").EnumerateArray(), t => Assert.Equal(other, t.GetProperty("sweepId").GetString()));
+                Assert.Equal(4, File.ReadAllLines(Path.Combine(outDir, "api-sweeps", other, "trials.jsonl")).Length);
+            }
+            var ours = JsonDocument.Parse(await http.GetStringAsync($"api/sweeps/{id}/trials", ct)).RootElement;
+            Assert.Equal(4, ours.GetProperty("total").GetInt64());
+            var lines = File.ReadAllLines(Path.Combine(outDir, "trials.jsonl"));
+            Assert.Equal(4, lines.Length);
+            Assert.All(lines, l => Assert.Equal(id, JsonDocument.Parse(l).RootElement.GetProperty("sweepId").GetString()));
             // SIGTERM (as Ctrl+C) ends it cleanly: exit 0, the front table printed, the files written.
             Assert.Equal(0, Kill(process.Id, 15));
             await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(1), ct);

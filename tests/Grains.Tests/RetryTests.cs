@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Sweep.Training;
 using Sweep.Training.Data;
 using Sweep.Core.Models;
 using Sweep.Core.Search;
@@ -39,25 +41,25 @@ public sealed class RetryTests(ClusterFixture fixture) : IDisposable
             { "name": "retry", "dataset": { "images": "{{myImages}}", "labels": "{{myLabels}}" }, "maxAttempts": 3,
               "training": { "epochs": 1, "trainLimit": 500 }, "search": { "strategy": "grid", "space": { "pruneRate": [0.5] } } }
             """, null);
-        // The silo checks the files on submit, so they must vanish later: both slots are kept busy by a long sweep, the
-        // spec is submitted (checked, its trial waits for a slot), the file is deleted, then the long sweep is cancelled.
-        // Placement reads the silos' last advertised slots (each silo's view refreshes every second): wait until both
-        // look idle, or an earlier test's trials still counted busy can send both blocker trials to one silo.
-        var registry = fixture.Client.GetGrain<ISlotRegistryGrain>(0);
-        using (var idle = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
-            while ((await registry.GetSlotsAsync()).Values.Any(s => s.Busy > 0)) await Task.Delay(100, idle.Token);
-        await Task.Delay(TimeSpan.FromSeconds(1.5), TestContext.Current.CancellationToken);
-        var blocker = fixture.Client.GetGrain<ISweepCoordinatorGrain>($"blocker-{Guid.NewGuid():N}");
-        await blocker.SubmitAsync(SpecParser.Parse("""
-            { "name": "blocker", "training": { "epochs": 500, "trainLimit": 500 },
-              "search": { "strategy": "grid", "space": { "pruneRate": [0.5, 0.6] } } }
-            """, null), []);
-        using (var wait = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
-            while ((await blocker.GetRunningAsync(0, 10)).Count(t => t.Epoch >= 1) < 2) await Task.Delay(100, wait.Token);
+        // The silo checks the files on submit, so they must vanish later: every silo's one place is held by a trial
+        // that trains until released (straight through each silo's slot pool, so no placement or timing decides where),
+        // the spec is submitted (checked, its trial waits for a place), the file is deleted, then the places are freed.
+        var pools = fixture.Cluster.Silos.Select(s => fixture.Cluster.GetSiloServiceProvider(s.SiloAddress)
+            .GetRequiredService<TrialSlotPool>()).ToArray();
+        using var release = new CancellationTokenSource();
+        var hold = new TrialSettings { Params = new() { Epochs = 10_000 }, TrainLimit = 500 };
+        var holds = pools.Select(pool => Task.Run(async () =>
+        {
+            try { await pool.TrainAsync(hold, "hold", null, release.Token); }
+            catch (OperationCanceledException) { }
+        })).ToArray();
+        using (var wait = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+            while (pools.Any(p => p.Free > 0)) await Task.Delay(20, wait.Token);
         var coordinator = fixture.Client.GetGrain<ISweepCoordinatorGrain>($"{spec.Name}-{Guid.NewGuid():N}");
         await coordinator.SubmitAsync(spec, []);
         File.Delete(myImages);
-        await blocker.CancelAsync();
+        await release.CancelAsync();
+        await Task.WhenAll(holds);
 
         var result = await OnlyTrialAsync(coordinator);
         Assert.Equal(TrialStatus.Failed, result.Status);

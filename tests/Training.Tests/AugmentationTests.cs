@@ -62,8 +62,7 @@ public sealed class AugmentationTests
     {
         var plain = new TrialSettings
         {
-            // A gentle learning rate: this tiny network diverged now and then at the default 0.05.
-            Params = new() { Model = "vgg(4,M,8,M|16|bn|1)", PruneRate = 0.5, Epochs = 1, LearningRate = 0.01 },
+            Params = new() { Model = "vgg(4,M,8,M|16|bn|1)", PruneRate = 0.5, Epochs = 1 },
             TrainLimit = 1_000,
         };
         var augmented = plain with { Dataset = plain.Dataset with { Augment = true } };
@@ -72,9 +71,9 @@ public sealed class AugmentationTests
         var b = TrialRunner.Run(augmented, Cpu, cancellationToken: TestContext.Current.CancellationToken);
         var c = TrialRunner.Run(plain, Cpu, cancellationToken: TestContext.Current.CancellationToken);
 
-        // Same draws, same batches: equal up to the summation order of libtorch's threads (other tests run beside this one).
-        Assert.Equal(a.Epochs[0].Loss, b.Epochs[0].Loss, 1e-3 * a.Epochs[0].Loss);
-        Assert.Equal(a.Accuracy, b.Accuracy, 0.02);
+        // Same draws, same batches, same thread count: the same numbers, whatever other tests run beside this one.
+        Assert.Equal(a.Epochs[0].Loss, b.Epochs[0].Loss);
+        Assert.Equal(a.Accuracy, b.Accuracy);
         Assert.True(Math.Abs(a.Epochs[0].Loss - c.Epochs[0].Loss) > 1e-2 * c.Epochs[0].Loss,
             $"augmented loss {a.Epochs[0].Loss} vs plain {c.Epochs[0].Loss}");
         Assert.Null(Fusion.FusedTraining.Key(augmented with { Params = augmented.Params with { Model = "mlp" } }));

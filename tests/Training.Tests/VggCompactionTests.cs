@@ -161,7 +161,7 @@ public sealed class VggCompactionTests : IDisposable
         using var compaction = NodeCompaction.Compact(network);
         long width = compaction.ShapeAfter.Widths[layer];
         Assert.Equal(network.Layers[layer].Weight.shape[0] / 2 + 1, width);   // the alive half and the constant filter
-        Assert.NotEqual(VggNetwork.SafeChannels(width), width);
+        Assert.NotEqual(SafeConvolution.InputChannels(width), width);
         Assert.True(compaction.Layers[layer].ConstantUnit);
         using var x = rand(16, 3, side, side, generator: new Generator(3));
         Assert.True(MaxDifference(network, compaction.Network, x) <= 1e-4);
@@ -174,7 +174,7 @@ public sealed class VggCompactionTests : IDisposable
         // VggNetwork computes the others over zero channels appended up to such a width.
         for (int channels = 1; channels <= 70; channels++)
         {
-            if (VggNetwork.SafeChannels(channels) != channels) continue;
+            if (SafeConvolution.InputChannels(channels) != channels) continue;
             var g = new Generator((ulong)channels);
             using var scope = NewDisposeScope();
             var x = rand(2, channels, 6, 6, generator: g);

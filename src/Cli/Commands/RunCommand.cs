@@ -4,6 +4,7 @@ using Sweep.Core;
 using Sweep.Client;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Sweep.Cli.Output;
 using Sweep.Grains;
 using Sweep.Core.Models;
@@ -30,17 +31,13 @@ public static class RunCommand
         Telemetry otherwise goes wherever OTEL_EXPORTER_OTLP_ENDPOINT points (nothing is exported when it is unset).
         """;
 
-    private static bool SameData(RunDirectory dir, SweepSpec spec, string specPath)
+    /// <summary>Stops the embedded silo once the run has said why it ends: its complaints while it stops stay off the terminal.</summary>
+    private static async Task StopQuietlyAsync(IHost host)
     {
-        if (!File.Exists(dir.SpecPath) || !File.Exists(dir.TrialsPath)) return true;
-        try
-        {
-            var earlier = SpecParser.Parse(File.ReadAllText(dir.SpecPath), Path.GetDirectoryName(Path.GetFullPath(specPath)));
-            if (earlier.Dataset == spec.Dataset && earlier.TrainLimit == spec.TrainLimit) return true;
-        }
-        catch (SpecException) { }
-        Console.Error.WriteLine($"sweep: {dir.SpecPath} names another dataset or train limit: its trials are not reused");
-        return false;
+        host.Services.GetService<TerminalLog>()?.Mute();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try { await host.StopAsync(stop.Token); }
+        catch (OperationCanceledException) { }
     }
 
     public static async Task<int> RunAsync(IReadOnlyList<string> argv, CancellationToken cancellationToken)
@@ -65,20 +62,12 @@ public static class RunCommand
         // A dataset the trials cannot read is refused before anything starts (exit 2, naming the file).
         SpecData.Check(spec, plans);
         var dir = new RunDirectory(a.String("out") ?? Path.Combine("runs", spec.Name));
-        // Trial ids cover the trial parameters only: results from another dataset or train limit are not reusable.
-        var previous = SameData(dir, spec, specPath) ? dir.ReadTrials() : [];
-        // A spec that asks for models runs again the trials whose model is missing.
-        var withModels = previous.Where(r => !spec.SaveModels || (r.ModelPath is { } model && File.Exists(model)));
-        // The coordinator keeps the same results by the same rule; they are written first (the store, trials.jsonl, starts
-        // with them), so the folder never loses them.
-        var reusable = SweepBook.Reusable(plans, withModels, "");
-        // A resumed run keeps the id of the run whose results it keeps.
-        string sweepId = reusable.Count > 0
-            ? previous.First(r => r.TrialId == reusable[0].TrialId && r.Status == TrialStatus.Completed).SweepId
-            : SweepClient.NewSweepId(spec.Name);
-        var kept = reusable.Select(r => r with { SweepId = sweepId }).ToList();
-        dir.WriteSpec(spec);
-        dir.ResetTrials(kept);
+        // One run per folder: a second exits 2 naming the holder; the lock goes with this process.
+        using var folderLock = RunLock.Take(dir.Path);
+        // Completed, valid results of this plan are kept; every other result in the folder is set aside, never deleted.
+        var (resume, sweepId) = dir.Resume(spec, plans, SweepClient.NewSweepId(spec.Name),
+            Path.GetDirectoryName(Path.GetFullPath(specPath)), Console.Error);
+        var kept = resume.Kept.Select(r => r with { SweepId = sweepId }).ToList();
         if (kept.Count > 0)
             Console.Error.WriteLine(
                 $"sweep: {dir.Path}: keeping {kept.Count} completed trial(s), running the other {plans.Count - kept.Count}");
@@ -103,23 +92,31 @@ public static class RunCommand
             if (fuse is int f) o.FusionWidth = f;
             o.ModelsDirectory = dir.ModelsPath;
             o.ModelsPerSweep = false;
-        }, cancellationToken, resultsFile: _ => dir.TrialsPath,   // the sweep's result store is DIR/trials.jsonl itself
+        }, cancellationToken, resultsFile: id => dir.ResultsFile(id, sweepId),   // the run's own: DIR/trials.jsonl itself
             http: ui ? new SweepHttpOptions { Port = uiPort } : null);
         if (host.Services.GetService<SweepHttpService>()?.Url is { } url)
             Console.Error.WriteLine($"sweep: dashboard at {url}#/sweep/{Uri.EscapeDataString(sweepId)} (API at {url}api/sweeps)");
         await using var client = new SweepClient(host.Services.GetRequiredService<IClusterClient>());
         // nsga2 proposes most of its trials later: the earlier run's other completed results are offered for those too.
-        var keptIds = kept.Select(k => k.TrialId).ToHashSet(StringComparer.Ordinal);
         IReadOnlyList<TrialResult> offered = spec.Search.Strategy == SearchStrategy.Nsga2
-            ? [.. kept, .. withModels.Where(r => r.Status == TrialStatus.Completed && !keptIds.Contains(r.TrialId))
-                .Select(r => r with { SweepId = sweepId })]
+            ? [.. kept, .. resume.Offered.Select(r => r with { SweepId = sweepId })]
             : kept;
         await client.SubmitAsync(spec, offered, sweepId, CancellationToken.None);
         var progress = new ProgressLine();
         bool interrupted = false;
+        var store = host.Services.GetService<Sweep.Grains.Results.ISweepResultStore>() as Sweep.Grains.Results.FileResultStore;
         SweepStatus status;
         while (true)
         {
+            if (store?.Fault is { } fault)
+            {
+                // A full disk or a read-only folder: nothing more can be stored, so the run ends now, its stored lines intact.
+                progress.Finish();
+                string cause = fault.Cause.Replace($" : '{fault.Path}'", "", StringComparison.Ordinal);
+                Console.Error.WriteLine($"sweep: error: {fault.Path}: {cause}; the results stored before are intact");
+                await StopQuietlyAsync(host);
+                return 1;
+            }
             if (cancellationToken.IsCancellationRequested && !interrupted)
             {
                 // Ctrl+C: stop the trials; what finished is in trials.jsonl already.
@@ -135,7 +132,12 @@ public static class RunCommand
         progress.Finish();
 
         var front = await client.GetFrontAsync(sweepId, CancellationToken.None);
-        dir.WriteFronts(spec.Name, dir.ReadTrials(forPlot: true), front);
+        try { dir.WriteFronts(spec.Name, dir.ReadTrials(forPlot: true), front); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await StopQuietlyAsync(host);   // the error's one line is Program's to print
+            throw;
+        }
         if (ui && !interrupted)
         {
             Console.Error.WriteLine("sweep: finished; the dashboard stays up until Ctrl+C");

@@ -3,13 +3,15 @@ using System.Text;
 using System.Text.Json;
 using Sweep.Grains;
 using Sweep.Core.Models;
+using Sweep.Core.Search;
+using Sweep.Core.Sweeps;
 
 namespace Sweep.Cli.Output;
 
 /// <summary>
 /// A sweep's output folder: spec.json, trials.jsonl (one finished trial per line, appended as they finish),
-/// front.json and front.svg, and models/ when the spec saves models. Whole files are replaced atomically; a torn last
-/// line of trials.jsonl is ignored.
+/// front.json and front.svg, models/ when the spec saves models, and earlier/ for results the current plan does not use
+/// (docs/interface.md, "Resuming a run"). Whole files are replaced atomically; no result is ever deleted.
 /// </summary>
 public sealed class RunDirectory
 {
@@ -20,6 +22,9 @@ public sealed class RunDirectory
     public string PlotPath => System.IO.Path.Combine(Path, "front.svg");
     /// <summary>Where the embedded run saves trained models: models/TRIAL_ID.pt, each with its TRIAL_ID.json description.</summary>
     public string ModelsPath => System.IO.Path.Combine(Path, "models");
+    /// <summary>Results set aside: earlier/DATA_KEY/trials.jsonl (+ the spec.json they came with), earlier/rejected.jsonl.</summary>
+    public string EarlierPath => System.IO.Path.Combine(Path, "earlier");
+    public string RejectedPath => System.IO.Path.Combine(EarlierPath, "rejected.jsonl");
 
     public RunDirectory(string path)
     {
@@ -49,12 +54,134 @@ public sealed class RunDirectory
         return results;
     }
 
-    /// <summary>Starts trials.jsonl afresh with the trials being kept.</summary>
-    public void ResetTrials(IEnumerable<TrialResult> kept)
+    /// <summary>
+    /// Where the embedded run stores a sweep's results: the run's own sweep in trials.jsonl, any other (one submitted
+    /// through `--ui`'s API) in a folder of its own, api-sweeps/ID/trials.jsonl, never mixed with the run's.
+    /// </summary>
+    public string ResultsFile(string sweepId, string runSweepId) =>
+        sweepId == runSweepId ? TrialsPath : System.IO.Path.Combine(Path, "api-sweeps", SafeName(sweepId), "trials.jsonl");
+
+    // Letters, digits, '.', '_' and '-' as they are, anything else as '_'; never "." or "..".
+    private static string SafeName(string id)
+    {
+        var safe = new string(id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_').ToArray());
+        return safe.Length == 0 || safe.All(c => c == '.') ? "_" + safe : safe;
+    }
+
+    /// <summary>The folder's lines of results for one data key: trials.jsonl for the current one, else the set-aside file.</summary>
+    private string EarlierTrials(string key) => System.IO.Path.Combine(EarlierPath, key, "trials.jsonl");
+
+    private static List<StoredLine> ReadLines(string path)
+    {
+        var lines = new List<StoredLine>();
+        if (!File.Exists(path)) return lines;
+        int number = 0;
+        foreach (var text in File.ReadLines(path))
+        {
+            number++;
+            if (!string.IsNullOrWhiteSpace(text)) lines.Add(StoredLine.Parse(number, text));
+        }
+        return lines;
+    }
+
+    /// <summary>
+    /// Prepares the folder for <paramref name="spec"/>'s run: keeps in trials.jsonl the completed, valid results of its
+    /// planned trials (from trials.jsonl, or set aside earlier for the same data), sets every other result aside under
+    /// earlier/, and says so on <paramref name="log"/>, one line each. Writes spec.json. Returns the decision and the
+    /// sweep id the run goes on with (the kept results' own, or a new one).
+    /// </summary>
+    public (RunResume Resume, string SweepId) Resume(SweepSpec spec, IReadOnlyList<TrialPlan> plans, string newSweepId,
+        string? specDirectory, TextWriter log)
+    {
+        string key = DataKey(spec);
+        var current = ReadLines(TrialsPath);
+        if (current.Count > 0 && File.Exists(SpecPath) && EarlierKey(File.ReadAllText(SpecPath), specDirectory) is { } other
+            && other != key)
+        {
+            // Trained on another dataset or train limit: kept whole beside the spec that trained them.
+            string archive = EarlierTrials(other);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(archive)!);
+            File.Copy(SpecPath, System.IO.Path.Combine(System.IO.Path.GetDirectoryName(archive)!, "spec.json"), overwrite: true);
+            AppendNew(archive, current.Select(l => l.Text));
+            log.WriteLine($"sweep: {SpecPath} names another dataset or train limit: its {current.Count} result(s) are kept in "
+                + $"{archive} and not reused");
+            current = [];
+        }
+        string earlierFile = EarlierTrials(key);
+        var earlier = ReadLines(earlierFile);
+        bool Usable(TrialResult r) => !spec.SaveModels || (r.ModelPath is { } model && File.Exists(model));
+        var resume = RunResume.Decide(plans, TrialsPath, current, earlier, Usable);
+        string sweepId = resume.Kept.Count > 0 ? resume.Kept[0].SweepId : newSweepId;
+        if (sweepId.Length == 0) sweepId = newSweepId;
+
+        // Set aside first, then rewrite trials.jsonl: a kill between the two leaves a copy, never a loss.
+        if (resume.SetAside.Count > 0)
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(earlierFile)!);
+            WriteAtomically(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(earlierFile)!, "spec.json"), SpecText(spec));
+            AppendNew(earlierFile, resume.SetAside.Select(l => l.Text));
+            log.WriteLine($"sweep: {Path}: {resume.SetAside.Count} earlier result(s) this plan does not use are kept in {earlierFile}");
+        }
+        if (resume.Rejected.Count > 0)
+        {
+            Directory.CreateDirectory(EarlierPath);
+            AppendNew(RejectedPath, resume.Rejected.Select(r => r.Line.Text));
+            foreach (var r in resume.Rejected.Take(10))
+                log.WriteLine(r.Line.Result is null
+                    ? $"sweep: {r.File} line {r.Line.Number} is not a trial result (the line is kept in {RejectedPath})"
+                    : $"sweep: {r.File} line {r.Line.Number}: {r.Reason}; its trial runs again (the line is kept in {RejectedPath})");
+            if (resume.Rejected.Count > 10) log.WriteLine($"sweep: … and {resume.Rejected.Count - 10} more such line(s)");
+        }
+        WriteAtomically(TrialsPath, Lines(resume.Kept.Select(r => r with { SweepId = sweepId })));
+        if (resume.Returned.Count > 0)
+        {
+            var back = resume.Returned.Select(l => l.Text).ToHashSet(StringComparer.Ordinal);
+            WriteAtomically(earlierFile, Lines(earlier.Where(l => !back.Contains(l.Text)).Select(l => l.Text)));
+        }
+        WriteSpec(spec);
+        return (resume, sweepId);
+    }
+
+    /// <summary>The data a spec's trials train on (dataset and train limit) as a short key; trial ids do not cover it.</summary>
+    public static string DataKey(SweepSpec spec) =>
+        Hash(JsonSerializer.Serialize(new { spec.Dataset, spec.TrainLimit }, SweepJson.Options));
+
+    private static string? EarlierKey(string specText, string? specDirectory)
+    {
+        try { return DataKey(SpecParser.Parse(specText, specDirectory)); }
+        catch (SpecException) { return "spec-" + Hash(specText); }
+        catch (JsonException) { return "spec-" + Hash(specText); }
+    }
+
+    private static string Hash(string text) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12];
+
+    private static string Lines(IEnumerable<TrialResult> results) =>
+        Lines(results.Select(r => JsonSerializer.Serialize(r, SweepJson.Options)));
+
+    private static string Lines(IEnumerable<string> texts)
     {
         var text = new StringBuilder();
-        foreach (var r in kept) text.Append(JsonSerializer.Serialize(r, SweepJson.Options)).Append('\n');
-        WriteAtomically(TrialsPath, text.ToString());
+        foreach (var line in texts) text.Append(line).Append('\n');
+        return text.ToString();
+    }
+
+    /// <summary>Appends the lines the file does not hold yet, and flushes them to disk.</summary>
+    private static void AppendNew(string path, IEnumerable<string> texts)
+    {
+        var have = File.Exists(path) ? File.ReadLines(path).ToHashSet(StringComparer.Ordinal) : [];
+        var fresh = texts.Where(have.Add).ToList();
+        if (fresh.Count == 0) return;
+        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        if (stream.Position > 0)
+        {
+            // A last line without its newline (a write cut short) must not run into the first new one.
+            using var read = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            read.Position = read.Length - 1;
+            if (read.ReadByte() != '\n') stream.WriteByte((byte)'\n');
+        }
+        stream.Write(Encoding.UTF8.GetBytes(Lines(fresh)));
+        stream.Flush(flushToDisk: true);
     }
 
     /// <summary>
@@ -95,27 +222,43 @@ public sealed class RunDirectory
         stream.Flush(flushToDisk: true);
     }
 
-    public void WriteSpec(SweepSpec spec) =>
-        WriteAtomically(SpecPath, spec.Source ?? JsonSerializer.Serialize(spec, SweepJson.Indented));
+    public void WriteSpec(SweepSpec spec) => WriteAtomically(SpecPath, SpecText(spec));
+
+    private static string SpecText(SweepSpec spec) => spec.Source ?? JsonSerializer.Serialize(spec, SweepJson.Indented);
 
     /// <summary>front.json and its picture front.svg, from a sweep's trials and fronts.</summary>
     public void WriteFronts(string title, IReadOnlyList<TrialResult> trials, FrontReport front)
     {
         // Streamed: a front of tied trials can hold a whole sweep.
-        string temp = FrontPath + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        Replace(FrontPath, stream =>
         {
             JsonSerializer.Serialize(stream, front, SweepJson.Indented);
             stream.WriteByte((byte)'\n');
-        }
-        File.Move(temp, FrontPath, overwrite: true);
+        });
         WriteAtomically(PlotPath, FrontPlot.Svg(title, trials));
     }
 
-    private static void WriteAtomically(string path, string text)
+    private static void WriteAtomically(string path, string text) =>
+        Replace(path, stream => stream.Write(new UTF8Encoding(false).GetBytes(text)));
+
+    /// <summary>Replaces a file whole: written to a temporary file, flushed to disk, then renamed over it.</summary>
+    private static void Replace(string path, Action<Stream> write)
     {
         string temp = path + ".tmp";
-        File.WriteAllText(temp, text, new UTF8Encoding(false));
-        File.Move(temp, path, overwrite: true);
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception e)
+        {
+            File.Delete(temp);   // a full disk leaves no half-written file behind
+            if (e is IOException) throw new IOException(e.Message.Replace(temp, path, StringComparison.Ordinal), e);
+            throw;
+        }
     }
 }

@@ -15,6 +15,12 @@ public sealed class FileResultStore(Func<string, string> pathOf) : ISweepResultS
     private readonly Dictionary<string, SweepFile> _files = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
+    /// <summary>
+    /// The first write that failed for good (a full disk, a read-only or vanished folder, a permission), or null: the
+    /// embedded run ends on it (results stored before it stay intact; the failed append is cut off again).
+    /// </summary>
+    public IOFault? Fault { get; private set; }
+
     private sealed class SweepFile(string path)
     {
         public string Path { get; } = path;
@@ -32,9 +38,11 @@ public sealed class FileResultStore(Func<string, string> pathOf) : ISweepResultS
             if (results.Count == 0) return Task.FromResult(fresh);
             var ids = new HashSet<string>(StringComparer.Ordinal);
             var offsets = new List<long>();
+            long start = file.Offsets[^1];
             try
             {
-                using var stream = new FileStream(file.Path, FileMode.Append, FileAccess.Write, FileShare.Read);
+                // Unbuffered: a write the disk refuses throws here, not later while the stream is disposed.
+                using var stream = new FileStream(file.Path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
                 long at = stream.Position;
                 for (int i = 0; i < results.Count; i++)
                 {
@@ -48,9 +56,14 @@ public sealed class FileResultStore(Func<string, string> pathOf) : ISweepResultS
                 }
                 stream.Flush(flushToDisk: true);
             }
-            catch
+            catch (Exception e)
             {
                 _files.Remove(sweepId);   // indexed again on next use (a torn last line is truncated then)
+                if (e is IOException or UnauthorizedAccessException)
+                {
+                    Fault ??= new IOFault(file.Path, e.Message);
+                    CutBack(file.Path, start);
+                }
                 throw;
             }
             // Stored only once on disk.
@@ -58,6 +71,17 @@ public sealed class FileResultStore(Func<string, string> pathOf) : ISweepResultS
             file.Offsets.AddRange(offsets);
             return Task.FromResult(fresh);
         }
+    }
+
+    /// <summary>Cuts a failed append's partial line off again, so the file holds whole stored lines only.</summary>
+    private static void CutBack(string path, long length)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+            if (stream.Length > length) stream.SetLength(length);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }   // read-only: nothing was written
     }
 
     public Task<IReadOnlyList<TrialResult>> ReadAsync(string sweepId, long from, int max)
@@ -138,3 +162,6 @@ public sealed class FileResultStore(Func<string, string> pathOf) : ISweepResultS
         return file;
     }
 }
+
+/// <summary>A write that failed for good: the file and the cause as the system said it.</summary>
+public sealed record IOFault(string Path, string Cause);

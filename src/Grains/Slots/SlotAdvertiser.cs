@@ -16,7 +16,7 @@ public sealed class SlotAdvertiser(IGrainFactory grains, ILocalSiloDetails silo,
     protected override async Task TickAsync(CancellationToken stop)
     {
         await grains.GetGrain<ISlotRegistryGrain>(0).AdvertiseAsync(silo.SiloAddress.ToParsableString(),
-            new SiloSlots(pool.Capacity, pool.Busy, pool.BusyBySweep(), pool.Slots, pool.FusingModels));
+            new SiloSlots(pool.Capacity, pool.Busy, pool.BusyBySweep(), pool.Slots, pool.FusingModels, pool.Arrived, pool.Waiting));
         HasAdvertised = true;
     }
 }

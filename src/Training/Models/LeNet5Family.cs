@@ -65,9 +65,9 @@ public sealed class LeNet5Network : PrunableNetwork
     public override Tensor forward(Tensor x)
     {
         using var image = x.view(-1, 1, 28, 28);
-        using var c1 = conv1.forward(image).relu_();
+        using var c1 = SafeConvolution.Conv2d(image, conv1.weight!, conv1.bias, padding: 2).relu_();
         using var p1 = nn.functional.max_pool2d(c1, Pool);
-        using var c2 = conv2.forward(p1).relu_();
+        using var c2 = SafeConvolution.Conv2d(p1, conv2.weight!, conv2.bias).relu_();
         using var p2 = nn.functional.max_pool2d(c2, Pool);
         using var flat = p2.flatten(1);
         using var h1 = fc1.forward(flat).relu_();

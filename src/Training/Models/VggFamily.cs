@@ -49,7 +49,7 @@ public sealed class VggFamily : ModelFamily
 /// <summary>A VGG at its shape's widths.</summary>
 public sealed class VggNetwork : PrunableNetwork
 {
-    private readonly List<(Conv2d Conv, BatchNorm2d? Norm, bool PoolAfter, long PadInputs)> _features = [];
+    private readonly List<(Conv2d Conv, BatchNorm2d? Norm, bool PoolAfter)> _features = [];
     private readonly List<Linear> _classifier = [];
     private readonly IReadOnlyList<string> _names;
     private static readonly long[] Pool = [2, 2];
@@ -79,7 +79,7 @@ public sealed class VggNetwork : PrunableNetwork
                 norm = nn.BatchNorm2d(widths[w]);
                 register_module($"bn{w + 1}", norm);
             }
-            _features.Add((conv, norm, poolAfter, SafeChannels(channels) - channels));
+            _features.Add((conv, norm, poolAfter));
             channels = widths[w];
             w++;
         }
@@ -101,27 +101,6 @@ public sealed class VggNetwork : PrunableNetwork
         .. _classifier.Select((l, j) => new PrunableLayer(_names[_features.Count + j], l.weight!, l.bias, j == _classifier.Count - 1)),
     ];
 
-    /// <summary>
-    /// The channel count libtorch computes a float32 convolution's input right at on the CPU: itself when ≤ 16 or a
-    /// multiple of 16, else the next multiple of 16. The libtorch of TorchSharp 0.107 (oneDNN 3.7.1, jit:avx512_core)
-    /// computes float32 convolutions over inputs of more than 16 channels and not a multiple of 16 wrongly on this
-    /// project's AMD EPYC machines (errors of 0.4–2 on unit-scale data against a float64 reference, measured for 17–31,
-    /// 33, 63 and 65 channels; 1–16, 32, 48 and 64 are right to 1e-6; docs/algorithm.md).
-    /// </summary>
-    public static long SafeChannels(long channels) => channels <= 16 || channels % 16 == 0 ? channels : (channels + 15) / 16 * 16;
-
-    // A convolution over an input of an unsafe channel count, computed over zero channels appended to the input and zero
-    // kernel columns appended to the weight: the same sum, at a channel count libtorch gets right. Gradients reach the
-    // real weight through the concatenation.
-    private static Tensor PaddedConvolution(Conv2d conv, Tensor h, long padInputs)
-    {
-        var weight = conv.weight!;
-        var input = torch.cat([h, torch.zeros(h.shape[0], padInputs, h.shape[2], h.shape[3], h.dtype, h.device)], 1);
-        var zeros = torch.zeros(weight.shape[0], padInputs, weight.shape[2], weight.shape[3], weight.dtype, weight.device);
-        var kernel = torch.cat([weight, zeros], 1);
-        return nn.functional.conv2d(input, kernel, conv.bias, padding: [1, 1]);
-    }
-
     /// <summary>Each convolution's batch norm (null without batch norm), in order.</summary>
     internal IReadOnlyList<BatchNorm2d?> Norms => _features.Select(f => f.Norm).ToArray();
 
@@ -129,9 +108,9 @@ public sealed class VggNetwork : PrunableNetwork
     {
         using var scope = torch.NewDisposeScope();
         var h = x.view(-1, Shape.Input[0], Shape.Input[1], Shape.Input[2]);
-        foreach (var (conv, norm, poolAfter, padInputs) in _features)
+        foreach (var (conv, norm, poolAfter) in _features)
         {
-            h = padInputs > 0 && h.device_type == DeviceType.CPU ? PaddedConvolution(conv, h, padInputs) : conv.forward(h);
+            h = SafeConvolution.Conv2d(h, conv.weight!, conv.bias, padding: 1);
             if (norm is not null) h = norm.forward(h);
             h = h.relu_();
             if (poolAfter) h = nn.functional.max_pool2d(h, Pool);
