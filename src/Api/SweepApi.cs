@@ -55,6 +55,12 @@ public static class SweepApi
         catch (SpecException e) { return Error(400, $"sweep: {e.Message}"); }
         catch (ClusterUnreachableException e) { return Error(503, e.Message); }
         catch (OperationCanceledException) { return Results.Empty; }
+        // Kestrel refuses a body over its limit while the handler reads it: the answer is the API's one-line error.
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Error(413, $"sweep: spec: the request body is larger than the API's limit of {SweepApiServer.MaxBodyBytes >> 20} MiB");
+        }
+        catch (BadHttpRequestException e) { return Error(e.StatusCode, $"sweep: request: {e.Message}"); }
         catch (Exception e) when (e is TimeoutException or Orleans.Runtime.OrleansException)
         {
             return Error(503, $"the cluster did not answer: {e.Message}");
@@ -69,8 +75,7 @@ public static class SweepApi
         string body;
         using (var reader = new StreamReader(request.Body)) body = await reader.ReadToEndAsync(ct);
         if (string.IsNullOrWhiteSpace(body)) return Error(400, "sweep: spec: the request body is empty (send a spec's JSON)");
-        if (id is not null && (id.Length is 0 or > 200 || id.Any(c => char.IsControl(c) || c == '/')))
-            return Error(400, "sweep: id: must be 1–200 characters without '/' or control characters");
+        if (id is not null && SpecParser.IdProblem(id) is { } problem) return Error(400, $"sweep: id: {problem}");
         // Relative dataset paths resolve against the silo's working folder; the silo's data policy decides what may be read.
         var spec = SpecParser.Parse(body, null);
         string sweepId = await client.SubmitAsync(spec, null, id, ct);

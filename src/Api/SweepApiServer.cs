@@ -31,6 +31,9 @@ public sealed class SweepApiSettings
 /// <summary>The HTTP API and the dashboard over a cluster client: a small Kestrel app, started and stopped by its host.</summary>
 public sealed class SweepApiServer : IAsyncDisposable
 {
+    /// <summary>The largest request body the API reads (a spec is at most 1 MiB): a larger one is answered 413.</summary>
+    public const long MaxBodyBytes = 2 << 20;
+
     private readonly WebApplication _app;
 
     private SweepApiServer(WebApplication app, string url)
@@ -51,7 +54,7 @@ public sealed class SweepApiServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = 2 << 20;   // a spec is at most 1 MiB
+            k.Limits.MaxRequestBodySize = MaxBodyBytes;
             k.Listen(settings.Address, settings.Port, listen =>
             {
                 if (settings.Certificate is { } certificate) listen.UseHttps(certificate);

@@ -209,7 +209,15 @@ public sealed class SweepCoordinatorGrain(
             spec = limits.Value.Apply(spec, SearchSpace.PlannedTrials(spec, plans));
             var dataset = spec.Dataset;
             // File checks stat and, for gzip, stream through up to the size cap: off the grain's scheduler.
-            await Task.Run(() => { foreach (string file in DatasetReader.FilesOf(dataset)) DataPolicy.Current.Probe(file); });
+            await Task.Run(() =>
+            {
+                foreach (string file in DatasetReader.FilesOf(dataset)) DataPolicy.Current.Probe(file);
+                // Model size needs the images' shape and classes: the built-in set's are known, others are read.
+                var (input, classes) = dataset.Name is not null
+                    ? (SpecData.BuiltInInput, SpecData.BuiltInClasses)
+                    : SpecData.Check(spec, plans);
+                limits.Value.CheckModels(plans, input, classes);
+            });
             return (spec, plans);
         }
         catch (SpecException e)

@@ -41,6 +41,10 @@ public static class SweepHosts
         httpOverrides?.Invoke(http);
         string? httpProblem = http.Validate() ?? (http.Port is null ? null : http.CheckExposure(silo.TlsDirectory, security.ClientToken));
         if (httpProblem is not null) throw new ArgumentException(httpProblem);
+        if (silo.Redis is null && silo.SiloPort != silo.PrimarySiloPort && !Listening(silo.PrimarySiloPort, TimeSpan.FromSeconds(5)))
+            throw new ArgumentException(
+                $"no primary silo answers at 127.0.0.1:{silo.PrimarySiloPort}: a localhost cluster forms around its primary; "
+                + $"start it first (./sweep silo --port {silo.PrimarySiloPort}), give --primary PORT, or use --redis HOST:PORT");
         // One dataset policy per process: every dataset read of this silo (submit checks, trials) follows it.
         DataPolicy.Current = silo.DataPolicy();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = silo.ShutdownTimeout);
@@ -115,6 +119,29 @@ public static class SweepHosts
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
         return host;
+    }
+
+    /// <summary>Whether something accepts TCP connections on the loopback port, asked until <paramref name="within"/>.</summary>
+    private static bool Listening(int port, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            try
+            {
+                using var client = new System.Net.Sockets.TcpClient();
+                client.Connect(System.Net.IPAddress.Loopback, port);
+                return true;
+            }
+            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(250);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                return false;
+            }
+        }
     }
 
     private static void AddHttp(IServiceCollection services, SweepHttpOptions http, string? tlsDirectory) =>

@@ -9,6 +9,7 @@ using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
 using StackExchange.Redis;
+using Microsoft.Extensions.Logging;
 using Sweep.Grains;
 using Sweep.Grains.Resilience;
 using Sweep.Grains.Slots;
@@ -88,6 +89,10 @@ public static class SweepSiloExtensions
         silo.Services.AddSingleton<ISweepResultStore>(sp =>
             new RedisResultStore(() => Redis(redis), sp.GetRequiredService<IOptions<ClusterOptions>>()));
         silo.UseRedisReminderService(r => r.ConfigurationOptions = Redis(o.Redis));
+        // A Redis that lost the cluster's data stops the silo with one line instead of a membership loop.
+        silo.Services.AddSingleton(sp => new RedisDataWatch(() => Redis(redis), sp.GetRequiredService<IOptions<ClusterOptions>>(),
+            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<RedisDataWatch>>()));
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<RedisDataWatch>());
         return silo;
     }
 

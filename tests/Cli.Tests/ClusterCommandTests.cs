@@ -72,4 +72,28 @@ public sealed class ClusterCommandTests
         Assert.Equal(2, ui.ExitCode);
         Assert.Equal("sweep: --ui-port: must be a TCP port (0–65535), got -1", ui.Stderr.Trim());
     }
+
+    [Fact]
+    public async Task A_silo_without_a_primary_says_which_it_looked_for_in_one_line_within_seconds()
+    {
+        int port = FreePort(), primary = FreePort();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var outcome = await SweepProcess.RunAsync(
+            ["silo", "--port", port.ToString(), "--gateway", FreePort().ToString(), "--primary", primary.ToString(), "--health-port", "0"],
+            timeout: TimeSpan.FromMinutes(1));
+        Assert.Equal(2, outcome.ExitCode);
+        string line = Assert.Single(outcome.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal($"sweep: no primary silo answers at 127.0.0.1:{primary}: a localhost cluster forms around its primary; start it "
+            + $"first (./sweep silo --port {primary}), give --primary PORT, or use --redis HOST:PORT", line);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+    }
+
+    private static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
 }

@@ -284,6 +284,36 @@ public sealed class ApiTests(SecureCluster secure) : IClassFixture<SecureCluster
             $"window.sweepDash.ready && document.body.innerText.includes('{id}')", TimeSpan.FromSeconds(30)));
         await browser.ScreenshotAsync(Path.Combine(shots, "dashboard-list.png"));
     }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    [InlineData("*")]
+    [InlineData("..\\..\\x")]
+    [InlineData("a b")]
+    public async Task A_sweep_id_that_is_not_a_name_is_refused_with_400_and_one_line(string id)
+    {
+        using var http = Http(secure.Token);
+        using var content = new StringContent(Spec("ids", 1, 1));
+        var answer = await JsonAsync(await http.PostAsync($"api/sweeps?id={Uri.EscapeDataString(id)}", content), HttpStatusCode.BadRequest);
+        Assert.StartsWith("sweep: id: must ", answer.GetProperty("error").GetString());
+        Assert.DoesNotContain('\n', answer.GetProperty("error").GetString()!);
+    }
+
+    [Fact]
+    public async Task A_body_over_the_limit_is_answered_413_with_the_one_line_error()
+    {
+        using var http = Http(secure.Token);
+        // Expect: 100-continue, as curl sends for large bodies: the server answers before the body is sent, so the answer
+        // is read whole (a client that sends it all first may find the connection closed after 2 MiB).
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/sweeps")
+        {
+            Content = new StringContent(new string(' ', 3 << 20) + Spec("big", 1, 1)),
+        };
+        request.Headers.ExpectContinue = true;
+        var answer = await JsonAsync(await http.SendAsync(request), HttpStatusCode.RequestEntityTooLarge);
+        Assert.Equal("sweep: spec: the request body is larger than the API's limit of 2 MiB", answer.GetProperty("error").GetString());
+    }
 }
 
 /// <summary>The repository's root folder (the one with Sweep.sln), found upwards from the test binary.</summary>

@@ -131,4 +131,38 @@ public sealed class FailureTests
         Assert.Equal(12, done.Completed);
         await AssertEveryTrialExactlyOnceAsync(client, id, spec, cluster);
     }
+
+    [Fact]
+    public async Task Redis_restarted_empty_stops_every_silo_with_one_line_and_a_new_cluster_forms()
+    {
+        await using var cluster = new RealCluster();
+        for (int i = 0; i < 2; i++) cluster.StartSilo();
+        var client = await cluster.ClientAsync();
+        string id = await client.SubmitAsync(Spec("lost", epochs: 30));
+        // Both silos train (one place each): both are active, so both hold the cluster's mark.
+        await WaitAsync(client, id, s => s.Running >= 2, cluster);
+
+        // Redis without persistence killed and back, empty: the membership table and the sweep are gone.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        cluster.Redis.RestartEmpty();
+        foreach (var silo in cluster.Silos)
+        {
+            Assert.True(silo.WaitForExit(TimeSpan.FromSeconds(60)), $"{silo.Name} did not stop\n{cluster.Logs()}");
+            Assert.Equal(3, silo.ExitCode);
+            Assert.Contains("Redis lost this cluster's data (restarted without persistence, or flushed)", silo.Log);
+            // Orleans' membership update may fail a few times before the watch's next look, never for long.
+            int loops = silo.Log.Split('\n').Count(l => l.Contains("bad argument #1 to 'find'", StringComparison.Ordinal));
+            Assert.True(loops <= 10, $"{silo.Name} logged the membership error {loops} times\n{cluster.Logs()}");
+        }
+        var stopped = clock.Elapsed;
+
+        // Started again on the empty Redis, the silos form a new cluster that runs sweeps.
+        for (int i = 0; i < 2; i++) cluster.StartSilo();
+        await cluster.ReconnectAsync();
+        client = await cluster.ClientAsync();
+        string again = await client.SubmitAsync(Spec("again", epochs: 1));
+        var done = await WaitAsync(client, again, s => s.IsFinished, cluster);
+        Assert.Equal(12, done.Completed);
+        Assert.True(stopped < TimeSpan.FromSeconds(60), $"stopped after {stopped}");
+    }
 }

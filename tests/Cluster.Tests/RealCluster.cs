@@ -10,29 +10,45 @@ namespace Sweep.Cluster.Tests;
 /// <summary>A redis-server started on a free loopback port for one test, killed at the end.</summary>
 public sealed class RedisServer : IDisposable
 {
-    private readonly Process _process;
+    private Process _process;
     public int Port { get; }
     public string Address => $"127.0.0.1:{Port}";
 
     public RedisServer()
     {
         Port = RealCluster.FreePort();
+        _process = Start();
+    }
+
+    // Without persistence, as a Redis started without thinking of it runs.
+    private Process Start()
+    {
         var psi = new ProcessStartInfo("redis-server",
             ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        _process = Process.Start(psi) ?? throw new InvalidOperationException("redis-server did not start");
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("redis-server did not start");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (!Ping())
         {
-            if (DateTime.UtcNow > deadline || _process.HasExited)
+            if (DateTime.UtcNow > deadline || process.HasExited)
                 throw new InvalidOperationException($"redis-server on port {Port} did not answer");
             Thread.Sleep(50);
         }
+        return process;
+    }
+
+    /// <summary>SIGKILL, then a new redis-server on the same port: empty, as a Redis without persistence comes back.</summary>
+    public void RestartEmpty()
+    {
+        _process.Kill();
+        _process.WaitForExit(5000);
+        _process.Dispose();
+        _process = Start();
     }
 
     private bool Ping()
@@ -74,6 +90,10 @@ public sealed class SiloProcess : IDisposable
     public string Name { get; }
     public int GatewayPort { get; }
     public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Waits for the process to exit by itself; true when it did within <paramref name="timeout"/>.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
     public string Log { get { lock (_log) return _log.ToString(); } }
 
     [DllImport("libc", SetLastError = true)]

@@ -39,6 +39,35 @@ public sealed class DataPolicyTests : IDisposable
     }
 
     [Fact]
+    public void A_spec_naming_a_path_outside_the_roots_is_refused_in_the_same_words_whether_it_exists_or_not()
+    {
+        using (DataPolicy.Use(new DataPolicy([Root])))
+        {
+            string Refusal(string dataset) => Assert.Throws<Search.SpecException>(() => Search.SpecParser.Parse(
+                $$"""{ "name": "x", "dataset": {{dataset}}, "search": { "strategy": "grid", "space": { "pruneRate": [0.5] } } }""",
+                _dir)).Reason;
+            string ok = Path.Combine(Root, "ok.bin");
+            string[] refusals =
+            [
+                Refusal($$"""{ "images": "{{Path.Combine(Outside, "secret.bin")}}", "labels": "{{ok}}" }"""),
+                Refusal($$"""{ "images": "{{Path.Combine(Outside, "missing.bin")}}", "labels": "{{ok}}" }"""),
+                Refusal($$"""{ "images": "{{Outside}}", "labels": "{{ok}}" }"""),
+                Refusal($$"""{ "images": "/etc/shadow", "labels": "{{ok}}" }"""),
+                Refusal($$"""{ "images": "/etc/does-not-exist", "labels": "{{ok}}" }"""),
+                Refusal($$"""{ "cifar10": "/nonexistent-dir" }"""),
+                Refusal($$"""{ "cifar10": "{{Outside}}" }"""),
+            ];
+            string[] paths = [Path.Combine(Outside, "secret.bin"), Path.Combine(Outside, "missing.bin"), Outside, "/etc/shadow",
+                "/etc/does-not-exist", "/nonexistent-dir", Outside];
+            var words = refusals.Select((r, i) => r.Replace(paths[i], "PATH", StringComparison.Ordinal)).Distinct().ToArray();
+            Assert.Single(words);
+            Assert.Contains("outside this cluster's data roots", words[0]);
+            // Inside a root, a missing file is still said to be missing.
+            Assert.Contains("file not found", Refusal($$"""{ "images": "{{Path.Combine(Root, "none.bin")}}", "labels": "{{ok}}" }"""));
+        }
+    }
+
+    [Fact]
     public void A_symbolic_link_inside_a_root_that_points_outside_is_refused()
     {
         string link = Path.Combine(Root, "link.bin");

@@ -123,4 +123,36 @@ public sealed class SecurityLimitTests(ClusterFixture fixture)
         }
         Assert.Equal(1, most);
     }
+
+    [Theory]
+    [InlineData("{ \"family\": \"mlp\", \"hidden\": [65536, 65536] }", 64,
+        "has 4,347,133,962 parameters, more than this cluster's limit of 200,000,000 (Sweep:Limits:MaxModelParameters)")]
+    [InlineData("{ \"family\": \"vgg\", \"layers\": [2048, 2048], \"classifier\": [16], \"batchNorm\": true }", 256,
+        "would take about 19.32 GiB to train (batch 256), more than this cluster's limit of 8 GiB (Sweep:Limits:MaxTrialMemory)")]
+    public async Task An_oversized_model_is_refused_on_submit_naming_model_the_size_and_the_cap(string model, int batch, string reason)
+    {
+        // The first: 4.3 billion parameters (70 GB to train); the second: 63 million parameters whose activations at
+        // 28×28 without a pool take 19 GB for a batch of 256.
+        var spec = SpecParser.Parse($$"""
+            { "name": "big", "model": {{model}}, "training": { "epochs": 1, "batchSize": {{batch}} },
+              "search": { "strategy": "grid", "space": { "pruneRate": [0.5] } } }
+            """, null);
+        var refused = await Assert.ThrowsAsync<SweepRefusedException>(() => Coordinator($"big-{Guid.NewGuid():N}").SubmitAsync(spec, []));
+        Assert.Equal("model", refused.Field);
+        Assert.EndsWith(reason, refused.Reason);
+    }
+
+    [Fact]
+    public async Task A_client_without_the_cluster_key_may_not_call_the_management_grain()
+    {
+        var management = fixture.Client.GetGrain<IManagementGrain>(0);
+        Assert.NotEmpty(await management.GetHosts(onlyActive: true));   // with the key: the cluster's own call
+        using (TestCredentials.AsPlainClient())
+        {
+            var denied = await Assert.ThrowsAsync<SweepAccessDeniedException>(() => management.GetHosts(onlyActive: true));
+            Assert.Contains("IManagementGrain", denied.Message);
+            await Assert.ThrowsAsync<SweepAccessDeniedException>(() => management.ForceActivationCollection(TimeSpan.Zero));
+            await Assert.ThrowsAsync<SweepAccessDeniedException>(() => management.GetDetailedGrainStatistics());
+        }
+    }
 }

@@ -90,6 +90,6 @@ public static class SiloCommand
         {
             await host.RunAsync(cancellationToken);
         }
-        return 0;
+        return Environment.ExitCode;   // 0, or why the silo stopped itself (RedisDataWatch.ExitCode)
     }
 }

@@ -25,8 +25,31 @@ public sealed class DataPolicy
         _roots = roots?.Select(r => RealDirectory(r)).ToArray();
     }
 
-    /// <summary>The policy dataset reading follows in this process (default: any regular file, 2 GiB).</summary>
-    public static DataPolicy Current { get; set; } = new();
+    private static DataPolicy _process = new();
+    private static readonly AsyncLocal<DataPolicy?> Scoped = new();
+
+    /// <summary>
+    /// The policy dataset reading follows: this flow's (<see cref="Use"/>), else the process's, which setting replaces
+    /// (default: any regular file, 2 GiB).
+    /// </summary>
+    public static DataPolicy Current
+    {
+        get => Scoped.Value ?? _process;
+        set => _process = value;
+    }
+
+    /// <summary>Until disposed, this flow alone (a test beside others) follows <paramref name="policy"/>.</summary>
+    public static IDisposable Use(DataPolicy policy)
+    {
+        var before = Scoped.Value;
+        Scoped.Value = policy;
+        return new Restore(before);
+    }
+
+    private sealed class Restore(DataPolicy? before) : IDisposable
+    {
+        public void Dispose() => Scoped.Value = before;
+    }
 
     public long MaxBytes { get; }
 
@@ -119,11 +142,25 @@ public sealed class DataPolicy
         return read == 2 && probe[0] == 0x1f && probe[1] == 0x8b;
     }
 
+    /// <summary>
+    /// Null when a client may learn anything about <paramref name="full"/> (no roots, or inside a root both as written and
+    /// by real path), else the refusal: the same words whether the path exists or not, so no answer about a path
+    /// outside the roots (not found, a directory, a file) tells that it exists. Looks nothing up outside the roots.
+    /// </summary>
+    public string? Refusal(string full)
+    {
+        if (_roots is null) return null;
+        if (!Under(full) && !BuiltIn(full)) return OutsideRootsReason;
+        return RealPath(full) is { } real && !Under(real) && !BuiltIn(real) ? OutsideRootsReason : null;
+    }
+
     private DatasetRefusedException TooLarge(string path, string what) =>
         new(path, $"{what} than this silo's limit of {MaxBytes} bytes (Sweep:MaxDatasetBytes)");
 
-    private static DatasetRefusedException OutsideRoots(string path) =>
-        new(path, "is outside this cluster's data roots (Sweep:DataRoots); ask its operator where datasets go");
+    private const string OutsideRootsReason =
+        "is outside this cluster's data roots (Sweep:DataRoots); ask its operator where datasets go";
+
+    private static DatasetRefusedException OutsideRoots(string path) => new(path, OutsideRootsReason);
 
     private bool Under(string full) => _roots!.Any(root => IsUnder(full, root));
 

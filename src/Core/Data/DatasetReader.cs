@@ -148,4 +148,7 @@ public static class SpecData
 
     /// <summary>The images' shape of the built-in dataset (which lives with the silos, not the client).</summary>
     public static IReadOnlyList<int> BuiltInInput { get; } = [1, 28, 28];
+
+    /// <summary>The classes of the built-in dataset.</summary>
+    public const int BuiltInClasses = 10;
 }

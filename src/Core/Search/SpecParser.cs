@@ -204,6 +204,19 @@ public static partial class SpecParser
         return spec;
     }
 
+    /// <summary>
+    /// Null when <paramref name="id"/> may be a sweep id a client chose: the names' rule (letters, digits, '.', '_', '-';
+    /// not "." or "..") in 1–200 characters, since an id becomes a folder name (`export`, saved models); else why not.
+    /// </summary>
+    public static string? IdProblem(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (id is "." or "..") return $"must not be '{id}'";
+        return id.Length is >= 1 and <= 200 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')
+            ? null
+            : "must be 1–200 characters of letters, digits, '.', '_' and '-'";
+    }
+
     private static string ParseName(JsonElement e)
     {
         string name = Text(e, "name");
@@ -294,6 +307,8 @@ public static partial class SpecParser
         {
             throw new SpecException(field, $"invalid path {Shorten(e.GetRawText())}", ex);
         }
+        // On a silo with data roots, the roots judge a path before anything about it is looked up.
+        if (Data.DataPolicy.Current.Refusal(full) is { } refusal) throw new SpecException(field, $"{path} {refusal}");
         if (folder)
         {
             if (File.Exists(full)) throw new SpecException(field, $"{full}: is a file, not a folder");

@@ -53,6 +53,10 @@ public sealed class SweepCallFilter(IOptions<SweepSecurityOptions> options) : II
         // Grains assembly, or an Orleans extension such as grain management on a trial grain).
         bool ours = context.InterfaceMethod?.DeclaringType?.Assembly == Ours
             || context.TargetContext?.GrainInstance?.GetType().Assembly == OurGrains;
+        // Orleans' management grain lists every activation and can force collection: the cluster's own business.
+        if (context.InterfaceMethod?.DeclaringType == typeof(IManagementGrain) && !FromSilo(context))
+            throw new SweepAccessDeniedException(
+                $"{context.InterfaceName}.{context.MethodName} is internal to the cluster: clients may not call it");
         if (!ours || FromSilo(context)) return context.Invoke();
         var method = context.InterfaceMethod;
         if (method is null || method.DeclaringType?.Assembly != Ours

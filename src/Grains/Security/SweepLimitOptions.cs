@@ -1,6 +1,7 @@
 using Sweep.Core;
 using Sweep.Core.Models;
 using Sweep.Core.Search;
+using static System.FormattableString;
 
 namespace Sweep.Grains.Security;
 
@@ -20,6 +21,16 @@ public sealed class SweepLimitOptions : IValidatedOptions
     public double? MaxSlotShare { get; set; }
     /// <summary>The most trials one sweep may expand to (at most 100,000).</summary>
     public int? MaxTrials { get; set; }
+    /// <summary>
+    /// The most parameters a trial's model may have (default 200 million: VGG-16 has 15 million; an mlp of two hidden
+    /// layers of 65,536 units, 4.4 billion, would take 70 GB to train). Checked on submit, before anything is allocated.
+    /// </summary>
+    public long MaxModelParameters { get; set; } = 200_000_000;
+    /// <summary>
+    /// The most memory one trial's training may take by <see cref="ModelSize"/>'s estimate, in bytes (default 8 GiB:
+    /// two slots of this project's 24 GiB machines, or a share of an 80 GB GPU).
+    /// </summary>
+    public long MaxTrialMemory { get; set; } = 8L << 30;
 
     public string? Validate()
     {
@@ -28,6 +39,8 @@ public sealed class SweepLimitOptions : IValidatedOptions
         if (MaxSlotShare is { } s && !(s > 0 && s <= 1)) return $"Sweep:Limits:MaxSlotShare must be in (0, 1], got {s}";
         if (MaxTrials is < 1 or > SpecParser.MaxTrials)
             return $"Sweep:Limits:MaxTrials must be in [1, {SpecParser.MaxTrials}], got {MaxTrials}";
+        if (MaxModelParameters < 1) return $"Sweep:Limits:MaxModelParameters must be at least 1, got {MaxModelParameters}";
+        if (MaxTrialMemory < 1) return $"Sweep:Limits:MaxTrialMemory must be at least 1 byte, got {MaxTrialMemory}";
         return null;
     }
 
@@ -53,4 +66,26 @@ public sealed class SweepLimitOptions : IValidatedOptions
             MaxSlotShare = spec.MaxSlotShare ?? MaxSlotShare,
         };
     }
+
+    /// <summary>
+    /// Throws <see cref="SpecException"/> naming "model" when a planned trial's model has more parameters than
+    /// <see cref="MaxModelParameters"/> or would take more than <see cref="MaxTrialMemory"/> to train on samples of
+    /// <paramref name="input"/> ([C, H, W]).
+    /// </summary>
+    public void CheckModels(IEnumerable<TrialPlan> plans, IReadOnlyList<int> input, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(plans);
+        foreach (var (model, batch) in plans.Select(p => (p.Params.Model, p.Params.BatchSize)).Distinct())
+        {
+            var size = ModelSize.Of(ModelSpec.Parse(model), input, classes, batch);
+            if (size.Parameters > MaxModelParameters)
+                throw new SpecException("model", Invariant($"{model} has {size.Parameters:N0} parameters, more than this cluster's ")
+                    + Invariant($"limit of {MaxModelParameters:N0} (Sweep:Limits:MaxModelParameters)"));
+            if (size.TrainingBytes > MaxTrialMemory)
+                throw new SpecException("model", $"{model} would take about {Gib(size.TrainingBytes)} to train (batch {batch}), "
+                    + $"more than this cluster's limit of {Gib(MaxTrialMemory)} (Sweep:Limits:MaxTrialMemory)");
+        }
+    }
+
+    private static string Gib(long bytes) => Invariant($"{bytes / (double)(1L << 30):0.##} GiB");
 }
