@@ -216,7 +216,7 @@ public sealed class SweepCoordinatorGrain(
                 var (input, classes) = dataset.Name is not null
                     ? (SpecData.BuiltInInput, SpecData.BuiltInClasses)
                     : SpecData.Check(spec, plans);
-                limits.Value.CheckModels(plans, input, classes);
+                limits.Value.CheckModels(spec, plans, input, classes);
             });
             return (spec, plans);
         }

@@ -41,7 +41,7 @@ public static class SweepHosts
         httpOverrides?.Invoke(http);
         string? httpProblem = http.Validate() ?? (http.Port is null ? null : http.CheckExposure(silo.TlsDirectory, security.ClientToken));
         if (httpProblem is not null) throw new ArgumentException(httpProblem);
-        if (silo.Redis is null && silo.SiloPort != silo.PrimarySiloPort && !Listening(silo.PrimarySiloPort, TimeSpan.FromSeconds(5)))
+        if (silo.Redis is null && silo.SiloPort != silo.PrimarySiloPort && !Listening(silo.PrimarySiloPort, TimeSpan.FromSeconds(20)))
             throw new ArgumentException(
                 $"no primary silo answers at 127.0.0.1:{silo.PrimarySiloPort}: a localhost cluster forms around its primary; "
                 + $"start it first (./sweep silo --port {silo.PrimarySiloPort}), give --primary PORT, or use --redis HOST:PORT");

@@ -40,6 +40,11 @@ public sealed class TrialSlotOptions : IValidatedOptions
     /// false: ModelsDirectory/TRIAL_ID.pt (the embedded run, whose output folder holds one sweep).
     /// </summary>
     public bool ModelsPerSweep { get; set; } = true;
+    /// <summary>
+    /// With <see cref="ModelsPerSweep"/> false, the one sweep whose models go straight into ModelsDirectory (the embedded
+    /// run's own); any other sweep (one submitted through `--ui`'s API) still gets ModelsDirectory/SWEEP_ID/. Null: every sweep.
+    /// </summary>
+    public string? FlatSweepId { get; set; }
 
     /// <summary>The name metrics tag this pool's measurements with (a silo sets its own name).</summary>
     public string PoolName { get; set; } = "local";
@@ -51,7 +56,8 @@ public sealed class TrialSlotOptions : IValidatedOptions
     public string? ModelPath(string sweepId, string trialId)
     {
         if (string.IsNullOrWhiteSpace(ModelsDirectory)) return null;
-        string folder = ModelsPerSweep ? Path.Combine(ModelsDirectory, SafeName(sweepId)) : ModelsDirectory;
+        bool perSweep = ModelsPerSweep || (FlatSweepId is not null && sweepId != FlatSweepId);
+        string folder = perSweep ? Path.Combine(ModelsDirectory, SafeName(sweepId)) : ModelsDirectory;
         return Path.GetFullPath(Path.Combine(folder, SafeName(trialId) + ".pt"));
     }
 

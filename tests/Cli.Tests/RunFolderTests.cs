@@ -76,6 +76,16 @@ public sealed class RunFolderTests : IDisposable
         Assert.Equal(all, Ids(trials));
         Assert.Empty(Lines(aside));
 
+        // One half, then the other: each run sets the other half aside and takes its own back; none is lost on the way.
+        string other = Write(Spec.Replace("[1e-5, 1e-3]", "[1e-3]"), "other.json");
+        Assert.Equal(0, (await SweepProcess.RunAsync(["run", half, "--out", outDir])).ExitCode);
+        run = await SweepProcess.RunAsync(["run", other, "--out", outDir]);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("keeping 2 completed trial(s), running the other 0", run.Stderr);
+        Assert.Equal(all, Ids(trials).Concat(Ids(aside)).Order());
+        Assert.Equal(0, (await SweepProcess.RunAsync(["run", full, "--out", outDir])).ExitCode);
+        Assert.Equal(all, Ids(trials));
+
         // Another train limit: trial ids do not cover it, so all four are set aside with their spec and all four run again.
         string limit = Write(Spec.Replace("\"trainLimit\": 500", "\"trainLimit\": 400"), "limit.json");
         run = await SweepProcess.RunAsync(["run", limit, "--out", outDir]);
@@ -101,17 +111,22 @@ public sealed class RunFolderTests : IDisposable
         string bad = edited.ToJsonString();
         lines[1] = bad;
         lines.Insert(2, "{\"trialId\": \"garbage\"");
+        var nulls = System.Text.Json.Nodes.JsonNode.Parse(lines[3])!;
+        nulls["epochs"] = null;
+        string broken = nulls.ToJsonString();
+        lines[3] = broken;
         File.WriteAllLines(trials, lines);
 
         var run = await SweepProcess.RunAsync(["run", spec, "--out", outDir]);
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Contains($"{trials} line 2: accuracy 7.5 is outside [0, 1]; its trial runs again", run.Stderr);
         Assert.Contains($"{trials} line 3 is not a trial result", run.Stderr);
-        Assert.Contains("keeping 3 completed trial(s), running the other 1", run.Stderr);
+        Assert.Contains($"{trials} line 4 is not a trial result", run.Stderr);   // "epochs": null
+        Assert.Contains("keeping 2 completed trial(s), running the other 2", run.Stderr);
         var rows = Lines(trials).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
         Assert.Equal(4, rows.Length);
         Assert.All(rows, r => Assert.InRange(r.GetProperty("accuracy").GetDouble(), 0, 1));
-        Assert.Equal([bad, "{\"trialId\": \"garbage\""], Lines(Path.Combine(outDir, "earlier", "rejected.jsonl")));
+        Assert.Equal([bad, "{\"trialId\": \"garbage\"", broken], Lines(Path.Combine(outDir, "earlier", "rejected.jsonl")));
         Assert.DoesNotContain("7.5", File.ReadAllText(Path.Combine(outDir, "front.json")));
     }
 
@@ -158,7 +173,7 @@ public sealed class RunFolderTests : IDisposable
     [Fact]
     public async Task A_full_disk_ends_the_run_within_seconds_with_one_line_and_every_stored_line_whole()
     {
-        if (Mount(12) is not { } disk) { Assert.Skip("mounting a tmpfs needs root"); return; }
+        if (Mount(24) is not { } disk) { Assert.Skip("mounting a tmpfs needs root"); return; }
         string spec = Write(
             Spec.Replace("[1e-5, 1e-3]", "[1e-5, 1e-4, 1e-3]").Replace("[0.5, 0.9]", "[0.5, 0.6, 0.7, 0.8, 0.9]"), "spec.json");
         string outDir = Path.Combine(disk, "run");

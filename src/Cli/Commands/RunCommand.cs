@@ -92,6 +92,7 @@ public static class RunCommand
             if (fuse is int f) o.FusionWidth = f;
             o.ModelsDirectory = dir.ModelsPath;
             o.ModelsPerSweep = false;
+            o.FlatSweepId = sweepId;   // an API sweep's models go to models/ID/, never over the run's
         }, cancellationToken, resultsFile: id => dir.ResultsFile(id, sweepId),   // the run's own: DIR/trials.jsonl itself
             http: ui ? new SweepHttpOptions { Port = uiPort } : null);
         if (host.Services.GetService<SweepHttpService>()?.Url is { } url)

@@ -25,6 +25,8 @@ public sealed class RunDirectory
     /// <summary>Results set aside: earlier/DATA_KEY/trials.jsonl (+ the spec.json they came with), earlier/rejected.jsonl.</summary>
     public string EarlierPath => System.IO.Path.Combine(Path, "earlier");
     public string RejectedPath => System.IO.Path.Combine(EarlierPath, "rejected.jsonl");
+    /// <summary>The key of the data trials.jsonl holds results of (<see cref="DataKey"/>).</summary>
+    public string DataKeyPath => System.IO.Path.Combine(Path, ".data-key");
 
     public RunDirectory(string path)
     {
@@ -95,18 +97,22 @@ public sealed class RunDirectory
     {
         string key = DataKey(spec);
         var current = ReadLines(TrialsPath);
-        if (current.Count > 0 && File.Exists(SpecPath) && EarlierKey(File.ReadAllText(SpecPath), specDirectory) is { } other
-            && other != key)
+        if (current.Count > 0 && EarlierKey(specDirectory) is { } other && other != key)
         {
-            // Trained on another dataset or train limit: kept whole beside the spec that trained them.
+            // Trained on another dataset or train limit: kept whole beside the spec that trained them, and trials.jsonl
+            // emptied before spec.json and .data-key say the new data (so no kill leaves old lines under a new key).
             string archive = EarlierTrials(other);
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(archive)!);
-            File.Copy(SpecPath, System.IO.Path.Combine(System.IO.Path.GetDirectoryName(archive)!, "spec.json"), overwrite: true);
+            if (File.Exists(SpecPath))
+                File.Copy(SpecPath, System.IO.Path.Combine(System.IO.Path.GetDirectoryName(archive)!, "spec.json"), overwrite: true);
             AppendNew(archive, current.Select(l => l.Text));
+            WriteAtomically(TrialsPath, "");
             log.WriteLine($"sweep: {SpecPath} names another dataset or train limit: its {current.Count} result(s) are kept in "
                 + $"{archive} and not reused");
             current = [];
         }
+        WriteSpec(spec);
+        WriteAtomically(DataKeyPath, key + "\n");
         string earlierFile = EarlierTrials(key);
         var earlier = ReadLines(earlierFile);
         bool Usable(TrialResult r) => !spec.SaveModels || (r.ModelPath is { } model && File.Exists(model));
@@ -114,7 +120,8 @@ public sealed class RunDirectory
         string sweepId = resume.Kept.Count > 0 ? resume.Kept[0].SweepId : newSweepId;
         if (sweepId.Length == 0) sweepId = newSweepId;
 
-        // Set aside first, then rewrite trials.jsonl: a kill between the two leaves a copy, never a loss.
+        // Set aside first, then rewrite trials.jsonl, then take returned lines out of the set-aside file: a kill between
+        // any two leaves a copy, never a loss.
         if (resume.SetAside.Count > 0)
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(earlierFile)!);
@@ -135,10 +142,10 @@ public sealed class RunDirectory
         WriteAtomically(TrialsPath, Lines(resume.Kept.Select(r => r with { SweepId = sweepId })));
         if (resume.Returned.Count > 0)
         {
+            // Read again: the lines set aside above are in the file now and stay.
             var back = resume.Returned.Select(l => l.Text).ToHashSet(StringComparer.Ordinal);
-            WriteAtomically(earlierFile, Lines(earlier.Where(l => !back.Contains(l.Text)).Select(l => l.Text)));
+            WriteAtomically(earlierFile, Lines(ReadLines(earlierFile).Where(l => !back.Contains(l.Text)).Select(l => l.Text)));
         }
-        WriteSpec(spec);
         return (resume, sweepId);
     }
 
@@ -146,8 +153,12 @@ public sealed class RunDirectory
     public static string DataKey(SweepSpec spec) =>
         Hash(JsonSerializer.Serialize(new { spec.Dataset, spec.TrainLimit }, SweepJson.Options));
 
-    private static string? EarlierKey(string specText, string? specDirectory)
+    /// <summary>The key of the data trials.jsonl was trained on: .data-key, or (a folder of an earlier release) spec.json's.</summary>
+    private string? EarlierKey(string? specDirectory)
     {
+        if (File.Exists(DataKeyPath)) return File.ReadAllText(DataKeyPath).Trim();
+        if (!File.Exists(SpecPath)) return null;
+        string specText = File.ReadAllText(SpecPath);
         try { return DataKey(SpecParser.Parse(specText, specDirectory)); }
         catch (SpecException) { return "spec-" + Hash(specText); }
         catch (JsonException) { return "spec-" + Hash(specText); }

@@ -23,7 +23,8 @@ public sealed class RunLock : IDisposable
         // Another process holds the lock: EWOULDBLOCK (11) on Linux, ERROR_SHARING_VIOLATION (32) on Windows.
         catch (IOException e) when (e.HResult == 11 || (e.HResult & 0xFFFF) == 32)
         {
-            string holder = File.Exists(pidPath) ? File.ReadAllText(pidPath).Trim() : "unknown";
+            string holder = File.Exists(pidPath) ? File.ReadAllText(pidPath).Trim() : "";
+            if (holder.Length == 0) holder = "unknown";
             throw new Commands.UsageException(
                 $"{folder} is in use by another sweep run (pid {holder}); wait for it to end, or give another --out");
         }

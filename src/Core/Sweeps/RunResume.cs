@@ -13,7 +13,10 @@ public sealed record StoredLine(int Number, string Text, TrialResult? Result)
         try { result = JsonSerializer.Deserialize<TrialResult>(text, SweepJson.Options); }
         catch (JsonException) { }
         catch (NotSupportedException) { }
-        return new StoredLine(number, text, result is { TrialId.Length: > 0 } ? result : null);
+        // Nulls where the schema has objects and lists (`"epochs": null`, `"params": null`) are not a result either.
+        bool whole = result is { TrialId.Length: > 0, Params: not null, Epochs: not null, Layers: not null }
+            && result.Epochs.All(e => e is not null) && result.Layers.All(l => l is not null);
+        return new StoredLine(number, text, whole ? result : null);
     }
 }
 

@@ -68,14 +68,20 @@ public sealed class SweepLimitOptions : IValidatedOptions
     }
 
     /// <summary>
-    /// Throws <see cref="SpecException"/> naming "model" when a planned trial's model has more parameters than
+    /// Throws <see cref="SpecException"/> naming "model" when a model the sweep may train (a planned trial's, or any value
+    /// of its model dimension: nsga2 proposes later generations from those) has more parameters than
     /// <see cref="MaxModelParameters"/> or would take more than <see cref="MaxTrialMemory"/> to train on samples of
-    /// <paramref name="input"/> ([C, H, W]).
+    /// <paramref name="input"/> ([C, H, W]) at the sweep's largest batch.
     /// </summary>
-    public void CheckModels(IEnumerable<TrialPlan> plans, IReadOnlyList<int> input, int classes)
+    public void CheckModels(SweepSpec spec, IReadOnlyList<TrialPlan> plans, IReadOnlyList<int> input, int classes)
     {
+        ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(plans);
-        foreach (var (model, batch) in plans.Select(p => (p.Params.Model, p.Params.BatchSize)).Distinct())
+        int batch = plans.Count == 0 ? 0 : plans.Max(p => p.Params.BatchSize);
+        var models = plans.Select(p => p.Params.Model)
+            .Concat(spec.Search.Space.Where(d => d.Parameter == "model").SelectMany(d => d.Texts))
+            .Distinct(StringComparer.Ordinal);
+        foreach (string model in models)
         {
             var size = ModelSize.Of(ModelSpec.Parse(model), input, classes, batch);
             if (size.Parameters > MaxModelParameters)
