@@ -1,6 +1,6 @@
 using Sweep.Training;
 using System.Net;
-using System.Text;
+using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
@@ -16,57 +16,31 @@ public sealed class SiloHealth(
     int port, ISiloStatusOracle status, SlotAdvertiser advertiser, TrialSlotPool slots, ILogger<SiloHealth> logger)
     : BackgroundService
 {
-    private readonly HttpListener _listener = new();
-
     public bool IsReady => status.CurrentStatus == SiloStatus.Active && advertiser.HasAdvertised;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _listener.Prefixes.Add($"http://*:{port}/healthz/");
+        using var server = new ProbeServer(IPAddress.Any, port, Answer);
         try
         {
-            _listener.Start();
+            server.Start();
         }
-        catch (HttpListenerException e)
+        catch (SocketException e)
         {
             logger.LogError("Health endpoints could not listen on port {Port}: {Reason}", port, e.Message);
             return;
         }
         logger.LogInformation("Health endpoints on port {Port}: /healthz/live, /healthz/ready, /healthz/startup", port);
-        using var stop = stoppingToken.Register(() => _listener.Stop());
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try { context = await _listener.GetContextAsync(); }
-            catch (Exception) when (stoppingToken.IsCancellationRequested) { break; }
-            catch (HttpListenerException) { continue; }
-            Answer(context);
-        }
+        await server.ServeAsync(stoppingToken);
     }
 
-    private void Answer(HttpListenerContext context)
+    private (int Status, string Body) Answer(string path) => path.TrimEnd('/') switch
     {
-        string path = context.Request.Url?.AbsolutePath.TrimEnd('/') ?? "";
-        (int code, string body) = path switch
-        {
-            "/healthz/live" => (200, "live"),
-            "/healthz/ready" or "/healthz/startup" => IsReady
-                ? (200, $"ready: {status.CurrentStatus}, {slots.Slots} slot(s), {slots.Capacity} trial place(s), {slots.Busy} busy")
-                : (503, $"not ready: silo {status.CurrentStatus}, "
-                    + $"slots {(advertiser.HasAdvertised ? "registered" : "not registered yet")}"),
-            _ => (404, "unknown: use /healthz/live, /healthz/ready or /healthz/startup"),
-        };
-        var bytes = Encoding.UTF8.GetBytes(body + "\n");
-        context.Response.StatusCode = code;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        context.Response.ContentLength64 = bytes.Length;
-        context.Response.OutputStream.Write(bytes);
-        context.Response.Close();
-    }
-
-    public override void Dispose()
-    {
-        _listener.Close();
-        base.Dispose();
-    }
+        "/healthz/live" => (200, "live"),
+        "/healthz/ready" or "/healthz/startup" => IsReady
+            ? (200, $"ready: {status.CurrentStatus}, {slots.Slots} slot(s), {slots.Capacity} trial place(s), {slots.Busy} busy")
+            : (503, $"not ready: silo {status.CurrentStatus}, "
+                + $"slots {(advertiser.HasAdvertised ? "registered" : "not registered yet")}"),
+        _ => (404, "unknown: use /healthz/live, /healthz/ready or /healthz/startup"),
+    };
 }
