@@ -48,6 +48,7 @@ public sealed class TrialGrain(
     private CancellationTokenSource? _cancel;
     private bool _handingBack;
     private bool _savingResult;
+    private bool _forgetAsked;
     // Early stopping: where and why the coordinator stopped this attempt, and the epochs it trained.
     private (int Rung, string Reason)? _stop;
     private List<EpochRecord> _epochs = [];
@@ -60,6 +61,7 @@ public sealed class TrialGrain(
         if (_run is null || _run.IsCompleted)
         {
             _cancel = new CancellationTokenSource();
+            _forgetAsked = false;
             _run = RunAsync(request, _cancel.Token);
         }
         return Task.FromResult(new TrialStart(silo.SiloAddress, silo.Name, null));
@@ -67,8 +69,14 @@ public sealed class TrialGrain(
 
     public async Task ForgetAsync()
     {
-        // Running, never ran, or still reporting (the run forgets by itself once its report is acknowledged).
-        if (state.State.Result is null || _run is { IsCompleted: false }) return;
+        // Running, never ran, or still reporting: the run forgets by itself once its report is acknowledged, or, when its
+        // report fails (its coordinator's silo died), because the coordinator asked here after collecting the result.
+        if (_run is { IsCompleted: false })
+        {
+            _forgetAsked = true;
+            return;
+        }
+        if (state.State.Result is null) return;
         await ForgetResultAsync();
     }
 
@@ -298,8 +306,12 @@ public sealed class TrialGrain(
         catch (Exception e)
         {
             // The result is stored here: the coordinator collects it when it starts this trial again.
-            logger.LogWarning("Trial {Trial}: reporting to the coordinator failed ({Reason}); it will be collected later",
-                result.TrialId, e.Message);
+            // A coordinator that collected it already (it started this trial again and got the stored result) asked to
+            // forget it meanwhile: nothing else will ask again.
+            if (_forgetAsked) await ForgetResultAsync();
+            else
+                logger.LogWarning("Trial {Trial}: reporting to the coordinator failed ({Reason}); it will be collected later",
+                    result.TrialId, e.Message);
             return;
         }
         // Acknowledged: the result is in the sweep's store now.
