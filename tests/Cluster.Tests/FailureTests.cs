@@ -58,14 +58,16 @@ public sealed class FailureTests
         Assert.All(results, r => Assert.Equal(TrialStatus.Completed, r.Status));
         var front = await client.GetFrontAsync(id);
         Assert.NotEmpty(front.Points);
-        // Nothing of the trials stays in Redis once their results are stored (they clear their state after the ack).
+        // Nothing of the trials stays in Redis once their results are stored. A trial clears its state when its own report
+        // ends, and after a silo's SIGKILL that report may still be retrying (5 calls, 0.5–4 s apart, each waiting for its
+        // answer or the dead silo's eviction) well after the sweep finished: the bound is that schedule, not 5 s.
         var leftover = await cluster.Redis.KeysAsync($"*/state/trial/{id}/*");
-        for (int i = 0; i < 50 && leftover.Count > 0; i++)
+        for (int i = 0; i < 600 && leftover.Count > 0; i++)
         {
             await Task.Delay(100);
             leftover = await cluster.Redis.KeysAsync($"*/state/trial/{id}/*");
         }
-        Assert.Empty(leftover);
+        Assert.True(leftover.Count == 0, $"left in Redis a minute after the sweep finished: {string.Join(", ", leftover)}");
     }
 
     [Fact]
