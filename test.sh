@@ -5,11 +5,15 @@ set -uo pipefail
 REPO="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 source "$REPO/scripts/compat-root.sh"
 SWEEP_ROOT_EXTRA="$SWEEP_TEST_PACKAGES"   # the processes it starts (redis-server, python3, …) inside the root too
-# The manifest validator's npm packages (pinned by its lock file), installed before entering the root: node_modules is
-# plain JavaScript, and the host's npm may trust registry proxies that the root's CA bundle does not; the root retries.
+# The npm packages of the manifest validator and the OpenAPI linter (pinned by their lock files), installed before
+# entering the root: node_modules is plain JavaScript, and the host's npm may trust registry proxies that the root's CA
+# bundle does not; the root retries.
 sweep_npm_ci() {
-  [ -d "$REPO/tools/k8s-validate/node_modules/kubernetes-models" ] || ! command -v npm >/dev/null 2>&1 \
-    || npm ci --prefix "$REPO/tools/k8s-validate" --no-audit --no-fund --loglevel=error >/dev/null 2>&1 || true
+  local tool
+  for tool in k8s-validate openapi-lint; do
+    [ -f "$REPO/tools/$tool/node_modules/.package-lock.json" ] || ! command -v npm >/dev/null 2>&1 \
+      || npm ci --prefix "$REPO/tools/$tool" --no-audit --no-fund --loglevel=error >/dev/null 2>&1 || true
+  done
 }
 sweep_npm_ci
 sweep_compat_exec "$REPO" "$REPO/test.sh" "$@"
@@ -29,6 +33,7 @@ for tool in kubectl node; do
   command -v $tool >/dev/null 2>&1 || echo "warning: $tool is not installed; the Deployment tests will fail"
 done
 [ -d tools/k8s-validate/node_modules/kubernetes-models ] || echo "warning: npm ci in tools/k8s-validate failed; the Deployment tests will fail"
+[ -d tools/openapi-lint/node_modules/@redocly/cli ] || echo "warning: npm ci in tools/openapi-lint failed; the OpenAPI test will fail"
 
 results="$REPO/.artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"

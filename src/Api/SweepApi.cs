@@ -6,12 +6,14 @@ using Sweep.Client;
 using Sweep.Core;
 using Sweep.Core.Models;
 using Sweep.Core.Search;
+using Sweep.Grains;
 
 namespace Sweep.Api;
 
 /// <summary>
 /// The routes of the HTTP API. Bodies are interface.md's formats (camelCase JSON: a sweep's status as `status --json`,
-/// front.json, result lines); errors are {"error": "one line"} with 400 (bad input, naming the field), 401, 404 or 503.
+/// front.json, result lines); errors are {"error": "one line"} with 400 (bad input, naming the field), 401, 403, 404, 409
+/// (an id taken by another spec), 413 (a body over the limit) or 503.
 /// </summary>
 public static class SweepApi
 {
@@ -28,31 +30,44 @@ public static class SweepApi
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/sweeps").WithTags("sweeps");
-        api.MapGet("/", List).Produces<IReadOnlyList<SweepSummary>>()
+        // Every route may answer 401 (no or a wrong token), 403 (a foreign Origin or Host) and 503 (no cluster).
+        var api = app.MapGroup("/api/sweeps").WithTags("sweeps").WithMetadata(
+            Answer(401), Answer(403), Answer(503));
+        api.MapGet("/", List).WithName("listSweeps").Produces<IReadOnlyList<SweepSummary>>()
             .WithSummary("The sweeps the cluster knows, oldest first, with state and counts as their coordinators last told.");
-        api.MapPost("/", Submit).Produces<SubmitAnswer>(201).Produces<ApiError>(400)
-            .WithSummary("Submits a spec (the JSON of a spec file); ?id= names the sweep (submitting an id again changes nothing).");
-        api.MapGet("/{id}", Status).Produces<SweepStatus>().WithSummary("The sweep's status, as `sweep status ID --json` prints it.");
-        api.MapGet("/{id}/front", Front).Produces<FrontReport>().WithSummary("Both Pareto fronts (front.json).");
-        api.MapGet("/{id}/trials", Trials).Produces<TrialPage>().Produces<ApiError>(400)
+        api.MapPost("/", Submit).WithName("submitSweep")
+            .Produces<SubmitAnswer>(201).Produces<SubmitAnswer>(200).Produces<ApiError>(400).Produces<ApiError>(409)
+            .Produces<ApiError>(413)
+            .WithSummary("Submits a spec (the JSON of a spec file, at most 2 MiB); ?id= names the sweep.")
+            .WithDescription("201: a new sweep. 200: a sweep of this id with the same spec exists already (nothing changes). "
+                + "409: a sweep of this id exists with another spec. 400: a bad spec or id, naming the field. 413: a larger body.");
+        api.MapGet("/{id}", Status).WithName("getSweep").Produces<SweepStatus>().Produces<ApiError>(404)
+            .WithSummary("The sweep's status, as `sweep status ID --json` prints it.");
+        api.MapGet("/{id}/front", Front).WithName("getFront").Produces<FrontReport>().Produces<ApiError>(404)
+            .WithSummary("Both Pareto fronts (front.json).");
+        api.MapGet("/{id}/trials", Trials).WithName("listTrials").Produces<TrialPage>().Produces<ApiError>(400).Produces<ApiError>(404)
             .WithSummary("Finished trials in the order the cluster stored them: ?offset= (default 0) &limit= (1–1000, default 100).");
-        api.MapGet("/{id}/trials/{trialId}", Trial).Produces<TrialResult>()
+        api.MapGet("/{id}/trials/{trialId}", Trial).WithName("getTrial").Produces<TrialResult>().Produces<ApiError>(404)
             .WithSummary("One trial: its result line with epochs and layers, or its progress while it runs.");
-        api.MapPost("/{id}/cancel", Cancel).Produces<SweepStatus>()
+        api.MapPost("/{id}/cancel", Cancel).WithName("cancelSweep").Produces<SweepStatus>().Produces<ApiError>(404)
             .WithSummary("Stops the sweep's running trials and starts no more; answers the status.");
-        api.MapGet("/{id}/events", Events).Produces(200, contentType: "text/event-stream")
+        api.MapGet("/{id}/events", Events).WithName("watchSweep").Produces(200, contentType: "text/event-stream")
+            .Produces<ApiError>(400).Produces<ApiError>(404)
             .WithSummary("Server-Sent Events: 'status' (on every change), 'front' (when a front changes), 'results' "
                 + "(finished trials as they land, in stored order, from ?from= or Last-Event-ID), 'end' when the sweep is over.");
-        api.MapGet("/{id}/points", Points).Produces<JsonElement>()
+        api.MapGet("/{id}/points", Points).WithName("getPoints").Produces<JsonElement>().Produces<ApiError>(400).Produces<ApiError>(404)
             .WithSummary("Every finished trial in columns (the dashboard's data): measures, varying parameters, hypervolume series.");
     }
+
+    /// <summary>An error answer every route of the group can give, with the API's one-line body.</summary>
+    private static ProducesResponseTypeMetadata Answer(int status) => new(status, typeof(ApiError), ["application/json"]);
 
     private static async Task<IResult> Guard(Func<Task<IResult>> handler)
     {
         try { return await handler(); }
         catch (KeyNotFoundException e) { return Error(404, e.Message); }
         catch (SpecException e) { return Error(400, $"sweep: {e.Message}"); }
+        catch (SweepConflictException e) { return Error(409, $"sweep: id: {e.Message}"); }
         catch (ClusterUnreachableException e) { return Error(503, e.Message); }
         catch (OperationCanceledException) { return Results.Empty; }
         // Kestrel refuses a body over its limit while the handler reads it: the answer is the API's one-line error.
@@ -78,9 +93,24 @@ public static class SweepApi
         if (id is not null && SpecParser.IdProblem(id) is { } problem) return Error(400, $"sweep: id: {problem}");
         // Relative dataset paths resolve against the silo's working folder; the silo's data policy decides what may be read.
         var spec = SpecParser.Parse(body, null);
+        // A sweep of this id with the same spec: the answer of the first submit, nothing changes (a retried POST).
+        bool existed = id is not null && await ExistsAsync(client, id, ct);
         string sweepId = await client.SubmitAsync(spec, null, id, ct);
-        return Results.Json(new SubmitAnswer(sweepId), SweepJson.Options, statusCode: 201);
+        return Results.Json(new SubmitAnswer(sweepId), SweepJson.Options, statusCode: existed ? 200 : 201);
     });
+
+    private static async Task<bool> ExistsAsync(SweepClient client, string id, CancellationToken ct)
+    {
+        try
+        {
+            await client.GetStatusAsync(id, ct);
+            return true;
+        }
+        catch (KeyNotFoundException)
+        {
+            return false;
+        }
+    }
 
     private static Task<IResult> Status(string id, SweepClient client, CancellationToken ct) =>
         Guard(async () => Json(await client.GetStatusAsync(id, ct)));

@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.OpenApi;
 using Sweep.Client;
 
 namespace Sweep.Api;
@@ -65,7 +66,7 @@ public sealed class SweepApiServer : IAsyncDisposable
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SweepFeeds>());
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
         {
-            document.Info = new() { Title = "Sweep", Version = "v1", Description = SweepApi.Description };
+            Describe(document, settings.Token is not null);
             return Task.CompletedTask;
         }));
         builder.Services.AddResponseCompression(o =>
@@ -89,6 +90,35 @@ public sealed class SweepApiServer : IAsyncDisposable
         string host = IPAddress.Any.Equals(settings.Address) || IPAddress.IPv6Any.Equals(settings.Address) ? "127.0.0.1" : uri.Host;
         return new SweepApiServer(app, $"{uri.Scheme}://{host}:{uri.Port}/");
     }
+
+    /// <summary>
+    /// What the generated OpenAPI document cannot know: the title, the bearer scheme (applied to every operation when this
+    /// server asks for a token; optional otherwise), the tag's description, and server URLs without a trailing slash.
+    /// </summary>
+    private static void Describe(OpenApiDocument document, bool tokenRequired)
+    {
+        document.Info = new() { Title = "Sweep", Version = "v1", Description = SweepApi.Description };
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            Description = "The cluster's client credential (Sweep:ClientToken, the file `sweep silo` prints): "
+                + "'Authorization: Bearer TOKEN'. An API without a credential (`sweep run --ui`, loopback) ignores it.",
+        };
+        var bearer = new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] };
+        // Without a credential the scheme is optional: an empty requirement is "no authentication".
+        document.Security = tokenRequired ? [bearer] : [bearer, new OpenApiSecurityRequirement()];
+        document.Tags = new HashSet<OpenApiTag>
+        {
+            new() { Name = "sweeps", Description = "Sweeps: submit, watch, read results and fronts, cancel." },
+        };
+        foreach (var server in document.Servers ?? []) server.Url = server.Url?.TrimEnd('/');
+    }
+
+    /// <summary>The name of the bearer security scheme in the OpenAPI document.</summary>
+    public const string BearerScheme = "bearer";
 
     /// <summary>
     /// Other web sites' pages may not drive the API through a user's browser: a request whose Origin is not this server

@@ -377,29 +377,19 @@ internal sealed class ConnectionRefusedException(string message) : Exception(mes
 /// only place that says why) is kept as the refusal, and ends the attempts at once; other failures wait a second and
 /// try again (the caller's timeout and retries bound them).
 /// </summary>
-internal sealed class ConnectionRefusals(bool tls) : ILoggerProvider, ILogger, IClientConnectionRetryFilter
+internal sealed class ConnectionRefusals(bool tls) : TlsFailureListener, IClientConnectionRetryFilter
 {
     private int _closedEarly;
 
     public string? Refusal { get; private set; }
 
-    public ILogger CreateLogger(string categoryName) =>
-        categoryName.Contains("Tls", StringComparison.Ordinal) ? this : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    protected override bool Listens(string category) => category.Contains("Tls", StringComparison.Ordinal);
 
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
-        Func<TState, Exception?, string> formatter)
+    protected override void Failed(string reason)
     {
-        if (!IsEnabled(logLevel)) return;
-        var inner = exception;
-        while (inner?.InnerException is not null) inner = inner.InnerException;
-        string why = inner?.Message ?? formatter(state, exception);
         // Only a certificate refused is a verdict; a handshake that timed out or was cut may be a busy gateway.
-        if (!why.Contains("certificate", StringComparison.OrdinalIgnoreCase)) return;
-        Refusal ??= $"TLS handshake failed ({FirstLine(why)}); check SWEEP_TLS: a certificate and ca.crt of this cluster's authority";
+        if (!reason.Contains("certificate", StringComparison.OrdinalIgnoreCase)) return;
+        Refusal ??= $"TLS handshake failed ({reason}); check SWEEP_TLS: a certificate and ca.crt of this cluster's authority";
     }
 
     public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
@@ -423,8 +413,4 @@ internal sealed class ConnectionRefusals(bool tls) : ILoggerProvider, ILogger, I
         await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         return true;
     }
-
-    public void Dispose() { }
-
-    private static string FirstLine(string s) => s.Split('\n', 2)[0].Trim();
 }

@@ -8,20 +8,12 @@ using Orleans.Runtime;
 using Sweep.Core.Models;
 using Sweep.Grains.Resilience;
 using Sweep.Grains.Slots;
+using Sweep.Grains.Trials;
 using Sweep.Core.Telemetry;
 using Sweep.Training;
 using Sweep.Training.Data;
 
 namespace Sweep.Grains;
-
-/// <summary>A trial grain's durable state: its result once it has one, how often it was started, every attempt's failure.</summary>
-[GenerateSerializer, Alias("Sweep.TrialGrainState")]
-public sealed class TrialGrainState
-{
-    [Id(0)] public TrialResult? Result { get; set; }
-    [Id(1)] public int Attempts { get; set; }
-    [Id(2)] public List<string> AttemptErrors { get; set; } = [];
-}
 
 /// <summary>
 /// Owns one trial (key "sweepId/trialId"). Training runs on a thread of its own inside one of the silo's training
@@ -49,10 +41,8 @@ public sealed class TrialGrain(
     private bool _handingBack;
     private bool _savingResult;
     private bool _forgetAsked;
-    // Early stopping: where and why the coordinator stopped this attempt, and the epochs it trained.
-    private (int Rung, string Reason)? _stop;
-    private List<EpochRecord> _epochs = [];
-    private static readonly TimeSpan RungAnswerTimeout = TimeSpan.FromSeconds(10);
+    // The attempt training now (early stopping: where and why the coordinator stopped it, and its epochs).
+    private TrialAttempt? _attempt;
 
     public Task<TrialStart> StartAsync(TrialRequest request)
     {
@@ -169,7 +159,7 @@ public sealed class TrialGrain(
             }
         }
         // A trial stopped at a rung is not retried, whatever its training threw on the way out.
-        var attempts = resilience.TrialAttempts(request.MaxAttempts - failuresBefore, e => _stop is null && Retryable(e),
+        var attempts = resilience.TrialAttempts(request.MaxAttempts - failuresBefore, e => _attempt?.Stop is null && Retryable(e),
             request.TrialId);
         // maxTrialSeconds: the trial (all its attempts on this activation) stops at the limit and fails, not retried.
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -192,13 +182,14 @@ public sealed class TrialGrain(
                 }
                 SweepTelemetry.TrialsStarted.Add(1);
                 SweepTelemetry.TrialsInFlight.Add(1);
-                // Early stopping cancels this attempt alone (it is then recorded stopped, not retried).
-                using var early = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                _stop = null;
-                _epochs = [];
+                var attempt = _attempt = new TrialAttempt(request, siloName, slots, progress,
+                    request.Rungs.Count > 0 ? GrainFactory.GetGrain<ISweepCoordinatorGrain>(request.SweepId) : null, logger);
                 try
                 {
-                    var trained = await TrainInSlotAsync(settings, modelPath, request, siloName, span?.Context ?? default, early);
+                    // Keep the activation while it trains, however long that takes; then it is collected like any idle one.
+                    DelayDeactivation(TimeSpan.FromDays(1));
+                    var trained = await attempt.TrainAsync(settings, modelPath, span?.Context ?? default, ct);
+                    DelayDeactivation(TimeSpan.FromSeconds(-1));
                     span?.SetTag("status", "completed");
                     span?.SetTag("device", trained.Device);
                     span?.SetTag("accuracy", trained.Accuracy);
@@ -208,7 +199,7 @@ public sealed class TrialGrain(
                 }
                 catch (OperationCanceledException)
                 {
-                    span?.SetTag("status", _handingBack ? "handed_back" : _stop is not null ? "stopped" : "cancelled");
+                    span?.SetTag("status", _handingBack ? "handed_back" : attempt.Stop is not null ? "stopped" : "cancelled");
                     throw;
                 }
                 catch (Exception e)
@@ -228,9 +219,9 @@ public sealed class TrialGrain(
                 with { ModelPath = modelPath, ModelError = modelError };
         }
         // Stopped at a rung: whatever the cancelled training threw on its way out.
-        catch (Exception) when (_stop is { } stop && !cancellationToken.IsCancellationRequested)
+        catch (Exception) when (_attempt?.Stop is not null && !cancellationToken.IsCancellationRequested)
         {
-            return Stopped(request, stop.Rung, stop.Reason);
+            return _attempt!.Stopped(state.State.Attempts);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -256,46 +247,6 @@ public sealed class TrialGrain(
         e is not (TrainingDivergedException or InvalidSettingException or OperationCanceledException
             or DatasetRefusedException);
 
-    private async Task<TrialReport> TrainInSlotAsync(TrialSettings settings, string? modelPath, TrialRequest request,
-        string siloName, ActivityContext trialSpan, CancellationTokenSource early)
-    {
-        string sweepId = request.SweepId, trialId = request.TrialId;
-        var epochs = _epochs;
-        var coordinator = request.Rungs.Count > 0 ? GrainFactory.GetGrain<ISweepCoordinatorGrain>(sweepId) : null;
-        // Progress goes to the coordinator in the silo's per-second batch, not one message per epoch.
-        void OnEpoch(EpochRecord e)
-        {
-            SweepTelemetry.RecordEpoch(trialSpan, e, slots.DeviceKind, siloName);
-            progress.Report(sweepId, trialId, e.Epoch);
-            lock (epochs) epochs.Add(e);
-            if (coordinator is null || e.Epoch >= request.Params.Epochs || !request.Rungs.Contains(e.Epoch)) return;
-            // A rung: asked here, on the training thread (never the grain's), and waited for, so a stopped trial trains
-            // no further epoch (a fused group waits with it: a few milliseconds a rung). No answer: it goes on.
-            string? reason;
-            try
-            {
-                reason = coordinator.ReportRungAsync(trialId, e).WaitAsync(RungAnswerTimeout).GetAwaiter().GetResult();
-            }
-            catch (Exception x)
-            {
-                logger.LogWarning("Trial {Trial}: no early-stopping answer at epoch {Epoch} ({Reason}); it goes on",
-                    trialId, e.Epoch, x.Message);
-                return;
-            }
-            if (reason is null) return;
-            _stop = (e.Epoch, reason);
-            early.Cancel();
-        }
-        var cancellationToken = early.Token;
-        // Keep the activation while it trains, however long that takes.
-        DelayDeactivation(TimeSpan.FromDays(1));
-        // The silo's slots train it (fused with compatible trials when they can), off the Orleans scheduler.
-        var report = await slots.TrainAsync(settings, sweepId, OnEpoch, cancellationToken, modelPath);
-        // Trained: from now on the activation is collected like any idle one (the result is in storage).
-        DelayDeactivation(TimeSpan.FromSeconds(-1));
-        return report;
-    }
-
     private async Task ReportAsync(string sweepId, TrialResult result)
     {
         var coordinator = GrainFactory.GetGrain<ISweepCoordinatorGrain>(sweepId);
@@ -318,41 +269,12 @@ public sealed class TrialGrain(
         await ForgetResultAsync();
     }
 
-    /// <summary>A trial early stopping stopped: its epochs so far, its measures at the rung, the rung and the reason.</summary>
-    private TrialResult Stopped(TrialRequest r, int rung, string reason)
-    {
-        EpochRecord[] epochs;
-        lock (_epochs) epochs = [.. _epochs.OrderBy(e => e.Epoch)];
-        var at = epochs.LastOrDefault(e => e.Epoch == rung);
-        return new TrialResult
-        {
-            TrialId = r.TrialId, SweepId = r.SweepId, Status = TrialStatus.Stopped, Params = r.Params,
-            Accuracy = at?.Accuracy, WeightSparsity = at?.WeightSparsity, NodeSparsity = at?.NodeSparsity,
-            Epochs = epochs, Seconds = epochs.Sum(e => e.Seconds), Device = slots.DeviceKind, Silo = silo.Name,
-            Attempts = state.State.Attempts, Error = reason, Rung = rung,
-        };
-    }
-
-    private TrialResult Ended(TrialRequest r, TrialStatus status, string error) => new()
-    {
-        TrialId = r.TrialId,
-        SweepId = r.SweepId,
-        Status = status,
-        Params = r.Params,
-        Silo = silo.Name,
-        Attempts = state.State.Attempts,
-        Error = status == TrialStatus.Failed && state.State.AttemptErrors.Count > 1
+    private TrialResult Ended(TrialRequest r, TrialStatus status, string error) => TrialOutcome.Ended(r.SweepId, r.TrialId, r.Params,
+        status, status == TrialStatus.Failed && state.State.AttemptErrors.Count > 1
             ? string.Join(" | ", state.State.AttemptErrors.Select((m, i) => $"attempt {i + 1}: {m}"))
-            : error,
-    };
+            : error) with { Silo = silo.Name, Attempts = state.State.Attempts };
 
     private static string Describe(Exception e) => e is TrainingDivergedException or InvalidSettingException or DatasetException
         ? e.Message
         : $"{e.GetType().Name}: {e.Message}";
-}
-
-/// <summary>The name of the grain storage every Sweep grain uses.</summary>
-public static class SweepStorage
-{
-    public const string Name = "sweep";
 }

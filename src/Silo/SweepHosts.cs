@@ -52,6 +52,10 @@ public static class SweepHosts
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);   // Orleans' placement pipeline logs every attempt at Information
+        // Failed TLS handshakes: one line each, rate-limited, instead of Orleans' warning with a stack trace.
+        builder.Logging.AddFilter<ConsoleLoggerProvider>(TlsRefusals.Category, LogLevel.None);
+        builder.Services.AddSingleton<ILoggerProvider>(sp =>
+            new TlsRefusals(() => sp.GetRequiredService<ILoggerFactory>().CreateLogger("Sweep.Tls")));
         builder.Services.AddSweepTelemetry(builder.Configuration, "sweep-silo");
         builder.UseOrleans(s => s.UseSweepClustering(silo).AddSweep(slots).AddActivityPropagation());
         // After the silo: hosted services start in order, and the API needs the silo's cluster client.

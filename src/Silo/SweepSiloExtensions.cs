@@ -114,9 +114,10 @@ public static class SweepSiloExtensions
         TlsOptions between = Options(silos), gateway = Options(null);
         return silo.Configure<SiloConnectionOptions>(c =>
         {
-            c.ConfigureSiloInboundConnection(b => b.UseServerTls(between));
-            c.ConfigureSiloOutboundConnection(b => b.UseClientTls(between));
-            c.ConfigureGatewayInboundConnection(b => b.UseServerTls(gateway));
+            // Each connection's remote address is noted first, for the one-line log of a handshake that fails.
+            c.ConfigureSiloInboundConnection(b => b.Use(TlsRefusals.Middleware).UseServerTls(between));
+            c.ConfigureSiloOutboundConnection(b => b.Use(TlsRefusals.Middleware).UseClientTls(between));
+            c.ConfigureGatewayInboundConnection(b => b.Use(TlsRefusals.Middleware).UseServerTls(gateway));
         });
     }
 

@@ -112,8 +112,16 @@ public sealed class PlotCommandTests(TinyRunFolder run) : IClassFixture<TinyRunF
               "earlyStopping": { "method": "pareto-asha", "rungs": [1], "keep": 0.5 },
               "search": { "strategy": "grid", "space": { "lambda": [1e-5, 0.1], "pruneRate": [0.3, 0.9] } } }
             """);
-        var r = await SweepProcess.RunAsync(["run", esSpec, "--out", esDir], timeout: TimeSpan.FromMinutes(4));
+        // One trial at a time, in plan order (one slot, no fusion): which trials Pareto-ASHA stops depends on the order they
+        // reach the rung. On two slots the λ = 0.1 trials reached it first in 2 of 6 runs, alone or beside each other,
+        // and none was stopped. In plan order they come after the λ = 1e-5 trials have completed, whose points at the
+        // rung dominate theirs on both fronts: both are stopped, every time.
+        var r = await SweepProcess.RunAsync(["run", esSpec, "--out", esDir, "--slots", "1", "--fuse", "1"],
+            timeout: TimeSpan.FromMinutes(4));
         Assert.True(r.ExitCode == 0, r.Stderr);
+        var statuses = File.ReadAllLines(Path.Combine(esDir, "trials.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Select(t => (t.GetProperty("params").GetProperty("lambda").GetDouble(), t.GetProperty("status").GetString())).ToArray();
+        Assert.Equal([(1e-5, "completed"), (1e-5, "completed"), (0.1, "stopped"), (0.1, "stopped")], statuses);
         string out_ = Path.Combine(run.Dir, "..", "search.svg");
         await PlotAsync(run.Dir, esDir, "--kind", "search", "--out", out_);
         var data = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Dir, "..", "search.json"))).RootElement;

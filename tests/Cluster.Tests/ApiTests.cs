@@ -301,6 +301,82 @@ public sealed class ApiTests(SecureCluster secure) : IClassFixture<SecureCluster
     }
 
     [Fact]
+    public async Task A_sweep_id_taken_by_another_spec_is_409_and_the_same_spec_again_is_200()
+    {
+        using var http = Http(secure.Token);
+        string id = $"taken-{Guid.NewGuid():N}"[..14];
+        string spec = Spec("taken", 1, 1);
+        var first = await JsonAsync(await http.PostAsync($"api/sweeps?id={id}", new StringContent(spec)), HttpStatusCode.Created);
+        Assert.Equal(id, first.GetProperty("id").GetString());
+        // A retried POST: the same answer, nothing changes.
+        var again = await JsonAsync(await http.PostAsync($"api/sweeps?id={id}", new StringContent(spec)), HttpStatusCode.OK);
+        Assert.Equal(id, again.GetProperty("id").GetString());
+        var other = await JsonAsync(await http.PostAsync($"api/sweeps?id={id}", new StringContent(Spec("taken", 2, 1))),
+            HttpStatusCode.Conflict);
+        string error = other.GetProperty("error").GetString()!;
+        Assert.StartsWith($"sweep: id: a sweep '{id}' exists with another spec", error);
+        Assert.DoesNotContain('\n', error);
+        var status = await JsonAsync(await http.GetAsync($"api/sweeps/{id}"), HttpStatusCode.OK);
+        Assert.Equal(1, status.GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task The_OpenAPI_document_declares_the_bearer_scheme_documents_every_answer_and_lints_clean()
+    {
+        using var anonymous = Http(null);
+        string text = await (await anonymous.GetAsync("openapi/v1.json")).Content.ReadAsStringAsync();
+        var doc = JsonDocument.Parse(text).RootElement;
+        var scheme = doc.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer");
+        Assert.Equal("http", scheme.GetProperty("type").GetString());
+        Assert.Equal("bearer", scheme.GetProperty("scheme").GetString());
+        // This API asks for the token: every operation needs the scheme (no anonymous alternative).
+        var security = Assert.Single(doc.GetProperty("security").EnumerateArray());
+        Assert.True(security.TryGetProperty("bearer", out _));
+        Assert.All(doc.GetProperty("servers").EnumerateArray(), s => Assert.DoesNotMatch("/$", s.GetProperty("url").GetString()!));
+        int operations = 0;
+        foreach (var path in doc.GetProperty("paths").EnumerateObject())
+        foreach (var operation in path.Value.EnumerateObject())
+        {
+            operations++;
+            var codes = operation.Value.GetProperty("responses").EnumerateObject().Select(r => r.Name).ToHashSet();
+            string where = $"{operation.Name.ToUpperInvariant()} {path.Name}";
+            foreach (var code in new[] { "401", "403", "503" }) Assert.True(codes.Contains(code), $"{where} does not document {code}");
+            if (path.Name.Contains("{id}")) Assert.True(codes.Contains("404"), $"{where} does not document 404");
+            if (where == "POST /api/sweeps")
+                foreach (var code in new[] { "200", "201", "400", "409", "413" })
+                    Assert.True(codes.Contains(code), $"{where} does not document {code}");
+            Assert.True(operation.Value.TryGetProperty("operationId", out _), $"{where} has no operationId");
+        }
+        Assert.Equal(9, operations);
+
+        // Redocly CLI's recommended rules and swagger-parser: no errors.
+        string lint = Path.Combine(Repository.Root, "tools", "openapi-lint");
+        Assert.True(Directory.Exists(Path.Combine(lint, "node_modules", "@redocly", "cli")),
+            "tools/openapi-lint/node_modules is missing: ./test.sh installs it (npm ci --prefix tools/openapi-lint)");
+        string file = Path.Combine(Path.GetTempPath(), $"sweep-openapi-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, text);
+        try
+        {
+            var psi = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = lint };
+            psi.ArgumentList.Add(Path.Combine(lint, "lint.mjs"));
+            psi.ArgumentList.Add(file);
+            using var process = Process.Start(psi)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await process.WaitForExitAsync(cts.Token);
+            string output = await stdout + await stderr;
+            Console.WriteLine(output);
+            Assert.True(process.ExitCode == 0, output);
+            Assert.Contains("swagger-parser: valid", output);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task A_body_over_the_limit_is_answered_413_with_the_one_line_error()
     {
         using var http = Http(secure.Token);

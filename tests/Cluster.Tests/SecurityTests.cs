@@ -326,6 +326,67 @@ public sealed class SecurityTests(SecureCluster secure) : IClassFixture<SecureCl
     }
 
     [Fact]
+    public async Task Failed_TLS_handshakes_are_logged_one_line_each_and_rate_limited()
+    {
+        var silo = secure.Cluster.Silos[0];
+        // Other tests of this class fail handshakes too (a foreign client's retries). The silo logs at most 5 a window of
+        // 10 s, the window opening at its first failure: after 11 s any window opened before this test is over (and its
+        // count told), so this burst opens its own and its first failures are logged one by one.
+        await Task.Delay(TimeSpan.FromSeconds(11), TestContext.Current.CancellationToken);
+        int seen = silo.Log.Length;
+        using var foreign = X509Certificate2.CreateFromPemFile(
+            Path.Combine(secure.ForeignTls, "tls.crt"), Path.Combine(secure.ForeignTls, "tls.key"));
+        const int attempts = 40;
+        for (int i = 0; i < attempts; i++)
+        {
+            using var tcp = new System.Net.Sockets.TcpClient();
+            await tcp.ConnectAsync(System.Net.IPAddress.Loopback, silo.GatewayPort);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            if (i % 2 == 0)
+            {
+                // Not TLS at all: a scanner's bytes.
+                await tcp.GetStream().WriteAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), cts.Token);
+                try { _ = await tcp.GetStream().ReadAsync(new byte[16], cts.Token); }
+                catch (Exception e) when (e is IOException or OperationCanceledException) { }
+                continue;
+            }
+            // A certificate of another authority.
+            using var ssl = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+            try
+            {
+                await ssl.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+                {
+                    TargetHost = "localhost", ClientCertificates = [foreign],
+                }, cts.Token);
+                _ = await ssl.ReadAsync(new byte[16], cts.Token);   // TLS 1.3: the server's refusal comes after the client's side
+            }
+            catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException
+                or OperationCanceledException) { }
+        }
+        // The count of the lines not written comes in one line when the 10-s window ends.
+        string log = "";
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!log.Contains("more TLS handshakes failed") && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+            log = silo.Log[seen..];
+        }
+        var lines = log.Split('\n').Where(l => l.Contains("TLS", StringComparison.Ordinal)).ToList();
+        Console.WriteLine(string.Join("\n", lines));
+        Assert.DoesNotContain("   at ", log);
+        Assert.DoesNotContain("Authentication failed", log);
+        var each = lines.Where(l => l.Contains("TLS handshake with 127.0.0.1:", StringComparison.Ordinal)).ToList();
+        // 5 lines a window; the burst may straddle two windows.
+        Assert.InRange(each.Count, 5, 10);
+        var told = lines.Where(l => l.Contains("more TLS handshakes failed", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(told);
+        int total = each.Count + told.Sum(l => int.Parse(System.Text.RegularExpressions.Regex.Match(l, @"(\d+) more TLS").Groups[1].Value));
+        // Every failure is logged or counted.
+        Assert.True(total >= attempts, $"{total} failures logged or counted for {attempts} refused handshakes");
+        Assert.All(secure.Cluster.Silos, s => Assert.False(s.HasExited));
+    }
+
+    [Fact]
     public async Task A_sweep_over_its_budget_stops_with_status_cancelled_and_a_reason()
     {
         string[] auth = ["--gateway", secure.Gateway, "--tls", secure.ClientTls, "--token-file", secure.TokenFile];

@@ -1,4 +1,5 @@
 using Sweep.Core.Models;
+using Sweep.Core.Pareto;
 using Sweep.Core.Search;
 using Sweep.Core.Sweeps;
 using Xunit;
@@ -92,10 +93,10 @@ public sealed class ParetoAshaTests
     public void Node_sparsity_is_read_at_the_rung_and_weight_sparsity_is_the_planned_rate()
     {
         var p = Rate(0.9) with { PruneMethod = "magnitude" };
-        Assert.Equal(0.9, ParetoAsha.Value(Objective.WeightSparsity, p, At(1, 0.5)));
-        Assert.Equal(0, ParetoAsha.Value(Objective.WeightSparsity, p with { PruneMethod = "none" }, At(1, 0.5)));
-        Assert.Equal(0.25, ParetoAsha.Value(Objective.NodeSparsity, p, At(1, 0.5, nodeSparsity: 0.25)));
-        Assert.Equal(0.5, ParetoAsha.Value(Objective.Accuracy, p, At(1, 0.5)));
+        Assert.Equal(0.9, Objectives.AtRung(Objective.WeightSparsity, p, At(1, 0.5)));
+        Assert.Equal(0, Objectives.AtRung(Objective.WeightSparsity, p with { PruneMethod = "none" }, At(1, 0.5)));
+        Assert.Equal(0.25, Objectives.AtRung(Objective.NodeSparsity, p, At(1, 0.5, nodeSparsity: 0.25)));
+        Assert.Equal(0.5, Objectives.AtRung(Objective.Accuracy, p, At(1, 0.5)));
     }
 
     [Theory]

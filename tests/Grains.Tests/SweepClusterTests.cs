@@ -2,6 +2,7 @@ using Sweep.Core;
 using Sweep.Core.Models;
 using Sweep.Core.Pareto;
 using Sweep.Core.Search;
+using Sweep.Core.Sweeps;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using Xunit;
@@ -113,7 +114,7 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
         Assert.Equal(4, (await Coordinator(id).GetStatusAsync())!.Completed);
         // The coordinator's state holds no plan and no result.
         var storage = fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(SweepStorage.Name);
-        var state = new GrainState<SweepGrainState>();
+        var state = new GrainState<SweepRecord>();
         await storage.ReadStateAsync("sweep", GrainId.Create("sweepcoordinator", id), state);
         Assert.True(state.RecordExists);
         var saved = state.State!;
@@ -169,7 +170,7 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
         var spec = Spec("legacy", "\"pruneRate\": [0.5, 0.6, 0.7, 0.8]", extra: ", \"regularizer\": \"l2\", \"lambda\": 1e-4");
         var plans = SearchSpace.Expand(spec);
         string id = $"legacy-{Guid.NewGuid():N}";
-        var old = new SweepGrainState
+        var old = new SweepRecord
         {
             Spec = spec, Plans = [.. plans], CreatedAt = DateTimeOffset.UtcNow,
             Results = [.. plans.Take(2).Select(p => new TrialResult
@@ -179,7 +180,7 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
             })],
         };
         var storage = fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(SweepStorage.Name);
-        await storage.WriteStateAsync("sweep", GrainId.Create("sweepcoordinator", id), new GrainState<SweepGrainState>(old));
+        await storage.WriteStateAsync("sweep", GrainId.Create("sweepcoordinator", id), new GrainState<SweepRecord>(old));
 
         var done = await WaitAsync(id, s => s.IsFinished);   // the first call activates it: migrated, then resumed
 
@@ -187,7 +188,7 @@ public sealed class SweepClusterTests(ClusterFixture fixture)
         var results = await ResultsAsync(id);
         Assert.Equal(plans.Select(p => p.TrialId).Order(), results.Select(r => r.TrialId).Order());
         Assert.All(results.Where(r => plans.Take(2).Any(p => p.TrialId == r.TrialId)), r => Assert.Equal("old-release", r.Silo));
-        var state = new GrainState<SweepGrainState>();
+        var state = new GrainState<SweepRecord>();
         await storage.ReadStateAsync("sweep", GrainId.Create("sweepcoordinator", id), state);
         Assert.Empty(state.State!.Plans);
         Assert.Empty(state.State.Results);

@@ -302,28 +302,18 @@ public static class PlotData
     /// A trial's configuration: its parameters without the seed, without λ when there is no regularizer and without the
     /// prune rate when there is no pruning (training ignores them then, so such trials differ only in their seed).
     /// </summary>
-    private static TrialParameters Configuration(TrialParameters p) => p with
+    private static TrialParameters Configuration(TrialParameters p) => p.Normalized() with
     {
         Seed = 0,
-        Lambda = !p.IsRegularized ? 0 : p.Lambda,
         PruneRate = !p.IsPruned ? 0 : p.PruneRate,
     };
 
     private static bool IsRegularized(TrialResult t) => t.Params.IsRegularized && t.Params.Lambda > 0 && double.IsFinite(t.Params.Lambda);
 
-    private static double EpochValue(EpochRecord e, string metric) => metric switch
-    {
-        "nodeSparsity" => e.NodeSparsity,
-        "weightSparsity" => e.WeightSparsity,
-        _ => e.Accuracy,
-    };
+    private static double EpochValue(EpochRecord e, string metric) => Objectives.Of(e, Vocabularies.Objectives.Parse(metric));
 
-    private static double FinalValue(TrialResult t, string metric) => (metric switch
-    {
-        "nodeSparsity" => t.NodeSparsity,
-        "weightSparsity" => t.WeightSparsity,
-        _ => t.Accuracy,
-    }) ?? double.NaN;
+    private static double FinalValue(TrialResult t, string metric) =>
+        Objectives.Of(t, Vocabularies.Objectives.Parse(metric)) ?? double.NaN;
 
     /// <summary>A trial's search point in words: "l2, λ 0.0001, rate 0.9" (λ left out without a regularizer).</summary>
     private static string Settings(TrialParameters p) => p.IsRegularized

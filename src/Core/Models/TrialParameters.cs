@@ -30,6 +30,12 @@ public sealed record TrialParameters
     /// <summary>Whether the trial has a regularizer: without one, λ means nothing (the search space records it as 0).</summary>
     [JsonIgnore] public bool IsRegularized => Regularizer != Vocabularies.Regularizers.Name(RegularizerKind.None);
 
+    /// <summary>
+    /// The one normalization of λ: without a regularizer λ means nothing and is recorded as 0 (so a grid that crosses
+    /// `none` with a λ list runs that trial once, and nsga2 and the plots see one configuration).
+    /// </summary>
+    public TrialParameters Normalized() => IsRegularized || Lambda == 0 ? this : this with { Lambda = 0 };
+
     /// <summary>Whether the trial prunes: with prune method "none", its prune rate means nothing.</summary>
     [JsonIgnore] public bool IsPruned => PruneMethod != Vocabularies.PruneMethods.Name(Core.PruneMethod.None);
 }
@@ -52,6 +58,12 @@ public sealed record DatasetRef
     [Id(6)] public Normalization? Normalize { get; init; }
     /// <summary>Augment training batches: random 4-pixel-shifted crops of the zero-padded images and left-right flips.</summary>
     [Id(7)] public bool Augment { get; init; }
+
+    /// <summary>
+    /// The fusion rule's part that is the data's: trials fuse (train stacked in one slot) only on fixed inputs; the fused
+    /// trainer reads the dataset's cached rows, which augmentation changes every batch. (The model's part: its family.)
+    /// </summary>
+    [JsonIgnore] public bool Fuses => !Augment;
 
     public static DatasetRef Mnist10k { get; } = new() { Name = "mnist10k" };
 

@@ -31,6 +31,44 @@ public static class Objectives
         };
     }
 
+    /// <summary>A trial's final value of an objective; null when the trial has none (it did not complete).</summary>
+    public static double? Of(TrialResult r, Objective objective)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return objective switch
+        {
+            Objective.Accuracy => r.Accuracy,
+            Objective.WeightSparsity => r.WeightSparsity,
+            Objective.NodeSparsity => r.NodeSparsity,
+            _ => null,
+        };
+    }
+
+    /// <summary>An objective's value measured after an epoch.</summary>
+    public static double Of(EpochRecord e, Objective objective)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return objective switch
+        {
+            Objective.Accuracy => e.Accuracy,
+            Objective.WeightSparsity => e.WeightSparsity,
+            Objective.NodeSparsity => e.NodeSparsity,
+            _ => double.NaN,
+        };
+    }
+
+    /// <summary>
+    /// An objective's value at an early-stopping rung: the epoch's accuracy and node sparsity, and for weight sparsity the
+    /// planned rate (masks are permanent and reach exactly that rate at the end of the ramp; 0 without pruning).
+    /// </summary>
+    public static double AtRung(Objective objective, TrialParameters p, EpochRecord epoch)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        return objective == Objective.WeightSparsity
+            ? (p.PruneMethod == Vocabularies.PruneMethods.Name(PruneMethod.None) ? 0 : p.PruneRate)
+            : Of(epoch, objective);
+    }
+
     /// <summary>Throws unless <paramref name="objective"/> is one of <see cref="Known"/>.</summary>
     internal static void Check(string objective, string paramName)
     {

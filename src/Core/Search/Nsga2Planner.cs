@@ -47,7 +47,7 @@ public sealed class Nsga2Planner
         _configurations = spec.Search.Trials;
         _first = Vocabularies.Objectives.Parse(spec.Objectives[0]);
         _second = Vocabularies.Objectives.Parse(spec.Objectives[1]);
-        foreach (var p in SearchSpace.RandomConfigurations(spec, Math.Min(2 * _population, _configurations), Normalize))
+        foreach (var p in SearchSpace.RandomConfigurations(spec, Math.Min(2 * _population, _configurations), p => p.Normalized()))
             Add(p);
         Target = _configurations * _seeds;
     }
@@ -91,7 +91,8 @@ public sealed class Nsga2Planner
         ArgumentNullException.ThrowIfNull(result);
         if (!double.IsNaN(_measures[planIndex].First) || _cancelled[planIndex]) return;
         if (result.Status == TrialStatus.Cancelled) _cancelled[planIndex] = true;
-        else if (result.Status == TrialStatus.Completed && Value(result, _first) is { } a && Value(result, _second) is { } b)
+        else if (result.Status == TrialStatus.Completed
+                 && Objectives.Of(result, _first) is { } a && Objectives.Of(result, _second) is { } b)
             _measures[planIndex] = (a, b);
     }
 
@@ -148,15 +149,6 @@ public sealed class Nsga2Planner
         }
     }
 
-    private TrialParameters Normalize(TrialParameters p) => p.IsRegularized ? p : p with { Lambda = 0 };
-
-    private static double? Value(TrialResult r, Objective o) => o switch
-    {
-        Objective.Accuracy => r.Accuracy,
-        Objective.WeightSparsity => r.WeightSparsity,
-        Objective.NodeSparsity => r.NodeSparsity,
-        _ => null,
-    };
 
     // ---- one generation -------------------------------------------------------------------------------------------
 
@@ -188,7 +180,7 @@ public sealed class Nsga2Planner
                 for (int attempt = 0; attempt < Retries && child is null; attempt++)
                 {
                     var mutated = Mutate(genes, ref rng, force: attempt > 0);
-                    var p = Normalize(Build(mutated));
+                    var p = Build(mutated).Normalized();
                     if (!_seen.Contains(p) && !fresh.Contains(p)) child = p;
                 }
             }
@@ -197,7 +189,7 @@ public sealed class Nsga2Planner
             {
                 var p = _spec.Base;
                 foreach (var d in _dims) p = SearchSpace.Draw(p, d, ref rng);
-                p = Normalize(p);
+                p = p.Normalized();
                 if (!_seen.Contains(p) && !fresh.Contains(p)) child = p;
             }
             if (child is null) break;

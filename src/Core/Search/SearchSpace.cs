@@ -43,10 +43,7 @@ public static class SearchSpace
         {
             foreach (long seed in spec.Seeds)
             {
-                var p = configuration with { Seed = seed };
-                // Without a regularizer λ means nothing: it is recorded as 0, and a grid that crosses `none` with a λ
-                // list runs that trial once instead of once per λ.
-                if (!p.IsRegularized) p = p with { Lambda = 0 };
+                var p = (configuration with { Seed = seed }).Normalized();
                 string id = TrialIds.For(p);
                 if (ids.TryGetValue(id, out var same) && same == p) continue;
                 // 48 bits of hash: a collision is ~1e-5 likely at the largest sweep; refuse rather than merge two trials.

@@ -86,7 +86,7 @@ public sealed class ParetoAsha
     private static double[] Values(TrialParameters p, EpochRecord epoch)
     {
         var values = new double[Enum.GetValues<Objective>().Length];
-        foreach (var o in Enum.GetValues<Objective>()) values[(int)o] = Value(o, p, epoch);
+        foreach (var o in Enum.GetValues<Objective>()) values[(int)o] = Objectives.AtRung(o, p, epoch);
         return values;
     }
 
@@ -106,20 +106,6 @@ public sealed class ParetoAsha
             int order = table.TryGetValue(r.TrialId, out var was) ? was.Order : table.Count;
             table[r.TrialId] = new Entry(values, r.Status == TrialStatus.Completed, order);
         }
-    }
-
-    /// <summary>An objective's value at a rung (weight sparsity: the planned rate, known before training).</summary>
-    public static double Value(Objective objective, TrialParameters p, EpochRecord epoch)
-    {
-        ArgumentNullException.ThrowIfNull(p);
-        ArgumentNullException.ThrowIfNull(epoch);
-        return objective switch
-        {
-            Objective.Accuracy => epoch.Accuracy,
-            Objective.WeightSparsity => p.PruneMethod == Vocabularies.PruneMethods.Name(PruneMethod.None) ? 0 : p.PruneRate,
-            Objective.NodeSparsity => epoch.NodeSparsity,
-            _ => double.NaN,
-        };
     }
 
     private static string Name(Objective o) => Vocabularies.Objectives.Name(o);

@@ -240,11 +240,7 @@ public sealed class SweepBook
         while (_pending.TryDequeue(out int i))
         {
             if (_done.Contains(i)) continue;
-            var plan = _plans[i];
-            cancelled.Add(new TrialResult
-            {
-                TrialId = plan.TrialId, SweepId = sweepId, Status = TrialStatus.Cancelled, Params = plan.Params, Error = reason,
-            });
+            cancelled.Add(TrialOutcome.Cancelled(sweepId, _plans[i], reason));
         }
         if (cancelled.Count > 0) Version++;
         return cancelled;

@@ -59,13 +59,16 @@ public sealed class SweepLimitOptions : IValidatedOptions
             throw new SpecException("trialEpochBudget", $"{spec.TrialEpochBudget} is more than this cluster's limit of {e}");
         if (MaxSlotShare is { } share && spec.MaxSlotShare > share)
             throw new SpecException("maxSlotShare", $"{spec.MaxSlotShare} is more than this cluster's limit of {share}");
-        return spec with
-        {
-            MaxTrialSeconds = spec.MaxTrialSeconds ?? MaxTrialSeconds,
-            TrialEpochBudget = spec.TrialEpochBudget ?? TrialEpochBudget,
-            MaxSlotShare = spec.MaxSlotShare ?? MaxSlotShare,
-        };
+        return Fill(spec);
     }
+
+    /// <summary>The spec with this cluster's limits where it is silent (what <see cref="Apply"/> returns once it passes).</summary>
+    public SweepSpec Fill(SweepSpec spec) => spec with
+    {
+        MaxTrialSeconds = spec.MaxTrialSeconds ?? MaxTrialSeconds,
+        TrialEpochBudget = spec.TrialEpochBudget ?? TrialEpochBudget,
+        MaxSlotShare = spec.MaxSlotShare ?? MaxSlotShare,
+    };
 
     /// <summary>
     /// Throws <see cref="SpecException"/> naming "model" when a model the sweep may train (a planned trial's, or any value

@@ -21,7 +21,7 @@ public static class FusedTraining
     /// fixes the shared initialization and batch order). Null when the model does not fuse, or when the dataset is
     /// augmented (the fused trainer reads the dataset's cached sparse rows, which augmentation changes every batch).
     /// </summary>
-    public static string? Key(TrialSettings s) => Supports(s.Params.Model) && !s.Dataset.Augment
+    public static string? Key(TrialSettings s) => Supports(s.Params.Model) && s.Dataset.Fuses
         ? string.Join('|', TrialParameterTable.All.Where(d => !d.Fuses).Select(d => d.Canonical(s.Params))) + $"|{s.Dataset}|{s.TrainLimit}"
         : null;
 

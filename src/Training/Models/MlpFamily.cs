@@ -29,7 +29,7 @@ public sealed class MlpFamily : ModelFamily
 
     /// <summary>The batched trainer takes two-hidden-layer mlps (in groups); other depths train one trial at a time.</summary>
     public override FusedOutcome[] Train(IReadOnlyList<FusedTrial> trials, TrainingOptions options) =>
-        trials.All(t => Fuses(ModelSpec.Parse(t.Settings.Params.Model)) && !t.Settings.Dataset.Augment)
+        trials.All(t => FusedTraining.Key(t.Settings) is not null)
             ? FusedMlp.Run(trials, options)
             : base.Train(trials, options);
 }
