@@ -88,7 +88,7 @@ public sealed class SweepCoordinatorGrain(
         if (state.State.Spec is { } existing)
         {
             // The same spec again (a retried submit) is answered; another one under this id is a conflict.
-            if (spec is not null && !SpecCheck.Same(existing, spec, limits.Value)) throw new SweepConflictException(SweepId);
+            if (spec is not null && !SweepLimitOptions.IsResubmission(existing, spec)) throw new SweepConflictException(SweepId);
             return Status();
         }
         IReadOnlyList<TrialPlan> plans;
@@ -196,7 +196,10 @@ public sealed class SweepCoordinatorGrain(
     {
         FinishIfDone();
         if (_run!.Book.Pending > 0) DispatchInBackground();
-        if (_run.Dirty) _ = _writer.WriteSoonAsync(this, _run, Status);
+        string id = SweepId;
+        if (_run.Dirty) _writer.WriteSoonAsync(this, _run, Status).ContinueWith(t => logger.LogWarning(
+            "Sweep {Sweep}: writing its state failed ({Reason})", id, t.Exception?.GetBaseException().Message),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default).Ignore();
     }
 
     /// <summary>Cancelled results of waiting trials, stored; put back in the queue if the store fails.</summary>
@@ -229,20 +232,15 @@ public sealed class SweepCoordinatorGrain(
         _dispatching = true;
         try
         {
-            while (run.CanStart)
+            for (int room; run.CanStart && (room = await _capacity.GetAsync(SweepId, run.Book) - run.Book.Running) > 0;)
             {
-                int room = await _capacity.GetAsync(SweepId, run.Book) - run.Book.Running;
-                if (room <= 0) break;
                 var starts = run.TakeStarts(room);
-                if (starts.Stopped.Count > 0)
-                {
-                    logger.LogInformation("Sweep {Sweep} stops: {Reason}", SweepId, run.StopReason);
-                    await StoreCancelledAsync(starts.Stopped);
-                    FinishIfDone();
-                    await _writer.WriteAsync(run, Status);
-                    break;
-                }
                 if (starts.Start.Count > 0) await StartAllAsync(starts.Start.Select(p => p.TrialId).ToArray());
+                if (!starts.BudgetSpent) continue;
+                logger.LogInformation("Sweep {Sweep} stops: {Reason}", SweepId, run.StopReason);
+                await StoreCancelledAsync(starts.Stopped);
+                FinishIfDone();
+                await _writer.WriteAsync(run, Status);
             }
         }
         finally

@@ -54,6 +54,7 @@ public sealed class SweepRunTests
         Assert.Equal(2, first.Start.Count);
         Assert.Empty(first.Stopped);
         var second = run.TakeStarts(10);
+        Assert.True(second.BudgetSpent);
         Assert.Empty(second.Start);
         Assert.Equal(2, second.Stopped.Count);
         Assert.All(second.Stopped, r => Assert.Equal(TrialStatus.Cancelled, r.Status));
@@ -99,6 +100,35 @@ public sealed class SweepRunTests
         var status = run.Status(DateTime.UtcNow, 1, "silo");
         Assert.Equal((SweepState.Cancelled, 4, "cancelled by a client"), (status.State, status.Cancelled, status.Reason));
         Assert.Empty(run.Cancel("again"));   // finished: nothing to cancel
+    }
+
+    [Fact]
+    public void A_cancel_with_every_trial_in_flight_shows_in_the_status_at_once()
+    {
+        var run = New(Grid(rates: 2));
+        run.TakeStarts(2);
+        var now = DateTime.UtcNow;
+        Assert.Equal(SweepState.Running, run.Status(now, 2, "silo").State);
+        Assert.Empty(run.Cancel("cancelled by a client"));   // nothing waits
+        // Within the snapshot's second: a new one all the same, since the run changed.
+        var status = run.Status(now, 2, "silo");
+        Assert.Equal((SweepState.Cancelled, "cancelled by a client"), (status.State, status.Reason));
+    }
+
+    [Fact]
+    public void A_budget_spent_with_no_trial_left_waiting_still_stops_the_sweep()
+    {
+        var run = New(Grid(""", "trialEpochBudget": 6"""));
+        var first = run.TakeStarts(2).Start;
+        // The two waiting trials ran before a coordinator move: their results arrive while they wait.
+        var plans = run.Book.Plans;
+        Store(run, [Completed(plans[2]), Completed(plans[3])]);
+        var stop = run.TakeStarts(2);
+        Assert.True(stop.BudgetSpent);
+        Assert.Empty(stop.Stopped);
+        Assert.Equal(SweepPhase.Draining, run.Phase);
+        Store(run, [.. first.Select(p => Completed(p))]);
+        Assert.True(run.TryFinish(T0));
     }
 
     [Fact]

@@ -27,8 +27,11 @@ public enum ReportAction
     Store,
 }
 
-/// <summary>Trials to start now, and the trials the budget stopped (to store as cancelled) when it ran out.</summary>
-public sealed record Starts(IReadOnlyList<TrialPlan> Start, IReadOnlyList<TrialResult> Stopped);
+/// <summary>
+/// Trials to start now; or, when the budget just ran out (<see cref="BudgetSpent"/>), the waiting trials it stopped, to
+/// store as cancelled (none when every waiting trial had finished meanwhile).
+/// </summary>
+public sealed record Starts(IReadOnlyList<TrialPlan> Start, IReadOnlyList<TrialResult> Stopped, bool BudgetSpent = false);
 
 /// <summary>
 /// The whole decision logic of one sweep, without Orleans: the book (plan, queue, in flight, done set, counts, fronts),
@@ -252,7 +255,8 @@ public sealed class SweepRun
             s.StopReason = $"budget spent: {s.EpochsCharged} of trialEpochBudget {Spec.TrialEpochBudget} trial-epochs started, "
                 + $"{Book.Pending} trial(s) not started";
             Dirty = true;
-            return new Starts([], Book.CancelPending(SweepId, s.StopReason));
+            Book.Touch();
+            return new Starts([], Book.CancelPending(SweepId, s.StopReason), BudgetSpent: true);
         }
         var batch = Book.Start((int)Math.Min(room, affordable));
         if (batch.Count > 0)
@@ -278,7 +282,11 @@ public sealed class SweepRun
     public IReadOnlyList<TrialResult> Cancel(string reason)
     {
         if (Phase is SweepPhase.Finished or SweepPhase.Deleted) return [];
-        if (!_record.Cancelled || _record.StopReason is null) Dirty = true;
+        if (!_record.Cancelled || _record.StopReason is null)
+        {
+            Dirty = true;
+            Book.Touch();   // the status shows it at once, even with no waiting trial to cancel
+        }
         _record.Cancelled = true;
         _record.StopReason ??= reason;
         return Book.CancelPending(SweepId, StopReason);

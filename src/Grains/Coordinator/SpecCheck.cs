@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Sweep.Core;
 using Sweep.Core.Data;
@@ -49,11 +48,4 @@ internal static class SpecCheck
             throw new SweepRefusedException("dataset", e.Message);
         }
     }
-
-    /// <summary>
-    /// Whether a spec submitted again under a sweep's id is the sweep's own (a retried submit), the cluster's limits filled
-    /// in as they were when it was accepted.
-    /// </summary>
-    public static bool Same(SweepSpec accepted, SweepSpec submitted, SweepLimitOptions limits) =>
-        JsonSerializer.Serialize(limits.Fill(submitted), SweepJson.Options) == JsonSerializer.Serialize(accepted, SweepJson.Options);
 }

@@ -70,6 +70,7 @@ internal sealed class TrialLeases(IClusterMembershipService membership, ILogger 
     public void Stop()
     {
         _watching?.Cancel();
+        _watching = null;
         _check?.Dispose();
         _check = null;
     }

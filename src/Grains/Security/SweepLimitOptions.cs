@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Sweep.Core;
 using Sweep.Core.Models;
 using Sweep.Core.Search;
@@ -63,11 +64,27 @@ public sealed class SweepLimitOptions : IValidatedOptions
     }
 
     /// <summary>The spec with this cluster's limits where it is silent (what <see cref="Apply"/> returns once it passes).</summary>
-    public SweepSpec Fill(SweepSpec spec) => spec with
+    public SweepSpec Fill(SweepSpec spec) => Filled(spec, MaxTrialSeconds, TrialEpochBudget, MaxSlotShare);
+
+    /// <summary>
+    /// Whether <paramref name="submitted"/> is the spec a sweep accepted as <paramref name="accepted"/> again (a retried
+    /// submit): equal but for the text it came from and, where it is silent, the limits the cluster filled in when it
+    /// accepted it (whatever the limits are now: an operator may have changed them since).
+    /// </summary>
+    public static bool IsResubmission(SweepSpec accepted, SweepSpec submitted)
     {
-        MaxTrialSeconds = spec.MaxTrialSeconds ?? MaxTrialSeconds,
-        TrialEpochBudget = spec.TrialEpochBudget ?? TrialEpochBudget,
-        MaxSlotShare = spec.MaxSlotShare ?? MaxSlotShare,
+        ArgumentNullException.ThrowIfNull(accepted);
+        ArgumentNullException.ThrowIfNull(submitted);
+        var same = Filled(submitted, accepted.MaxTrialSeconds, accepted.TrialEpochBudget, accepted.MaxSlotShare);
+        return JsonSerializer.Serialize(same with { Source = null }, SweepJson.Options)
+            == JsonSerializer.Serialize(accepted with { Source = null }, SweepJson.Options);
+    }
+
+    private static SweepSpec Filled(SweepSpec spec, int? maxTrialSeconds, long? trialEpochBudget, double? maxSlotShare) => spec with
+    {
+        MaxTrialSeconds = spec.MaxTrialSeconds ?? maxTrialSeconds,
+        TrialEpochBudget = spec.TrialEpochBudget ?? trialEpochBudget,
+        MaxSlotShare = spec.MaxSlotShare ?? maxSlotShare,
     };
 
     /// <summary>
