@@ -76,7 +76,13 @@ public sealed class ClusterCommandTests
     [Fact]
     public async Task A_silo_without_a_primary_says_which_it_looked_for_in_one_line_within_seconds()
     {
-        int port = FreePort(), primary = FreePort();
+        // The primary's port is held bound but not listening for the test's length: connections to it are refused, and no
+        // other process can take it meanwhile. (A port only looked up free was once bound and listened on by another
+        // test's process during the silo's 20-s probe: the silo joined that and never exited, 1 of 16 repeated runs.)
+        using var reserved = new System.Net.Sockets.Socket(
+            System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        reserved.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        int port = FreePort(), primary = ((System.Net.IPEndPoint)reserved.LocalEndPoint!).Port;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var outcome = await SweepProcess.RunAsync(
             ["silo", "--port", port.ToString(), "--gateway", FreePort().ToString(), "--primary", primary.ToString(), "--health-port", "0"],
